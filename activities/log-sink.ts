@@ -1,0 +1,29 @@
+import type { NodeLogLevel } from '../src/nodes/node-definition';
+
+/** One log line written by a node activity. */
+export interface NodeLogEntry {
+  execution_id: string;
+  node_id: string | null;
+  node_type: string | null;
+  level: NodeLogLevel;
+  message: string;
+  data?: Record<string, unknown> | null;
+  duration_ms?: number | null;
+  timestamp: string;
+}
+
+/** Where node logs go (the execution_logs table in the worker; a memory array in tests). */
+export interface LogSink {
+  write(entries: NodeLogEntry[]): Promise<void>;
+}
+
+/** A sink that keeps entries in memory (tests, `POST /nodes/test`). */
+export function memoryLogSink(): LogSink & { entries: NodeLogEntry[] } {
+  const entries: NodeLogEntry[] = [];
+  return {
+    entries,
+    async write(batch) {
+      entries.push(...batch);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import pinoHttp from 'pino-http';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Repos } from '../storage';
+import type { FlowService } from '../services/flow-service';
+import type { RunService } from '../services/run-service';
+import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { createAuthenticate } from './middleware/authenticate';
+import { createAuthRouter } from './routes/auth';
+import { createWorkflowRouter } from './routes/workflows';
+import { createExecutionRouter } from './routes/executions';
+import { createNodeTypeRouter } from './routes/node-types';
+import { createHealthRouter, type HealthCheck } from './routes/health';
+
+/** Everything the API needs, built once at start-up. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  repos: Repos;
+  flows: FlowService;
+  runs: RunService;
+  health: HealthCheck;
+}
+
+/** Builds the Express application (routes are thin: validate → service → respond). */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' },
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: String(req.url).replace(/([?&](token|key|api_key|secret)=)[^&]*/gi, '$1[redacted]') }),
+      },
+    }),
+  );
+  app.use(express.json({ limit: deps.config.bodyLimit, strict: false }));
+  app.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
+
+  app.use(createHealthRouter(deps.health));
+  const api = express.Router();
+  const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
+  api.use('/auth', createAuthRouter({ config: deps.config, repos: deps.repos, logger: deps.logger, authenticate }));
+  api.use(authenticate);
+  api.use('/workflows', createWorkflowRouter(deps));
+  api.use('/executions', createExecutionRouter(deps));
+  api.use('/node-types', createNodeTypeRouter());
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

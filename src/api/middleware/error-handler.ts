@@ -1,0 +1,29 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { ApiError } from '../errors';
+
+/** Unknown routes: 404 in the error body. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`));
+};
+
+/**
+ * The one error middleware: typed errors become `{error: {code, message, details}}` with their
+ * status; body-parser errors become 400/413; anything else is a logged 500 without internals.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else if (err?.type === 'entity.too.large') e = new ApiError(413, 'PAYLOAD_TOO_LARGE', 'request body too large');
+    else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'BAD_REQUEST', 'malformed JSON body');
+    else if (err?.type && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      e = new ApiError(err.status === 413 ? 413 : 400, err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', String(err.message));
+    } else {
+      logger.error({ err, req_id: (req as { id?: unknown }).id }, 'unhandled error');
+      e = new ApiError(500, 'INTERNAL_ERROR', 'internal error');
+    }
+    if (res.headersSent) return;
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+  };
+}

@@ -1,0 +1,26 @@
+/** Scopes an API key can carry; a JWT login carries all of them except `admin` (unless the user is an admin). */
+export const SCOPES = ['read', 'write', 'execute', 'approve', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is calling: set on `req.principal` by the authenticate middleware. */
+export interface Principal {
+  user: { id: string; username: string; email: string; role: 'user' | 'admin' };
+  scopes: Scope[];
+  via: 'jwt' | 'api_key';
+  /** Id of the API key used, when `via` is `api_key`. */
+  api_key_id?: string;
+}
+
+/** Owner filter for repositories: admins see every owner's resources. */
+export function ownerScope(p: Principal): { ownerId?: string } {
+  return p.user.role === 'admin' ? {} : { ownerId: p.user.id };
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      principal?: Principal;
+    }
+  }
+}

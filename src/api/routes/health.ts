@@ -1,0 +1,23 @@
+import { Router } from 'express';
+
+/** One component's health. */
+export interface ComponentHealth {
+  status: 'ok' | 'error';
+  latency_ms?: number;
+  error?: string;
+  [key: string]: unknown;
+}
+
+/** Reports the health of the database and Temporal. */
+export type HealthCheck = () => Promise<{ database: ComponentHealth; temporal: ComponentHealth }>;
+
+/** `GET /health`: 200 when every component is up, 503 otherwise. */
+export function createHealthRouter(check: HealthCheck): Router {
+  const r = Router();
+  r.get('/health', async (_req, res) => {
+    const components = await check();
+    const ok = components.database.status === 'ok' && components.temporal.status === 'ok';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', api: { status: 'ok' }, ...components });
+  });
+  return r;
+}

@@ -1,0 +1,134 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { actorOf } from '../actor';
+import { notFound } from '../errors';
+import { requireScope } from '../middleware/authenticate';
+import { isUuid, parseBody, parseQuery } from '../validate';
+import { flowInputSchema, flowPatchSchema } from '../../services/flow-service';
+import type { FlowRow } from '../../storage';
+
+const listQuery = z.object({
+  skip: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  search: z.string().max(200).optional(),
+  status: z.enum(['draft', 'published', 'archived']).optional(),
+  sort_by: z.enum(['name', 'created_at', 'updated_at']).default('updated_at'),
+  sort_order: z.enum(['asc', 'desc']).default('desc'),
+});
+
+const executeBody = z.object({
+  input_data: z.unknown().optional(),
+  version: z.number().int().min(1).optional(),
+  wait: z.boolean().default(false),
+  timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
+});
+
+const pageQuery = z.object({
+  skip: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  status: z.enum(['pending', 'running', 'paused', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out']).optional(),
+});
+
+/** The flow as the API returns it. */
+export function flowView(f: FlowRow) {
+  const { deleted_at: _d, ...rest } = f;
+  return rest;
+}
+
+/** `/api/v1/workflows`: flow CRUD, validation and execution. */
+export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
+  const r = Router();
+  const read = requireScope('read');
+  const write = requireScope('write');
+  const execute = requireScope('execute');
+  const flowId = (id: unknown) => {
+    if (!isUuid(id)) throw notFound('workflow');
+    return id;
+  };
+
+  r.get('/', read, async (req, res) => {
+    const q = parseQuery(listQuery, req);
+    const page = await repos.flows.list({
+      ownerId: actorOf(req).ownerId,
+      skip: q.skip,
+      limit: q.limit,
+      search: q.search,
+      status: q.status,
+      sortBy: q.sort_by,
+      sortOrder: q.sort_order,
+    });
+    res.json({ items: page.items.map((f) => flowView(f as FlowRow)), total: page.total, skip: q.skip, limit: q.limit });
+  });
+
+  r.post('/validate', read, (req, res) => {
+    const body = parseBody(z.object({ nodes: z.array(z.unknown()).max(5000), edges: z.array(z.unknown()).max(20000).default([]) }), req);
+    const { valid, errors, warnings } = flows.validate(body);
+    res.json({ valid, errors, warnings });
+  });
+
+  r.post('/', write, async (req, res) => {
+    const flow = await flows.create(actorOf(req), parseBody(flowInputSchema, req));
+    res.status(201).json(flowView(flow));
+  });
+
+  r.get('/:id', read, async (req, res) => {
+    res.json(flowView(await flows.get(actorOf(req), flowId(req.params.id))));
+  });
+
+  r.put('/:id', write, async (req, res) => {
+    res.json(flowView(await flows.update(actorOf(req), flowId(req.params.id), parseBody(flowInputSchema, req))));
+  });
+
+  r.patch('/:id', write, async (req, res) => {
+    res.json(flowView(await flows.update(actorOf(req), flowId(req.params.id), parseBody(flowPatchSchema, req))));
+  });
+
+  r.delete('/:id', write, async (req, res) => {
+    await flows.remove(actorOf(req), flowId(req.params.id));
+    res.status(204).end();
+  });
+
+  r.get('/:id/versions', read, async (req, res) => {
+    const flow = await flows.get(actorOf(req), flowId(req.params.id));
+    const versions = await repos.flows.listVersions(flow.id);
+    res.json(versions.map((v) => ({ version: v.version, created_at: v.created_at, author_id: v.author_id, comment: v.comment })));
+  });
+
+  r.get('/:id/versions/:v', read, async (req, res) => {
+    const flow = await flows.get(actorOf(req), flowId(req.params.id));
+    const vParam = String(req.params.v);
+    const v = /^\d+$/.test(vParam) ? await repos.flows.getVersion(flow.id, Number(vParam)) : undefined;
+    if (!v) throw notFound('version');
+    res.json({ version: v.version, created_at: v.created_at, author_id: v.author_id, comment: v.comment, ...v.definition });
+  });
+
+  r.post('/:id/execute', execute, async (req, res) => {
+    const body = parseBody(executeBody, req);
+    const actor = actorOf(req);
+    const key = req.get('Idempotency-Key');
+    const { execution, created } = await runs.execute(actor, flowId(req.params.id), {
+      input_data: body.input_data,
+      version: body.version,
+      idempotency_key: key && key.length <= 200 ? key : undefined,
+      trigger: { type: 'manual', user_id: actor.userId },
+    });
+    if (!body.wait) {
+      res.status(created ? 201 : 200).json(execution);
+      return;
+    }
+    const waited = await runs.waitFor(actor, execution.id, body.timeout_ms);
+    res.status(waited.finished ? 200 : 202).json(waited.execution);
+  });
+
+  r.get('/:id/executions', read, async (req, res) => {
+    const q = parseQuery(pageQuery, req);
+    const actor = actorOf(req);
+    const flow = await repos.flows.get(flowId(req.params.id), { ownerId: actor.ownerId, includeDeleted: true });
+    if (!flow) throw notFound('workflow');
+    const page = await repos.executions.list({ ownerId: actor.ownerId, flowId: flow.id, status: q.status, skip: q.skip, limit: q.limit });
+    res.json({ items: page.items.map((row) => runs.view(row)), total: page.total, skip: q.skip, limit: q.limit });
+  });
+
+  return r;
+}

@@ -1,0 +1,33 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+import { badRequest, unprocessable } from './errors';
+
+/** `{ "a.b[2]": "message" }` from zod issues, the `details` of the error body. */
+export function issuesToDetails(issues: z.ZodIssue[], prefix = ''): Record<string, string> {
+  const details: Record<string, string> = {};
+  for (const i of issues) {
+    let path = prefix;
+    for (const p of i.path) path += typeof p === 'number' ? `[${p}]` : path ? `.${p}` : p;
+    details[path || '(root)'] ??= i.message;
+  }
+  return details;
+}
+
+/** Parses the JSON body: 422 with every problem's path when it does not fit. */
+export function parseBody<S extends z.ZodTypeAny>(schema: S, req: Request): z.infer<S> {
+  const r = schema.safeParse(req.body ?? {});
+  if (!r.success) throw unprocessable('request body is invalid', issuesToDetails(r.error.issues));
+  return r.data;
+}
+
+/** Parses the query string: 400 when a parameter has the wrong type. */
+export function parseQuery<S extends z.ZodTypeAny>(schema: S, req: Request): z.infer<S> {
+  const r = schema.safeParse(req.query ?? {});
+  if (!r.success) throw badRequest('query parameters are invalid', issuesToDetails(r.error.issues));
+  return r.data;
+}
+
+/** Parses a path parameter that must be a UUID: anything else is a 404 (it cannot exist). */
+export function isUuid(v: unknown): v is string {
+  return typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+}

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env`. Everything the platform can be configured with is validated
+ * here at start-up, and every problem is reported at once.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8037),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres://, postgresql:// or sqlite:')
+    .optional(),
+  TEMPORAL_ADDRESS: hostPort.optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('flows'),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits)').optional(),
+  JWT_EXPIRES_IN_S: z.coerce.number().int().min(60).default(3600),
+  ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes as 64 hex characters or base64')
+    .optional(),
+  HTTP_ALLOWED_HOSTS: z.string().default(''),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 1mb or 512kb').default('1mb'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  LLM_BASE_URL: z.string().url().optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().default('gpt-4o-mini'),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+  SMTP_FROM: z.string().default('flows@localhost'),
+  RUN_WORKER: bool.default('true'),
+  RUN_API: bool.default('true'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Validated, typed configuration. */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  database: { client: 'sqlite'; filename: string } | { client: 'pg'; url: string };
+  temporal: {
+    /** Unset: the platform starts an embedded dev server. */
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    devPort: number;
+    uiPort: number;
+    cliPath?: string;
+  };
+  jwt: { secret: string; expiresInS: number };
+  encryptionKey: Buffer;
+  httpAllowedHosts: string[];
+  bodyLimit: string;
+  rateLimit: { perMinute: number; loginPerMinute: number };
+  llm: { baseUrl?: string; apiKey?: string; model: string };
+  smtp: { url?: string; from: string };
+  runWorker: boolean;
+  runApi: boolean;
+  logLevel: string;
+}
+
+/** Thrown when the environment is invalid; `problems` lists every one of them. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads or creates a development secret kept in DATA_DIR, so restarts keep tokens and ciphertexts valid. */
+function devSecret(dataDir: string, name: string, bytes: number): string {
+  const file = path.join(dataDir, 'secrets', name);
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const value = randomBytes(bytes).toString('hex');
+  fs.writeFileSync(file, value, { mode: 0o600 });
+  return value;
+}
+
+/** Validates `env` and returns the configuration, or throws a {@link ConfigError} naming every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    if (!e.JWT_SECRET) problems.push('JWT_SECRET: required in production');
+    if (!e.ENCRYPTION_KEY) problems.push('ENCRYPTION_KEY: required in production');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(e.DATA_DIR);
+  const dbUrl = e.DATABASE_URL;
+  const database: Config['database'] =
+    dbUrl && /^postgres/.test(dbUrl)
+      ? { client: 'pg', url: dbUrl }
+      : {
+          client: 'sqlite',
+          filename: dbUrl ? dbUrl.replace(/^sqlite:(\/\/)?/, '') : path.join(dataDir, 'flows.sqlite'),
+        };
+  const secret = e.JWT_SECRET ?? devSecret(dataDir, 'jwt-secret', 32);
+  const keyText = e.ENCRYPTION_KEY ?? devSecret(dataDir, 'encryption-key', 32);
+  const encryptionKey = /^[0-9a-fA-F]{64}$/.test(keyText)
+    ? Buffer.from(keyText, 'hex')
+    : Buffer.from(keyText, 'base64');
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    database,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: (e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+      devPort: e.TEMPORAL_DEV_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      cliPath: e.TEMPORAL_CLI_PATH,
+    },
+    jwt: { secret, expiresInS: e.JWT_EXPIRES_IN_S },
+    encryptionKey,
+    httpAllowedHosts: e.HTTP_ALLOWED_HOSTS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    bodyLimit: e.BODY_LIMIT,
+    rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, loginPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE },
+    llm: { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL },
+    smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },
+    runWorker: e.RUN_WORKER,
+    runApi: e.RUN_API,
+    logLevel: e.LOG_LEVEL,
+  };
+}

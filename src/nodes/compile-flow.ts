@@ -1,0 +1,60 @@
+import { type CompiledFlow, type CompiledNode, type FlowEdge, type FlowGraph, type FlowNode } from '../shared/flow';
+import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './defaults';
+import { normalizeFlow } from './normalize-flow';
+import { getNodeDefinition, nodePorts } from './registry';
+import { FlowValidationError, validateFlow } from './validate-flow';
+
+function compileNode(node: FlowNode): CompiledNode {
+  const def = getNodeDefinition(node.type)!;
+  const parsed = def.dataSchema.parse(node.data ?? {}) as Record<string, unknown>;
+  // Control nodes get their parsed data (zod defaults filled in) so the interpreter needs no
+  // registry; activity data stays as written because it is validated again after rendering.
+  const data = def.kind === 'control' ? { ...parsed } : node.data;
+  if (def.type === 'loop') data.body = compileGraph(data.body as FlowGraph);
+
+  const compiled: CompiledNode = {
+    id: node.id,
+    type: def.type,
+    data,
+    exec: {
+      kind: def.kind,
+      ports: nodePorts(def, parsed),
+      timeout_ms: node.timeout_ms ?? def.defaults?.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      retry: { ...DEFAULT_RETRY, ...def.defaults?.retry, ...node.retry },
+    },
+  };
+  if (node.label !== undefined) compiled.label = node.label;
+  if (node.retry !== undefined) compiled.retry = node.retry;
+  if (node.timeout_ms !== undefined) compiled.timeout_ms = node.timeout_ms;
+  if (node.on_error !== undefined) compiled.on_error = node.on_error;
+  if (def.defaults?.heartbeat_ms !== undefined) compiled.exec.heartbeat_ms = def.defaults.heartbeat_ms;
+  if (def.needsContext) compiled.exec.needs_context = true;
+  return compiled;
+}
+
+function compileEdge(edge: FlowEdge): FlowEdge {
+  const compiled: FlowEdge = { source: edge.source, target: edge.target, source_handle: edge.source_handle ?? 'default' };
+  if (edge.id !== undefined) compiled.id = edge.id;
+  return compiled;
+}
+
+function compileGraph(graph: FlowGraph): CompiledFlow {
+  return { nodes: graph.nodes.map(compileNode), edges: (graph.edges ?? []).map(compileEdge) };
+}
+
+/**
+ * Resolves a flow into the self-contained definition a run executes: canonical types, every
+ * node's `exec` (kind, ports including switch cases, timeout and retry from the node over its
+ * type's defaults over the global ones, heartbeat, context needs), explicit `source_handle` on
+ * every edge, and loop bodies compiled in place (`data.body`). Editor-only fields (`position`,
+ * unknown keys) are dropped so they stay out of workflow history.
+ *
+ * Accepts any spelling {@link normalizeFlow} does.
+ * @throws FlowValidationError when the flow has validation errors.
+ */
+export function compileFlow(graph: unknown): CompiledFlow {
+  const normalized = normalizeFlow(graph);
+  const result = validateFlow(normalized);
+  if (!result.valid) throw new FlowValidationError(result.errors, result.warnings);
+  return compileGraph(normalized);
+}

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { zodToJsonSchema } from 'zod-to-json-schema';
+import { type NodeCategory, type NodeDefinition } from './node-definition';
+import { approvalNode } from './types/approval';
+import { conditionNode } from './types/condition';
+import { delayNode } from './types/delay';
+import { endNode } from './types/end';
+import { loopNode } from './types/loop';
+import { noopNode } from './types/noop';
+import { setNode } from './types/set';
+import { startNode } from './types/start';
+import { subFlowNode } from './types/sub-flow';
+import { switchNode } from './types/switch';
+import { terminateNode } from './types/terminate';
+import { transformNode } from './types/transform';
+import { waitEventNode } from './types/wait-event';
+
+/** Every registered node type: one line per type. */
+const definitions: NodeDefinition[] = [
+  startNode,
+  endNode,
+  conditionNode,
+  switchNode,
+  transformNode,
+  setNode,
+  delayNode,
+  loopNode,
+  subFlowNode,
+  approvalNode,
+  waitEventNode,
+  terminateNode,
+  noopNode,
+];
+
+/**
+ * Spellings of core types from the seeds, known even before their definition is registered, so a
+ * flow normalises the same way whatever the registry holds. A definition's own `aliases` win.
+ */
+const SEED_ALIASES: Record<string, string> = {
+  http_request: 'http-request',
+  'ai-generate': 'llm',
+  ai_generate: 'llm',
+  email_send: 'email-send',
+  'send-email': 'email-send',
+  send_email: 'email-send',
+};
+
+/** Core types of DESIGN §3 that are canonical spellings even while unregistered. */
+const CORE_TYPES = new Set(['http-request', 'code', 'llm', 'email-send']);
+
+const byType = new Map<string, NodeDefinition>();
+const aliasToType = new Map<string, string>(Object.entries(SEED_ALIASES));
+for (const def of definitions) {
+  if (byType.has(def.type)) throw new Error(`Node type "${def.type}" is registered twice`);
+  byType.set(def.type, def);
+}
+for (const def of definitions) {
+  for (const alias of def.aliases ?? []) {
+    if (byType.has(alias)) throw new Error(`Alias "${alias}" of "${def.type}" is a registered type`);
+    aliasToType.set(alias, def.type);
+  }
+}
+
+function canonical(spelling: string): string | undefined {
+  if (byType.has(spelling) || CORE_TYPES.has(spelling)) return spelling;
+  return aliasToType.get(spelling);
+}
+
+/**
+ * The canonical spelling of a node type: aliases (`http_request`, `ai-generate`, `send-email`…)
+ * resolve to their type, and `snake_case` / `camelCase` / upper-case spellings of a known type are
+ * accepted. An unknown type comes back trimmed but otherwise as written, so errors quote it.
+ */
+export function normalizeType(type: string): string {
+  const trimmed = type.trim();
+  const exact = canonical(trimmed);
+  if (exact) return exact;
+  const kebab = trimmed
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[\s_.]+/g, '-');
+  return canonical(kebab) ?? trimmed;
+}
+
+/** The definition of a type or alias; `undefined` when it is not (yet) registered. */
+export function getNodeDefinition(type: string): NodeDefinition | undefined {
+  return byType.get(type) ?? byType.get(normalizeType(type));
+}
+
+/** All registered definitions, in registry order. */
+export function listNodeDefinitions(): readonly NodeDefinition[] {
+  return definitions;
+}
+
+/** Output ports of a node of this type with this (valid, parsed) data: static ports, then dynamic ones. */
+export function nodePorts(def: NodeDefinition, data: unknown): string[] {
+  if (!def.dynamicPorts) return [...def.ports];
+  return [...new Set([...def.dynamicPorts(data), ...def.ports])];
+}
+
+function objectShape(schema: z.ZodTypeAny): Record<string, z.ZodTypeAny> | undefined {
+  let current: z.ZodTypeAny = schema;
+  for (;;) {
+    if (current instanceof z.ZodObject) return current.shape as Record<string, z.ZodTypeAny>;
+    if (current instanceof z.ZodEffects) current = current.innerType();
+    else if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable)
+      current = current._def.innerType;
+    else return undefined;
+  }
+}
+
+/**
+ * Whether the data schema of `type` has a field `field` (e.g. http-request's own `timeout_ms`).
+ * `undefined` when the type is not registered or its schema is not an object.
+ */
+export function declaresDataField(type: string, field: string): boolean | undefined {
+  const def = getNodeDefinition(type);
+  const shape = def && objectShape(def.dataSchema as z.ZodTypeAny);
+  return shape ? Object.hasOwn(shape, field) : undefined;
+}
+
+/** A node type as the `/node-types` catalogue shows it. */
+export interface NodeTypeInfo {
+  type: string;
+  aliases: string[];
+  name: string;
+  category: NodeCategory;
+  description: string;
+  kind: 'activity' | 'control';
+  /** Static ports; `dynamic_ports` says more are derived from the data (switch case names). */
+  ports: string[];
+  dynamic_ports: boolean;
+  /** JSON Schema of `data`. */
+  config_schema: Record<string, unknown>;
+  /** JSON Schema of the node's output (`result` plus type-specific fields). */
+  output_schema: Record<string, unknown>;
+  example: unknown;
+}
+
+// zodToJsonSchema's generic signature is too deep for tsc on our schemas; the plain one suffices.
+const toJsonSchema = zodToJsonSchema as unknown as (schema: z.ZodTypeAny, options: { $refStrategy: 'none' }) => Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodTypeAny): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = toJsonSchema(schema, { $refStrategy: 'none' });
+  return rest;
+}
+
+const infoCache = new Map<string, NodeTypeInfo>();
+
+/** Catalogue entry of a type or alias; `undefined` when unknown. */
+export function nodeTypeInfo(type: string): NodeTypeInfo | undefined {
+  const def = getNodeDefinition(type);
+  if (!def) return undefined;
+  let info = infoCache.get(def.type);
+  if (!info) {
+    info = {
+      type: def.type,
+      aliases: [...(def.aliases ?? [])],
+      name: def.name,
+      category: def.category,
+      description: def.description,
+      kind: def.kind,
+      ports: [...def.ports],
+      dynamic_ports: Boolean(def.dynamicPorts),
+      config_schema: jsonSchema(def.dataSchema as z.ZodTypeAny),
+      output_schema: jsonSchema(def.outputSchema),
+      example: def.example,
+    };
+    infoCache.set(def.type, info);
+  }
+  return info;
+}
+
+/** The whole catalogue, in registry order. */
+export function nodeCatalogue(): NodeTypeInfo[] {
+  return definitions.map((def) => nodeTypeInfo(def.type)!);
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { defineNode } from '../node-definition';
+
+/** Stores values as run variables (`vars.<name>`). */
+export const setNode = defineNode({
+  type: 'set',
+  aliases: ['set-variable', 'set-variables', 'variables'],
+  name: 'Set variables',
+  category: 'data',
+  description:
+    'Renders each entry of `values` (any JSON; strings may hold {{ }} templates) and stores it as `vars.<name>` for later nodes.',
+  kind: 'control',
+  ports: ['default'],
+  dataSchema: z
+    .object({
+      values: z
+        .record(
+          z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'Variable names are identifiers (letters, digits, _)'),
+          z.unknown(),
+        )
+        .refine((v) => Object.keys(v).length > 0, 'At least one value is required'),
+    })
+    .strict(),
+  outputSchema: z.object({ result: z.record(z.unknown()).describe('The rendered values') }),
+  example: { values: { customer: '{{ input.customer_id }}', attempts: 0 } },
+});

@@ -1,0 +1,180 @@
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import fs from 'node:fs';
+import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { createApp } from './api/app';
+import { createDb, createRepos, migrateLatest, checkDb, type Db, type Repos } from './storage';
+import { connectTemporal, type TemporalConnection } from './temporal/connection';
+import { findTemporalCli } from './temporal/cli';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { createFlowService } from './services/flow-service';
+import { createRunService, type RunService } from './services/run-service';
+import { createWorker } from './worker/create-worker';
+import { bridgeSdkLogger } from './worker/sdk-logger';
+
+/** A running platform: embedded Temporal (optional), database, API and worker. */
+export interface Platform {
+  config: Config;
+  db: Db;
+  repos: Repos;
+  temporal: TemporalConnection;
+  runs: RunService;
+  /** Base URL of the API when it runs. */
+  apiUrl?: string;
+  /** Temporal Web UI base URL. */
+  uiUrl: string;
+  temporalAddress: string;
+  worker?: Worker;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * Starts what `config` asks for, in dependency order: the embedded Temporal dev server (when no
+ * `TEMPORAL_ADDRESS`), the database (migrated), the worker and the API. `stop()` undoes it in
+ * reverse order.
+ */
+export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) {
+      await s().catch((err) => logger.warn({ err }, 'error while stopping'));
+    }
+  };
+  try {
+    if (!runtimeInstalled) {
+      runtimeInstalled = true;
+      try {
+        Runtime.install({
+          logger: bridgeSdkLogger(logger),
+          telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+        });
+      } catch {
+        // Already installed by an earlier connection in this process (tests): keep that one.
+      }
+    }
+
+    let address = config.temporal.address;
+    let uiUrl = config.temporal.uiUrl;
+    if (!address) {
+      fs.mkdirSync(config.dataDir, { recursive: true });
+      const cliPath = await findTemporalCli(config, { onProgress: (line) => logger.info(line) });
+      const dev: DevServer = await startDevServer({
+        cliPath,
+        port: config.temporal.devPort,
+        uiPort: config.temporal.uiPort,
+        dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+        namespace: config.temporal.namespace,
+        logger: logger.child({ component: 'temporal-dev-server' }),
+      });
+      stops.push(() => dev.stop());
+      address = dev.address;
+      uiUrl = dev.uiUrl ?? uiUrl;
+    }
+
+    const db = createDb(config.database);
+    stops.push(() => db.destroy());
+    await migrateLatest(db);
+    const repos = createRepos(db);
+
+    const temporal = await connectTemporal(address, config.temporal.namespace, { timeoutMs: 30_000 });
+    stops.push(() => temporal.connection.close());
+
+    const runs = createRunService({
+      repos,
+      client: temporal.client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      uiUrl,
+      logger,
+    });
+    const flows = createFlowService({ repos });
+
+    let worker: Worker | undefined;
+    if (config.runWorker) {
+      const connection = await NativeConnection.connect({ address });
+      worker = await createWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        services: { httpAllowedHosts: config.httpAllowedHosts, llm: config.llm, smtp: config.smtp },
+        logSink: {
+          write: async (entries) => {
+            await repos.logs.insertMany(entries);
+          },
+        },
+        onLogError: (err) => logger.warn({ err }, 'could not write node logs'),
+        prepareSubFlow: (input) => runs.prepareChild(input),
+      });
+      const running = worker.run();
+      const w = worker;
+      stops.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+        await connection.close();
+      });
+      running.catch((err) => logger.error({ err }, 'worker failed'));
+    }
+
+    let apiUrl: string | undefined;
+    if (config.runApi) {
+      const app = createApp({
+        config,
+        logger,
+        repos,
+        flows,
+        runs,
+        health: async () => {
+          const database = await checkDb(db);
+          const started = performance.now();
+          const temporalHealth = await temporal.connection.workflowService
+            .getSystemInfo({})
+            .then(() => ({ status: 'ok' as const, latency_ms: Math.round(performance.now() - started), address }))
+            .catch((err: Error) => ({ status: 'error' as const, error: err.message, address }));
+          return {
+            database: { status: database.ok ? 'ok' : 'error', latency_ms: database.latency_ms, client: config.database.client },
+            temporal: temporalHealth,
+          };
+        },
+      });
+      const server: Server = await new Promise((resolve, reject) => {
+        const s = app.listen(config.port, config.host, () => resolve(s));
+        s.once('error', reject);
+      });
+      const port = (server.address() as AddressInfo).port;
+      apiUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+      stops.push(
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      );
+      const timer = setInterval(() => {
+        runs.reconcileActive().catch((err) => logger.warn({ err }, 'reconciler failed'));
+      }, 5_000);
+      timer.unref();
+      stops.push(async () => clearInterval(timer));
+    }
+
+    return {
+      config,
+      db,
+      repos,
+      temporal,
+      runs,
+      apiUrl,
+      uiUrl,
+      temporalAddress: address,
+      worker,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

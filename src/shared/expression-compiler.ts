@@ -1,0 +1,100 @@
+/**
+ * Parsing JSONata expressions once: a bounded cache of compiled expressions, each with the
+ * project's function overrides and a step budget installed.
+ */
+import jsonata from 'jsonata';
+import { decodeBase64, encodeBase64 } from './base64';
+
+/**
+ * Most evaluation steps (JSONata AST node visits) one evaluation may take. Deterministic, unlike
+ * a wall-clock timeout (which never fires inside the workflow sandbox, where time stands still):
+ * JSONata optimises tail calls, so `($f := function(){ $f() }; $f())` would otherwise spin forever
+ * and wedge a workflow task. A million steps is roughly one to three seconds of work.
+ */
+export const MAX_EVALUATION_STEPS = 1_000_000;
+
+/** How many compiled expressions the cache keeps (least recently used are evicted). */
+export const EXPRESSION_CACHE_CAPACITY = 500;
+
+/** A JSONata failure (syntax or evaluation) in plain terms. */
+export interface ExpressionFailure {
+  message: string;
+  /** JSONata's position: the offset just past the offending token. */
+  position?: number;
+  /** JSONata's error code (`S0201`, `T2001`, …) when there is one. */
+  code?: string;
+}
+
+/** The outcome of compiling a source text: a ready expression or why it does not parse. */
+export type CompiledExpression =
+  | { ok: true; expression: jsonata.Expression }
+  | { ok: false; failure: ExpressionFailure };
+
+const ENTRY_HOOK = Symbol.for('jsonata.__evaluate_entry');
+const STEPS = Symbol('steps');
+const cache = new Map<string, CompiledExpression>();
+const stats = { hits: 0, misses: 0 };
+
+/** Compiles `source` (a bare JSONata expression) or returns it from the cache. */
+export function compileExpression(source: string): CompiledExpression {
+  const cached = cache.get(source);
+  if (cached) {
+    stats.hits++;
+    cache.delete(source);
+    cache.set(source, cached);
+    return cached;
+  }
+  stats.misses++;
+  const compiled = compile(source);
+  if (cache.size >= EXPRESSION_CACHE_CAPACITY) cache.delete(cache.keys().next().value as string);
+  cache.set(source, compiled);
+  return compiled;
+}
+
+/** Size and hit counts of the compile cache (for tests and diagnostics). */
+export function expressionCacheStats(): { size: number; capacity: number; hits: number; misses: number } {
+  return { size: cache.size, capacity: EXPRESSION_CACHE_CAPACITY, ...stats };
+}
+
+/** Empties the compile cache and resets its counters. */
+export function clearExpressionCache(): void {
+  cache.clear();
+  stats.hits = 0;
+  stats.misses = 0;
+}
+
+/** Normalises whatever JSONata (or the host) threw into an {@link ExpressionFailure}. */
+export function describeFailure(error: unknown): ExpressionFailure {
+  if (typeof error !== 'object' || error === null) return { message: String(error) };
+  const { message, position, code } = error as { message?: unknown; position?: unknown; code?: unknown };
+  return {
+    message: typeof message === 'string' && message !== '' ? message : String(code ?? 'unknown error'),
+    position: typeof position === 'number' ? position : undefined,
+    code: typeof code === 'string' ? code : undefined,
+  };
+}
+
+function compile(source: string): CompiledExpression {
+  let expression: jsonata.Expression;
+  try {
+    expression = jsonata(source);
+  } catch (error) {
+    return { ok: false, failure: describeFailure(error) };
+  }
+  // JSONata's own versions reach for `Buffer`/`btoa`, which the workflow sandbox lacks.
+  expression.registerFunction('base64encode', (text?: string) => (text === undefined ? undefined : encodeBase64(text)), '<s-:s>');
+  expression.registerFunction('base64decode', (text?: string) => (text === undefined ? undefined : decodeBase64(text)), '<s-:s>');
+  expression.assign(ENTRY_HOOK as unknown as string, countStep);
+  return { ok: true, expression };
+}
+
+/** JSONata calls this before every AST node it evaluates; `environment.base` is per evaluation. */
+function countStep(node: { position?: number }, _input: unknown, environment: { base: Record<symbol, number> }): void {
+  const base = environment.base;
+  const steps = (base[STEPS] ?? 0) + 1;
+  base[STEPS] = steps;
+  if (steps > MAX_EVALUATION_STEPS) {
+    const message = `Evaluation exceeded ${MAX_EVALUATION_STEPS} steps (runaway recursion or too much data)`;
+    throw Object.assign(new Error(message), { code: 'STEP_LIMIT', position: node.position });
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The flow format (DESIGN §3) and the shapes that cross the API ↔ Temporal boundary.
+ * Bundle-safe: types and pure functions only.
+ */
+
+/** Per-node retry policy, as users write it on a node. */
+export interface RetrySpec {
+  max_attempts?: number;
+  initial_interval_ms?: number;
+  backoff_coefficient?: number;
+  max_interval_ms?: number;
+}
+
+/** What a node does when it fails after its retries. */
+export type OnError = 'fail' | 'continue' | 'route';
+
+/** A node of a stored flow (normalised spelling). */
+export interface FlowNode {
+  id: string;
+  type: string;
+  label?: string;
+  data: Record<string, unknown>;
+  retry?: RetrySpec;
+  timeout_ms?: number;
+  on_error?: OnError;
+  position?: { x: number; y: number };
+}
+
+/** An edge from an output port (`source_handle`, default port when absent) to a node. */
+export interface FlowEdge {
+  id?: string;
+  source: string;
+  target: string;
+  source_handle?: string;
+}
+
+/** The executable part of a flow. */
+export interface FlowGraph {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
+
+/** How a compiled node is run by the interpreter. */
+export interface NodeExec {
+  /** `activity`: the node's activity (named after its type) runs it; `control`: the workflow interprets it. */
+  kind: 'activity' | 'control';
+  /** Output ports the node may take (besides `error` when `on_error` is `route`). */
+  ports: string[];
+  timeout_ms: number;
+  retry: Required<RetrySpec>;
+  /** Activity heartbeat timeout for long-running node types. */
+  heartbeat_ms?: number;
+  /** Whether the activity receives the whole run context (code nodes) instead of just its upstream input. */
+  needs_context?: boolean;
+}
+
+/** A node after compilation: defaults resolved from its type, so the workflow needs no registry. */
+export interface CompiledNode extends FlowNode {
+  exec: NodeExec;
+}
+
+/** The pinned, self-contained definition a run executes. */
+export interface CompiledFlow {
+  nodes: CompiledNode[];
+  edges: FlowEdge[];
+}
+
+/** The trigger that started a run. */
+export interface RunTrigger {
+  type: 'manual' | 'api' | 'cron' | 'event' | 'webhook' | 'retry' | 'sub-flow' | 'test';
+  [key: string]: unknown;
+}
+
+/** Input of the `runFlow` workflow. */
+export interface RunFlowInput {
+  execution_id: string;
+  flow_id: string;
+  flow_version: number;
+  owner_id: string;
+  trigger: RunTrigger;
+  input_data: unknown;
+  definition: CompiledFlow;
+  /** Outputs of nodes that an earlier run already completed (retry from a node): they are not re-run. */
+  seed_outputs?: Record<string, unknown>;
+  /** State carried across continue-as-new. */
+  carried?: CarriedState;
+}
+
+/** Interpreter state carried across continue-as-new. */
+export interface CarriedState {
+  steps: Record<string, StepState>;
+  vars: Record<string, unknown>;
+  edge_state: Record<string, EdgeState>;
+}
+
+export type EdgeState = 'taken' | 'skipped';
+
+export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped';
+
+export type ExecutionStatus =
+  | 'pending'
+  | 'running'
+  | 'paused'
+  | 'waiting'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'terminated'
+  | 'timed_out';
+
+/** What the run knows of one node. */
+export interface StepState {
+  node_id: string;
+  node_type: string;
+  label?: string;
+  status: StepStatus;
+  attempt: number;
+  input?: unknown;
+  output?: unknown;
+  error?: { message: string; type?: string; details?: unknown } | null;
+  /** Port taken when the node completed (condition `true`, approval `approved`…). */
+  port?: string;
+  started_at?: string;
+  finished_at?: string;
+  duration_ms?: number;
+}
+
+/** What the status query returns. */
+export interface RunStatus {
+  status: ExecutionStatus;
+  paused: boolean;
+  progress: { completed: number; total: number };
+  current_nodes: string[];
+  waiting_for?: { node_id: string; kind: 'approval' | 'event' | 'delay'; name?: string; until?: string }[];
+  steps: StepState[];
+}
+
+/** The result of a completed `runFlow`. */
+export interface RunFlowResult {
+  status: 'completed' | 'failed';
+  output: unknown;
+  error?: { message: string; node_id?: string } | null;
+  steps: StepState[];
+}
+
+/** Input of every node activity. */
+export interface NodeActivityInput {
+  execution_id: string;
+  flow_id: string;
+  owner_id: string;
+  node_id: string;
+  node_type: string;
+  label?: string;
+  /** `data` with its templates already rendered. */
+  data: Record<string, unknown>;
+  /** The upstream output (one parent) or `{parent_id: output}` (several); the whole context for code nodes. */
+  input: unknown;
+  context?: Record<string, unknown>;
+}
+
+/** What every node activity returns. */
+export interface NodeActivityResult {
+  /** Always an object with `result` (DESIGN §3). */
+  output: Record<string, unknown> & { result: unknown };
+  /** Port chosen by the node, if the node type picks one. */
+  port?: string;
+  attempt: number;
+}
+
+/** Names of the workflow's signals, updates and queries, shared by the workflow and its clients. */
+export const RUN_FLOW = {
+  workflow: 'runFlow',
+  pauseSignal: 'pause',
+  resumeSignal: 'resume',
+  eventSignal: 'event',
+  approveUpdate: 'approve',
+  statusQuery: 'status',
+} as const;
+
+/** Search attributes the platform registers and sets on every run. */
+export const SEARCH_ATTRIBUTES = {
+  FlowId: 'Keyword',
+  FlowVersion: 'Int',
+  OwnerId: 'Keyword',
+  TriggerType: 'Keyword',
+} as const;
+
+/** Workflow id of an execution (one `runFlow` per execution). */
+export function workflowIdFor(executionId: string): string {
+  return `run-${executionId}`;
+}

@@ -1,0 +1,89 @@
+/**
+ * The data boundary of the expression sandbox. Expressions only ever see copies of the context
+ * made of JSON values (objects with a null prototype, so no inherited `constructor` or
+ * `__proto__`), and callers only ever get back JSON values (JSONata function objects and host
+ * functions are dropped), so nothing host-side crosses in either direction.
+ */
+
+// `__proto__` could re-parent a copy; the `_jsonata_*` markers would make data look like a function to JSONata.
+const DROPPED_KEYS = new Set(['__proto__', '_jsonata_function', '_jsonata_lambda']);
+
+/**
+ * Deep copy of `value` as JSON data for expressions to read: objects get a null prototype,
+ * `toJSON` is honoured (Dates become ISO strings), functions, symbols and `undefined` properties
+ * are dropped (`null` in arrays), non-finite numbers become `null`, bigints become strings, and
+ * the keys `__proto__`, `_jsonata_function` and `_jsonata_lambda` are dropped.
+ * Throws a TypeError on circular references.
+ */
+export function toSandboxData(value: unknown): unknown {
+  return copy(value, true, new Set());
+}
+
+/**
+ * Deep copy of an expression's result as ordinary JSON data (plain objects and arrays; sequence
+ * flags gone); JSONata functions and lambdas become `undefined` (`null` inside arrays), as in JSON.
+ */
+export function toPlainData(value: unknown): unknown {
+  return copy(value, false, new Set());
+}
+
+/**
+ * A root object for evaluation whose top-level keys are the context's keys, each copied with
+ * {@link toSandboxData} only when an expression first reads it: a template that reads `item`
+ * does not pay for copying a large upstream node output.
+ */
+export function createSandboxRoot(context: Record<string, unknown>): Record<string, unknown> {
+  const root: Record<string, unknown> = Object.create(null);
+  for (const key of Object.keys(context)) {
+    if (DROPPED_KEYS.has(key)) continue;
+    let copied: unknown;
+    let done = false;
+    Object.defineProperty(root, key, {
+      enumerable: true,
+      get: () => {
+        if (!done) {
+          copied = toSandboxData(context[key]);
+          done = true;
+        }
+        return copied;
+      },
+    });
+  }
+  return root;
+}
+
+function copy(value: unknown, sandbox: boolean, ancestors: Set<object>): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      if (value === null) return null;
+      break;
+    default:
+      return undefined;
+  }
+  const source = value as Record<string, unknown>;
+  if (!sandbox && (source._jsonata_function === true || source._jsonata_lambda === true)) return undefined;
+  if (ancestors.has(source)) throw new TypeError('the value contains a circular reference');
+  if (typeof source.toJSON === 'function' && !Array.isArray(source)) return copy(source.toJSON(), sandbox, ancestors);
+  ancestors.add(source);
+  let result: unknown[] | Record<string, unknown>;
+  if (Array.isArray(source)) {
+    result = new Array<unknown>(source.length);
+    for (let i = 0; i < source.length; i++) result[i] = copy(source[i], sandbox, ancestors) ?? null;
+  } else {
+    result = sandbox ? Object.create(null) : {};
+    for (const key of Object.keys(source)) {
+      if (DROPPED_KEYS.has(key)) continue;
+      const item = copy(source[key], sandbox, ancestors);
+      if (item !== undefined) result[key] = item;
+    }
+  }
+  ancestors.delete(source);
+  return result;
+}

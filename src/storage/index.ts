@@ -1,0 +1,53 @@
+import { type Knex } from 'knex';
+import { type ApiKeyRepo, createApiKeyRepo } from './repositories/api-keys';
+import { type CredentialRepo, createCredentialRepo } from './repositories/credentials';
+import { type EventSeenRepo, createEventSeenRepo } from './repositories/events-seen';
+import { type LogRepo, createLogRepo } from './repositories/execution-logs';
+import { type ExecutionRepo, createExecutionRepo } from './repositories/executions';
+import { type FlowRepo, createFlowRepo } from './repositories/flows';
+import { type UserRepo, createUserRepo } from './repositories/users';
+import { type WebhookDeliveryRepo, createWebhookDeliveryRepo } from './repositories/webhook-deliveries';
+import { type WebhookRepo, createWebhookRepo } from './repositories/webhooks';
+
+/** Every repository, sharing one database handle. */
+export interface Repos {
+  users: UserRepo;
+  apiKeys: ApiKeyRepo;
+  flows: FlowRepo;
+  executions: ExecutionRepo;
+  logs: LogRepo;
+  credentials: CredentialRepo;
+  eventsSeen: EventSeenRepo;
+  webhooks: WebhookRepo;
+  webhookDeliveries: WebhookDeliveryRepo;
+}
+
+/** Creates every repository over `db` (a knex instance from `createDb`, or a transaction). */
+export function createRepos(db: Knex): Repos {
+  return {
+    users: createUserRepo(db),
+    apiKeys: createApiKeyRepo(db),
+    flows: createFlowRepo(db),
+    executions: createExecutionRepo(db),
+    logs: createLogRepo(db),
+    credentials: createCredentialRepo(db),
+    eventsSeen: createEventSeenRepo(db),
+    webhooks: createWebhookRepo(db),
+    webhookDeliveries: createWebhookDeliveryRepo(db),
+  };
+}
+
+export * from './db';
+export * from './errors';
+export * from './time';
+export { hashDefinition, canonicalJson } from './definition-hash';
+export type { Page, PageOptions, OwnerScope } from './query-helpers';
+export * from './repositories/api-keys';
+export * from './repositories/credentials';
+export * from './repositories/events-seen';
+export * from './repositories/execution-logs';
+export * from './repositories/executions';
+export * from './repositories/flows';
+export * from './repositories/users';
+export * from './repositories/webhook-deliveries';
+export * from './repositories/webhooks';

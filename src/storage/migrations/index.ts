@@ -1,0 +1,28 @@
+import { type Knex } from 'knex';
+import * as core from './0001-core';
+import * as flows from './0002-flows';
+import * as executions from './0003-executions';
+import * as integrations from './0004-credentials-events-webhooks';
+
+/** A migration and the name it is recorded under in `knex_migrations`. */
+export interface NamedMigration extends Knex.Migration {
+  name: string;
+}
+
+/** Every migration, oldest first. A new migration is a new file plus one line here. */
+export const migrations: readonly NamedMigration[] = [
+  { name: '0001-core', ...core },
+  { name: '0002-flows', ...flows },
+  { name: '0003-executions', ...executions },
+  { name: '0004-credentials-events-webhooks', ...integrations },
+];
+
+/**
+ * Lists the migrations in code instead of globbing a directory, so they run the same under tsx
+ * (`.ts`) and from the compiled `dist/` (`.js`).
+ */
+export const migrationSource: Knex.MigrationSource<NamedMigration> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: (migration) => migration.name,
+  getMigration: async (migration) => migration,
+};

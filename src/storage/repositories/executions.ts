@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { type Knex } from 'knex';
+import { type ExecutionStatus, type RunTrigger, workflowIdFor } from '../../shared/flow';
+import { codecFor } from '../codec';
+import { rethrowUnique } from '../errors';
+import {
+  countRows,
+  type OwnerScope,
+  type Page,
+  type PageOptions,
+  pageBounds,
+  whereContainsIgnoreCase,
+} from '../query-helpers';
+import { nowIso, toIso, toIsoOrNull } from '../time';
+
+/** Statuses after which a run never changes again. */
+export const TERMINAL_EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+];
+
+/** Statuses of runs that Temporal may still be executing (reconciliation looks at these). */
+export const ACTIVE_EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'pending',
+  'running',
+  'paused',
+  'waiting',
+];
+
+/** A row of the run index: a projection of the run's Temporal workflow, never the authority. */
+export interface ExecutionRow {
+  id: string;
+  flow_id: string;
+  flow_version: number;
+  owner_id: string;
+  status: ExecutionStatus;
+  trigger: RunTrigger;
+  input_data: unknown;
+  output_data: unknown;
+  error: unknown;
+  temporal_workflow_id: string | null;
+  temporal_run_id: string | null;
+  idempotency_key: string | null;
+  parent_execution_id: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  execution_time_ms: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A run as listed, with the name of its flow (null if the flow row is gone). */
+export type ExecutionListItem = ExecutionRow & { flow_name: string | null };
+
+/** What creating a run index row takes. `temporal_workflow_id` defaults to `workflowIdFor(id)`. */
+export interface NewExecution {
+  id?: string;
+  flow_id: string;
+  flow_version: number;
+  owner_id: string;
+  /** Default `pending`. */
+  status?: ExecutionStatus;
+  trigger: RunTrigger;
+  input_data?: unknown;
+  idempotency_key?: string | null;
+  parent_execution_id?: string | null;
+  temporal_workflow_id?: string | null;
+  temporal_run_id?: string | null;
+  started_at?: string | Date | null;
+}
+
+/** Fields of a run that change as it progresses; `undefined` leaves a field alone, `null` clears it. */
+export interface ExecutionPatch {
+  status?: ExecutionStatus;
+  input_data?: unknown;
+  output_data?: unknown;
+  error?: unknown;
+  temporal_workflow_id?: string | null;
+  temporal_run_id?: string | null;
+  started_at?: string | Date | null;
+  finished_at?: string | Date | null;
+  execution_time_ms?: number | null;
+}
+
+/** Filters and paging of {@link ExecutionRepo.list}; newest runs first. */
+export interface ExecutionListOptions extends PageOptions, OwnerScope {
+  flowId?: string;
+  status?: ExecutionStatus | ExecutionStatus[];
+  /** Case-insensitive substring of the run id or its flow's name. */
+  search?: string;
+  /** Created at or after. */
+  since?: string | Date;
+  /** Created at or before. */
+  until?: string | Date;
+  parentExecutionId?: string;
+}
+
+/** The run index. */
+export interface ExecutionRepo {
+  /** Throws `UniqueViolationError` when the owner already used the idempotency key. */
+  create(input: NewExecution): Promise<ExecutionRow>;
+  /**
+   * Creates the run unless the owner already has one with the same idempotency key, in which case
+   * that one is returned with `created: false` (race-free: a single insert … on conflict).
+   */
+  createOrGet(input: NewExecution): Promise<{ execution: ExecutionRow; created: boolean }>;
+  get(id: string, scope?: OwnerScope): Promise<ExecutionRow | undefined>;
+  list(options?: ExecutionListOptions): Promise<Page<ExecutionListItem>>;
+  /**
+   * Applies `patch` (and bumps `updated_at`). With `ifStatusIn`, only when the current status is
+   * one of those, so a late projection cannot overwrite a terminal state. Undefined when no row changed.
+   */
+  update(
+    id: string,
+    patch: ExecutionPatch,
+    options?: { ifStatusIn?: readonly ExecutionStatus[] },
+  ): Promise<ExecutionRow | undefined>;
+  findByIdempotencyKey(ownerId: string, key: string): Promise<ExecutionRow | undefined>;
+  /** Runs in a non-terminal status, oldest first, for reconciliation with Temporal. */
+  listActive(options?: { limit?: number }): Promise<ExecutionRow[]>;
+  /** Number of runs per status (statuses without runs are absent). */
+  countByStatus(
+    options?: OwnerScope & { flowId?: string },
+  ): Promise<Partial<Record<ExecutionStatus, number>>>;
+}
+
+/** The run index repository over `db`. */
+export function createExecutionRepo(db: Knex): ExecutionRepo {
+  const codec = codecFor(db);
+
+  const fromRow = <T extends ExecutionRow = ExecutionRow>(r: Record<string, unknown>): T =>
+    ({
+      ...r,
+      flow_version: codec.int(r.flow_version),
+      trigger: codec.fromJson<RunTrigger>(r.trigger),
+      input_data: codec.fromJson(r.input_data),
+      output_data: codec.fromJson(r.output_data),
+      error: codec.fromJson(r.error),
+      execution_time_ms: codec.intOrNull(r.execution_time_ms),
+    }) as unknown as T;
+
+  const toInsert = (input: NewExecution): Record<string, unknown> => {
+    const id = input.id ?? randomUUID();
+    const now = nowIso();
+    return {
+      id,
+      flow_id: input.flow_id,
+      flow_version: input.flow_version,
+      owner_id: input.owner_id,
+      status: input.status ?? 'pending',
+      trigger: codec.toJson(input.trigger),
+      input_data: codec.toJson(input.input_data),
+      output_data: null,
+      error: null,
+      temporal_workflow_id:
+        input.temporal_workflow_id === undefined ? workflowIdFor(id) : input.temporal_workflow_id,
+      temporal_run_id: input.temporal_run_id ?? null,
+      idempotency_key: input.idempotency_key ?? null,
+      parent_execution_id: input.parent_execution_id ?? null,
+      started_at: toIsoOrNull(input.started_at),
+      finished_at: null,
+      execution_time_ms: null,
+      created_at: now,
+      updated_at: now,
+    };
+  };
+
+  const findByIdempotencyKey = async (ownerId: string, key: string): Promise<ExecutionRow | undefined> => {
+    const r = await db('executions').where({ owner_id: ownerId, idempotency_key: key }).first();
+    return r ? fromRow(r) : undefined;
+  };
+
+  const create = async (input: NewExecution): Promise<ExecutionRow> => {
+    const [r] = await rethrowUnique('idempotency key already used', () =>
+      db('executions').insert(toInsert(input)).returning('*'),
+    );
+    return fromRow(r);
+  };
+
+  return {
+    create,
+
+    async createOrGet(input) {
+      if (!input.idempotency_key) return { execution: await create(input), created: true };
+      const [r] = await db('executions')
+        .insert(toInsert(input))
+        .onConflict(['owner_id', 'idempotency_key'])
+        .ignore()
+        .returning('*');
+      if (r) return { execution: fromRow(r), created: true };
+      const existing = await findByIdempotencyKey(input.owner_id, input.idempotency_key);
+      if (!existing) throw new Error('idempotent insert was ignored but no run holds the key');
+      return { execution: existing, created: false };
+    },
+
+    async get(id, scope = {}) {
+      const q = db('executions').where({ id });
+      if (scope.ownerId !== undefined) q.andWhere({ owner_id: scope.ownerId });
+      const r = await q.first();
+      return r ? fromRow(r) : undefined;
+    },
+
+    async list(options = {}) {
+      const { skip, limit } = pageBounds(options);
+      const q = db('executions as e').leftJoin('flows as f', 'f.id', 'e.flow_id');
+      if (options.ownerId !== undefined) q.where('e.owner_id', options.ownerId);
+      if (options.flowId !== undefined) q.where('e.flow_id', options.flowId);
+      if (options.parentExecutionId !== undefined)
+        q.where('e.parent_execution_id', options.parentExecutionId);
+      if (options.status !== undefined) {
+        q.whereIn('e.status', Array.isArray(options.status) ? options.status : [options.status]);
+      }
+      if (options.since !== undefined) q.where('e.created_at', '>=', toIso(options.since));
+      if (options.until !== undefined) q.where('e.created_at', '<=', toIso(options.until));
+      if (options.search) whereContainsIgnoreCase(q, ['e.id', 'f.name'], options.search);
+
+      const page = q
+        .clone()
+        .select('e.*', 'f.name as flow_name')
+        .orderBy([
+          { column: 'e.created_at', order: 'desc' },
+          { column: 'e.id', order: 'desc' },
+        ])
+        .offset(skip)
+        .limit(limit);
+      const [total, rows] = await Promise.all([countRows(q), page]);
+      return {
+        items: rows.map((r: Record<string, unknown>) =>
+          fromRow<ExecutionListItem>({ ...r, flow_name: r.flow_name ?? null }),
+        ),
+        total,
+      };
+    },
+
+    async update(id, patch, options = {}) {
+      const changes: Record<string, unknown> = { updated_at: nowIso() };
+      if (patch.status !== undefined) changes.status = patch.status;
+      for (const key of ['input_data', 'output_data', 'error'] as const) {
+        if (patch[key] !== undefined) changes[key] = codec.toJson(patch[key]);
+      }
+      for (const key of ['temporal_workflow_id', 'temporal_run_id', 'execution_time_ms'] as const) {
+        if (patch[key] !== undefined) changes[key] = patch[key];
+      }
+      for (const key of ['started_at', 'finished_at'] as const) {
+        if (patch[key] !== undefined) changes[key] = toIsoOrNull(patch[key]);
+      }
+      const q = db('executions').where({ id });
+      if (options.ifStatusIn) q.whereIn('status', [...options.ifStatusIn]);
+      const [r] = await q.update(changes).returning('*');
+      return r ? fromRow(r) : undefined;
+    },
+
+    findByIdempotencyKey,
+
+    async listActive(options = {}) {
+      const q = db('executions')
+        .whereIn('status', [...ACTIVE_EXECUTION_STATUSES])
+        .orderBy([
+          { column: 'created_at', order: 'asc' },
+          { column: 'id', order: 'asc' },
+        ]);
+      if (options.limit !== undefined) q.limit(options.limit);
+      return (await q).map((r) => fromRow(r));
+    },
+
+    async countByStatus(options = {}) {
+      const q = db('executions').select('status').count({ n: '*' }).groupBy('status');
+      if (options.ownerId !== undefined) q.where({ owner_id: options.ownerId });
+      if (options.flowId !== undefined) q.where({ flow_id: options.flowId });
+      const out: Partial<Record<ExecutionStatus, number>> = {};
+      for (const r of (await q) as { status: ExecutionStatus; n: number | string }[])
+        out[r.status] = Number(r.n);
+      return out;
+    },
+  };
+}

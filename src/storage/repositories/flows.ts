@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { type Knex } from 'knex';
+import { type FlowEdge, type FlowNode } from '../../shared/flow';
+import { codecFor } from '../codec';
+import { hashDefinition } from '../definition-hash';
+import {
+  countRows,
+  type OwnerScope,
+  type Page,
+  type PageOptions,
+  pageBounds,
+  whereContainsIgnoreCase,
+  whereJsonTextEquals,
+} from '../query-helpers';
+import { nowIso } from '../time';
+
+/** A flow's trigger: `{type: "manual"}`, `{type: "cron", schedule, timezone?}`, `{type: "event", event}`, `{type: "webhook", auth}`. */
+export interface FlowTrigger {
+  type: string;
+  [key: string]: unknown;
+}
+
+export type FlowStatus = 'draft' | 'published' | 'archived';
+
+/** The executable definition of a flow, as snapshotted in each version. */
+export interface FlowDefinition {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  trigger: FlowTrigger;
+  settings: Record<string, unknown>;
+}
+
+/** A flow (its head state). */
+export interface FlowRow {
+  id: string;
+  owner_id: string;
+  name: string;
+  description: string;
+  status: FlowStatus;
+  enabled: boolean;
+  trigger: FlowTrigger;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  settings: Record<string, unknown>;
+  /** The head version number. */
+  version: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+/** A flow as listed: without its graph. */
+export type FlowSummary = Omit<FlowRow, 'nodes' | 'edges'>;
+
+/** What creating a flow takes; version 1 is written with it. */
+export interface NewFlow {
+  id?: string;
+  owner_id: string;
+  name: string;
+  /** Default `''`. */
+  description?: string;
+  /** Default `draft`. */
+  status?: FlowStatus;
+  /** Default `true`. */
+  enabled?: boolean;
+  /** Default `{type: "manual"}`. */
+  trigger?: FlowTrigger;
+  nodes?: FlowNode[];
+  edges?: FlowEdge[];
+  settings?: Record<string, unknown>;
+  /** Author of version 1 (default: the owner). */
+  author_id?: string | null;
+  /** Comment of version 1. */
+  comment?: string | null;
+  /** Hash of version 1 (default: {@link hashDefinition} of its definition). */
+  definition_hash?: string;
+}
+
+/** Fields of a flow that can change. */
+export interface FlowPatch {
+  name?: string;
+  description?: string;
+  status?: FlowStatus;
+  enabled?: boolean;
+  trigger?: FlowTrigger;
+  nodes?: FlowNode[];
+  edges?: FlowEdge[];
+  settings?: Record<string, unknown>;
+}
+
+/** Metadata of a new version; `definition_hash` defaults to the hash of the updated definition. */
+export interface NewFlowVersion {
+  author_id?: string | null;
+  comment?: string | null;
+  definition_hash?: string;
+}
+
+export type FlowSortBy = 'name' | 'created_at' | 'updated_at';
+
+/** Filters, sorting and paging of {@link FlowRepo.list}. */
+export interface FlowListOptions extends PageOptions, OwnerScope {
+  /** Case-insensitive substring of the name or description. */
+  search?: string;
+  status?: FlowStatus;
+  enabled?: boolean;
+  /** Only flows whose `trigger.type` is this. */
+  triggerType?: string;
+  /** Default `updated_at`. */
+  sortBy?: FlowSortBy;
+  /** Default `desc`. */
+  sortOrder?: 'asc' | 'desc';
+}
+
+/** An immutable snapshot of a flow's definition. */
+export interface FlowVersionRow {
+  id: string;
+  flow_id: string;
+  version: number;
+  definition: FlowDefinition;
+  definition_hash: string;
+  author_id: string | null;
+  comment: string | null;
+  created_at: string;
+}
+
+/** A version as listed: without its definition. */
+export type FlowVersionSummary = Omit<FlowVersionRow, 'definition'>;
+
+/** Flows and their versions. Deleted flows are hidden (but their versions stay readable for old runs). */
+export interface FlowRepo {
+  /** Inserts the flow and its version 1 in one transaction. */
+  create(input: NewFlow): Promise<FlowRow>;
+  /** The flow if it exists, is not deleted (unless `includeDeleted`) and belongs to `ownerId` (any owner when undefined). */
+  get(id: string, options?: OwnerScope & { includeDeleted?: boolean }): Promise<FlowRow | undefined>;
+  list(options?: FlowListOptions): Promise<Page<FlowSummary>>;
+  /** Enabled, undeleted flows with this trigger type (and `trigger.event`, when given), oldest first. */
+  listTriggered(options: OwnerScope & { triggerType: string; event?: string }): Promise<FlowRow[]>;
+  /**
+   * Applies `patch`. With `newVersion`, the head version increments and the new definition is
+   * snapshotted in the same transaction. Undefined when the flow does not exist, is deleted or is
+   * not `ownerId`'s.
+   */
+  update(
+    id: string,
+    patch: FlowPatch,
+    options?: OwnerScope & { newVersion?: NewFlowVersion },
+  ): Promise<FlowRow | undefined>;
+  /** Marks the flow deleted; false when it was not found (or already deleted). */
+  softDelete(id: string, options?: OwnerScope): Promise<boolean>;
+  /** The flow's versions, newest first. */
+  listVersions(flowId: string): Promise<FlowVersionSummary[]>;
+  getVersion(flowId: string, version: number): Promise<FlowVersionRow | undefined>;
+}
+
+/** The executable definition of a flow row. */
+export function definitionOf(
+  flow: Pick<FlowRow, 'nodes' | 'edges' | 'trigger' | 'settings'>,
+): FlowDefinition {
+  return { nodes: flow.nodes, edges: flow.edges, trigger: flow.trigger, settings: flow.settings };
+}
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'owner_id',
+  'name',
+  'description',
+  'status',
+  'enabled',
+  'trigger',
+  'settings',
+  'version',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+] as const;
+
+const VERSION_SUMMARY_COLUMNS = [
+  'id',
+  'flow_id',
+  'version',
+  'definition_hash',
+  'author_id',
+  'comment',
+  'created_at',
+];
+
+const SORTABLE: Record<FlowSortBy, true> = { name: true, created_at: true, updated_at: true };
+
+/** The flow repository over `db`. */
+export function createFlowRepo(db: Knex): FlowRepo {
+  const codec = codecFor(db);
+
+  const fromRow = (r: Record<string, unknown>): FlowRow => ({
+    ...(r as unknown as FlowRow),
+    enabled: codec.bool(r.enabled),
+    version: codec.int(r.version),
+    trigger: codec.fromJson<FlowTrigger>(r.trigger),
+    nodes: codec.fromJson<FlowNode[]>(r.nodes),
+    edges: codec.fromJson<FlowEdge[]>(r.edges),
+    settings: codec.fromJson<Record<string, unknown>>(r.settings),
+  });
+
+  const summaryFromRow = (r: Record<string, unknown>): FlowSummary => ({
+    ...(r as unknown as FlowSummary),
+    enabled: codec.bool(r.enabled),
+    version: codec.int(r.version),
+    trigger: codec.fromJson<FlowTrigger>(r.trigger),
+    settings: codec.fromJson<Record<string, unknown>>(r.settings),
+  });
+
+  const versionFromRow = (r: Record<string, unknown>): FlowVersionRow => ({
+    ...(r as unknown as FlowVersionRow),
+    version: codec.int(r.version),
+    definition: codec.fromJson<FlowDefinition>(r.definition),
+  });
+
+  const insertVersion = async (
+    trx: Knex.Transaction,
+    flow: FlowRow,
+    meta: NewFlowVersion,
+    createdAt: string,
+  ): Promise<void> => {
+    const definition = definitionOf(flow);
+    await trx('flow_versions').insert({
+      id: randomUUID(),
+      flow_id: flow.id,
+      version: flow.version,
+      definition: codec.toJson(definition),
+      definition_hash: meta.definition_hash ?? hashDefinition(definition),
+      author_id: meta.author_id ?? null,
+      comment: meta.comment ?? null,
+      created_at: createdAt,
+    });
+  };
+
+  return {
+    create(input) {
+      return db.transaction(async (trx) => {
+        const now = nowIso();
+        const [inserted] = await trx('flows')
+          .insert({
+            id: input.id ?? randomUUID(),
+            owner_id: input.owner_id,
+            name: input.name,
+            description: input.description ?? '',
+            status: input.status ?? 'draft',
+            enabled: input.enabled ?? true,
+            trigger: codec.toJson(input.trigger ?? { type: 'manual' }),
+            nodes: codec.toJson(input.nodes ?? []),
+            edges: codec.toJson(input.edges ?? []),
+            settings: codec.toJson(input.settings ?? {}),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            deleted_at: null,
+          })
+          .returning('*');
+        const flow = fromRow(inserted);
+        await insertVersion(
+          trx,
+          flow,
+          {
+            author_id: input.author_id === undefined ? input.owner_id : input.author_id,
+            comment: input.comment,
+            definition_hash: input.definition_hash,
+          },
+          now,
+        );
+        return flow;
+      });
+    },
+
+    async get(id, options = {}) {
+      const q = db('flows').where({ id });
+      if (!options.includeDeleted) q.whereNull('deleted_at');
+      if (options.ownerId !== undefined) q.andWhere({ owner_id: options.ownerId });
+      const r = await q.first();
+      return r ? fromRow(r) : undefined;
+    },
+
+    async list(options = {}) {
+      const { skip, limit } = pageBounds(options);
+      const q = db('flows').whereNull('deleted_at');
+      if (options.ownerId !== undefined) q.andWhere({ owner_id: options.ownerId });
+      if (options.status !== undefined) q.andWhere({ status: options.status });
+      if (options.enabled !== undefined) q.andWhere({ enabled: options.enabled });
+      if (options.triggerType !== undefined)
+        whereJsonTextEquals(q, db, 'trigger', 'type', options.triggerType);
+      if (options.search) whereContainsIgnoreCase(q, ['name', 'description'], options.search);
+
+      const sortBy = options.sortBy && SORTABLE[options.sortBy] ? options.sortBy : 'updated_at';
+      const order = options.sortOrder === 'asc' ? 'asc' : 'desc';
+      const page = q
+        .clone()
+        .select(...SUMMARY_COLUMNS)
+        .offset(skip)
+        .limit(limit);
+      // Names sort case-insensitively so both dialects agree (their default collations do not).
+      if (sortBy === 'name') page.orderByRaw(`lower(??) ${order}`, ['name']);
+      page.orderBy([
+        { column: sortBy, order },
+        { column: 'id', order },
+      ]);
+
+      const [total, rows] = await Promise.all([countRows(q), page]);
+      return { items: rows.map(summaryFromRow), total };
+    },
+
+    async listTriggered(options) {
+      const q = db('flows').whereNull('deleted_at').andWhere({ enabled: true });
+      whereJsonTextEquals(q, db, 'trigger', 'type', options.triggerType);
+      if (options.event !== undefined) whereJsonTextEquals(q, db, 'trigger', 'event', options.event);
+      if (options.ownerId !== undefined) q.andWhere({ owner_id: options.ownerId });
+      const rows = await q.orderBy([
+        { column: 'created_at', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ]);
+      return rows.map(fromRow);
+    },
+
+    update(id, patch, options = {}) {
+      return db.transaction(async (trx) => {
+        const now = nowIso();
+        const changes: Record<string, unknown> = { updated_at: now };
+        if (patch.name !== undefined) changes.name = patch.name;
+        if (patch.description !== undefined) changes.description = patch.description;
+        if (patch.status !== undefined) changes.status = patch.status;
+        if (patch.enabled !== undefined) changes.enabled = patch.enabled;
+        for (const key of ['trigger', 'nodes', 'edges', 'settings'] as const) {
+          if (patch[key] !== undefined) changes[key] = codec.toJson(patch[key]);
+        }
+        // Incrementing in the UPDATE itself (not read-then-write) keeps concurrent edits from
+        // claiming the same version number: the row lock serialises them.
+        if (options.newVersion) changes.version = trx.raw('?? + 1', ['version']);
+
+        const q = trx('flows').where({ id }).whereNull('deleted_at');
+        if (options.ownerId !== undefined) q.andWhere({ owner_id: options.ownerId });
+        const [updated] = await q.update(changes).returning('*');
+        if (!updated) return undefined;
+        const flow = fromRow(updated);
+        if (options.newVersion) await insertVersion(trx, flow, options.newVersion, now);
+        return flow;
+      });
+    },
+
+    async softDelete(id, options = {}) {
+      const q = db('flows').where({ id }).whereNull('deleted_at');
+      if (options.ownerId !== undefined) q.andWhere({ owner_id: options.ownerId });
+      const now = nowIso();
+      return (await q.update({ deleted_at: now, updated_at: now })) > 0;
+    },
+
+    async listVersions(flowId) {
+      const rows = await db('flow_versions')
+        .select(VERSION_SUMMARY_COLUMNS)
+        .where({ flow_id: flowId })
+        .orderBy('version', 'desc');
+      return rows.map((r) => ({ ...(r as FlowVersionSummary), version: codec.int(r.version) }));
+    },
+
+    async getVersion(flowId, version) {
+      const r = await db('flow_versions').where({ flow_id: flowId, version }).first();
+      return r ? versionFromRow(r) : undefined;
+    },
+  };
+}

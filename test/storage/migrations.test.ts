@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  checkDb,
+  createDb,
+  migrateDown,
+  migrateLatest,
+  pendingMigrations,
+  rollbackAll,
+} from '../../src/storage/db';
+import { migrations } from '../../src/storage/migrations';
+import { describeEachDialect } from '../helpers/db';
+
+const TABLES = [
+  'users',
+  'api_keys',
+  'flows',
+  'flow_versions',
+  'executions',
+  'execution_logs',
+  'credentials',
+  'events_seen',
+  'webhooks',
+  'webhook_deliveries',
+];
+
+describeEachDialect(
+  'migrations',
+  (ctx) => {
+    async function existing(): Promise<string[]> {
+      const found: string[] = [];
+      for (const t of TABLES) if (await ctx.db.schema.hasTable(t)) found.push(t);
+      return found;
+    }
+
+    it('applies every migration on an empty database and creates every table', async () => {
+      assert.deepEqual(await existing(), []);
+      assert.deepEqual(
+        await pendingMigrations(ctx.db),
+        migrations.map((m) => m.name),
+      );
+      const applied = await migrateLatest(ctx.db);
+      assert.deepEqual(
+        applied,
+        migrations.map((m) => m.name),
+      );
+      assert.deepEqual(await existing(), TABLES);
+      assert.deepEqual(await pendingMigrations(ctx.db), []);
+      assert.deepEqual(await migrateLatest(ctx.db), [], 'a second run applies nothing');
+    });
+
+    it('creates the columns the repositories rely on', async () => {
+      const info = await ctx.db('executions').columnInfo();
+      for (const c of [
+        'idempotency_key',
+        'temporal_workflow_id',
+        'parent_execution_id',
+        'execution_time_ms',
+      ]) {
+        assert.ok(c in info, `executions.${c}`);
+      }
+      assert.ok('deleted_at' in (await ctx.db('flows').columnInfo()));
+      const flowsTrigger = (await ctx.db('flows').columnInfo()).trigger;
+      assert.equal(flowsTrigger.type, ctx.dialect === 'pg' ? 'jsonb' : 'text');
+    });
+
+    it('enforces constraints declared by the migrations', async () => {
+      const now = new Date().toISOString();
+      const user = {
+        id: 'u1',
+        username: 'ann',
+        email: 'ann@example.test',
+        password_hash: 'x',
+        role: 'user',
+        created_at: now,
+        updated_at: now,
+      };
+      await ctx.db('users').insert(user);
+      await assert.rejects(
+        ctx.db('users').insert({ ...user, id: 'u2', email: 'other@example.test' }),
+        'unique username',
+      );
+      await assert.rejects(
+        ctx.db('users').insert({ ...user, id: 'u3', username: 'bob', role: 'root' }),
+        'role check',
+      );
+      await assert.rejects(
+        ctx.db('api_keys').insert({
+          id: 'k1',
+          owner_id: 'nobody',
+          name: 'k',
+          prefix: 'p',
+          key_hash: 'h',
+          scopes: '[]',
+          created_at: now,
+        }),
+        'api key owner must exist',
+      );
+      await ctx.db('users').delete();
+    });
+
+    it('migrates down one step at a time', async () => {
+      const reverted = await migrateDown(ctx.db);
+      assert.deepEqual(reverted, [migrations[migrations.length - 1].name]);
+      assert.equal(await ctx.db.schema.hasTable('webhooks'), false);
+      assert.equal(await ctx.db.schema.hasTable('executions'), true);
+      assert.deepEqual(await migrateLatest(ctx.db), [migrations[migrations.length - 1].name]);
+    });
+
+    it('rolls everything back, then applies it again', async () => {
+      const reverted = await rollbackAll(ctx.db);
+      assert.deepEqual(reverted, migrations.map((m) => m.name).reverse());
+      assert.deepEqual(await existing(), []);
+      await migrateLatest(ctx.db);
+      assert.deepEqual(await existing(), TABLES);
+    });
+
+    it('reports health with latency', async () => {
+      const health = await checkDb(ctx.db);
+      assert.equal(health.ok, true);
+      assert.equal(typeof health.latency_ms, 'number');
+      assert.ok(health.latency_ms >= 0);
+    });
+  },
+  { migrate: false },
+);
+
+describe('createDb (sqlite)', () => {
+  it("creates the file's directory and enables WAL, foreign keys and a busy timeout", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flows-db-'));
+    const filename = path.join(dir, 'nested', 'deeper', 'flows.sqlite');
+    const db = createDb({ client: 'sqlite', filename });
+    try {
+      const pragma = async (name: string) => Object.values((await db.raw(`pragma ${name}`))[0])[0];
+      assert.equal(await pragma('journal_mode'), 'wal');
+      assert.equal(await pragma('foreign_keys'), 1);
+      assert.equal(await pragma('busy_timeout'), 5000);
+      assert.ok(fs.existsSync(filename));
+    } finally {
+      await db.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('checkDb', () => {
+  it('reports an unreachable database as not ok instead of throwing', async () => {
+    const logged: string[] = [];
+    const push = (m: string) => void logged.push(m);
+    const logger = { warn: push, error: push, debug: push };
+    const db = createDb(
+      { client: 'pg', url: 'postgres://nobody:nothing@127.0.0.1:1/none' },
+      { acquireTimeoutMs: 1000, logger },
+    );
+    try {
+      const health = await checkDb(db, 3000);
+      assert.equal(health.ok, false);
+      assert.ok(health.error);
+      assert.ok(
+        logged.some((m) => /ECONNREFUSED/.test(m)),
+        'knex reports to the given logger, not the console',
+      );
+    } finally {
+      await db.destroy();
+    }
+  });
+});

@@ -1,0 +1,53 @@
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { CompiledNode, NodeActivityInput, NodeActivityResult } from '../src/shared/flow';
+import { renderTemplates } from '../src/shared/expressions';
+import type { GraphRunner, NodeOutcome } from './graph-runner';
+
+type NodeActivity = (input: NodeActivityInput) => Promise<NodeActivityResult>;
+
+/** Activity options of a node: its own retry policy and timeout (resolved at compile time). */
+export function activityOptionsFor(node: CompiledNode, activityId: string): ActivityOptions {
+  const { retry, timeout_ms, heartbeat_ms } = node.exec;
+  return {
+    activityId,
+    startToCloseTimeout: timeout_ms,
+    ...(heartbeat_ms ? { heartbeatTimeout: heartbeat_ms } : {}),
+    retry: {
+      maximumAttempts: retry.max_attempts,
+      initialInterval: retry.initial_interval_ms,
+      backoffCoefficient: retry.backoff_coefficient,
+      maximumInterval: retry.max_interval_ms,
+    },
+    // Shown in the Web UI's event history, so a run reads like the flow.
+    summary: node.label ? `${node.label} (${node.id})` : node.id,
+  };
+}
+
+/**
+ * Runs an activity node: renders its `data` templates over the run context, then calls the
+ * activity named after its type with the node's own retry policy and timeout.
+ */
+export async function runActivityNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
+  const data = await renderTemplates(node.data, runner.context);
+  const { execution_id, flow_id, owner_id } = runner.run.input;
+  const activities = proxyActivities<Record<string, NodeActivity>>(
+    activityOptionsFor(node, `${runner.scopeKey}${node.id}`),
+  );
+  const result = await activities[node.type]({
+    execution_id,
+    flow_id,
+    owner_id,
+    node_id: node.id,
+    node_type: node.type,
+    label: node.label,
+    data,
+    input: runner.upstreamInput(node.id),
+    ...(node.exec.needs_context ? { context: runner.context } : {}),
+  });
+  return {
+    output: result.output,
+    port: result.port ?? 'default',
+    attempt: result.attempt,
+    input: data,
+  };
+}

@@ -1,0 +1,134 @@
+import { condition, sleep } from '@temporalio/workflow';
+import type { CompiledNode } from '../src/shared/flow';
+import { evaluateExpression, renderTemplates } from '../src/shared/expressions';
+import { TerminateSignal, type GraphRunner, type NodeOutcome } from './graph-runner';
+import { runLoopNode } from './loop-node';
+import { runSubFlowNode } from './sub-flow-node';
+
+type ControlHandler = (node: CompiledNode, runner: GraphRunner) => Promise<NodeOutcome>;
+
+/** JSONata truthiness (empty arrays, empty strings, 0 and null are false). */
+export function truthy(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(truthy);
+  return v !== undefined && v !== null && v !== false && v !== 0 && v !== '' && !Number.isNaN(v);
+}
+
+function outcome(result: unknown, port = 'default', input?: unknown): NodeOutcome {
+  return { output: { result: result === undefined ? null : result }, port, input };
+}
+
+async function waitUntil(runner: GraphRunner, node: CompiledNode, ms: number, until: string): Promise<void> {
+  const key = `${runner.scopeKey}${node.id}`;
+  runner.run.waiting.set(key, { node_id: node.id, kind: 'delay', until });
+  try {
+    await sleep(ms);
+  } finally {
+    runner.run.waiting.delete(key);
+  }
+}
+
+/** Control nodes: interpreted in the workflow, no activity. */
+export const controlHandlers: Record<string, ControlHandler> = {
+  async start(_node, runner) {
+    return outcome(runner.context.input);
+  },
+
+  async end(node, runner) {
+    if (node.data.output === undefined) return outcome(runner.upstreamInput(node.id));
+    return outcome(await renderTemplates(node.data.output, runner.context));
+  },
+
+  async condition(node, runner) {
+    const value = truthy(await evaluateExpression(String(node.data.expression), runner.context));
+    return outcome(value, value ? 'true' : 'false', { expression: node.data.expression });
+  },
+
+  async switch(node, runner) {
+    const cases = (node.data.cases ?? []) as { name: string; expression: string }[];
+    for (const c of cases) {
+      if (truthy(await evaluateExpression(c.expression, runner.context))) return outcome(c.name, c.name);
+    }
+    return outcome('default', 'default');
+  },
+
+  async transform(node, runner) {
+    return outcome(await evaluateExpression(String(node.data.expression), runner.context));
+  },
+
+  async set(node, runner) {
+    const values = (await renderTemplates(node.data.values ?? {}, runner.context)) as Record<string, unknown>;
+    Object.assign(runner.vars, values);
+    return outcome(values);
+  },
+
+  async delay(node, runner) {
+    const data = (await renderTemplates(node.data, runner.context)) as { duration_ms?: number; until?: string };
+    const now = Date.now();
+    let ms: number;
+    if (data.until !== undefined) {
+      const at = Date.parse(String(data.until));
+      if (Number.isNaN(at)) throw new Error(`delay: until is not a date-time: ${String(data.until)}`);
+      ms = Math.max(0, at - now);
+    } else {
+      ms = Math.max(0, Number(data.duration_ms ?? 0));
+      if (!Number.isFinite(ms)) throw new Error(`delay: duration_ms is not a number: ${String(data.duration_ms)}`);
+    }
+    if (ms > 0) await waitUntil(runner, node, ms, new Date(now + ms).toISOString());
+    return outcome({ waited_ms: Date.now() - now }, 'default', data);
+  },
+
+  async approval(node, runner) {
+    const data = (await renderTemplates(node.data, runner.context)) as {
+      title?: string;
+      approvers?: string[];
+      timeout_ms?: number;
+      default_outcome?: 'approved' | 'rejected';
+    };
+    const run = runner.run;
+    const key = `${runner.scopeKey}${node.id}`;
+    const pending: { approvers: string[]; decision?: import('./run-state').ApprovalDecision } = {
+      approvers: (data.approvers ?? []).map(String),
+    };
+    run.approvals.set(node.id, pending);
+    run.waiting.set(key, { node_id: node.id, kind: 'approval', name: data.title });
+    try {
+      const decided =
+        data.timeout_ms === undefined
+          ? (await condition(() => pending.decision !== undefined), true)
+          : await condition(() => pending.decision !== undefined, data.timeout_ms);
+      if (decided && pending.decision) {
+        return outcome(pending.decision, pending.decision.decision, data);
+      }
+      const port = data.default_outcome ?? 'timeout';
+      pending.decision = {
+        decision: 'timeout',
+        comment: null,
+        decided_by: null,
+        decided_at: new Date().toISOString(),
+      };
+      return outcome({ ...pending.decision, outcome: port }, port, data);
+    } finally {
+      run.waiting.delete(key);
+    }
+  },
+
+  async 'wait-event'(node, runner) {
+    const data = (await renderTemplates(node.data, runner.context)) as { name: string; timeout_ms?: number };
+    const key = `${runner.scopeKey}${node.id}`;
+    runner.run.waiting.set(key, { node_id: node.id, kind: 'event', name: data.name });
+    try {
+      const event = await runner.run.takeEvent(data.name, data.timeout_ms);
+      return event ? outcome(event.data, 'default', data) : outcome(null, 'timeout', data);
+    } finally {
+      runner.run.waiting.delete(key);
+    }
+  },
+
+  async terminate(node, runner) {
+    const data = (await renderTemplates(node.data, runner.context)) as { status?: string; message?: string };
+    throw new TerminateSignal(data.status === 'failed' ? 'failed' : 'completed', data.message, node.id);
+  },
+
+  loop: runLoopNode,
+  'sub-flow': runSubFlowNode,
+};

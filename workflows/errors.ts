@@ -1,0 +1,43 @@
+import { ApplicationFailure, ActivityFailure, ChildWorkflowFailure, TemporalFailure } from '@temporalio/workflow';
+
+/** Failure types the interpreter raises; clients map them to readable run errors. */
+export const FAILURE = {
+  /** A node failed and its `on_error` is `fail`. */
+  nodeFailed: 'NodeFailed',
+  /** The definition that reached the worker is broken (never retried). */
+  invalidDefinition: 'InvalidDefinition',
+  /** A `terminate` node ended the run as failed. */
+  terminated: 'FlowTerminated',
+  /** Approval update rejected by its validator. */
+  notWaiting: 'NotWaiting',
+  notAllowed: 'NotAllowed',
+  badRequest: 'BadRequest',
+} as const;
+
+/** A readable error of one node. */
+export interface NodeErrorInfo {
+  message: string;
+  type?: string;
+  details?: unknown;
+}
+
+/**
+ * Turns whatever a node threw into a readable error: activity failures are unwrapped to the
+ * node's own message (the ApplicationFailure raised by the activity).
+ */
+export function describeError(err: unknown): NodeErrorInfo {
+  let e: unknown = err;
+  while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure) {
+    const details = e.details && e.details.length ? e.details[0] : undefined;
+    return { message: e.message, type: e.type ?? undefined, ...(details !== undefined ? { details } : {}) };
+  }
+  if (e instanceof TemporalFailure) return { message: e.message, type: e.name };
+  if (e instanceof Error) return { message: e.message, type: e.name };
+  return { message: String(e) };
+}
+
+/** A non-retryable failure of the whole run. */
+export function runFailure(message: string, type: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true, details: details === undefined ? [] : [details] });
+}

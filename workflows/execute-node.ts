@@ -1,0 +1,14 @@
+import type { CompiledNode } from '../src/shared/flow';
+import { runActivityNode } from './activity-node';
+import { controlHandlers } from './control-nodes';
+import type { GraphRunner, NodeOutcome } from './graph-runner';
+
+/** Runs one node: control nodes in the workflow, every other type as its activity. */
+export function executeNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
+  if (node.exec.kind === 'control') {
+    const handler = controlHandlers[node.type];
+    if (!handler) throw new Error(`node ${node.id}: no interpreter for control node type ${node.type}`);
+    return handler(node, runner);
+  }
+  return runActivityNode(node, runner);
+}

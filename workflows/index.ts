@@ -1,0 +1,3 @@
+/** Everything the worker's workflow bundle exports. */
+export { runFlow } from './run-flow';
+export { runLoopBatch } from './loop-batch';

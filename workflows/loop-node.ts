@@ -1,0 +1,95 @@
+import { executeChild, workflowInfo } from '@temporalio/workflow';
+import type { CompiledFlow, CompiledNode } from '../src/shared/flow';
+import { renderTemplates } from '../src/shared/expressions';
+import type { GraphRunner, NodeOutcome } from './graph-runner';
+import { runLoopItems, type LoopItemsResult } from './loop-items';
+import type { LoopBatchInput } from './loop-batch';
+
+/** Loops whose items × body nodes stay under this run in the parent's own history. */
+export const INLINE_LOOP_LIMIT = 100;
+/** Body node executions per child batch workflow: keeps every history far from its limits. */
+export const BATCH_NODE_BUDGET = 400;
+
+/**
+ * The `loop` node: runs `data.body` once per item of `data.items`. Small loops run inline; large
+ * ones are split into child `runLoopBatch` workflows so no history grows with the item count.
+ */
+export async function runLoopNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
+  const items = await renderTemplates(node.data.items, runner.context);
+  if (!Array.isArray(items)) {
+    throw new Error(`loop: items must evaluate to an array, got ${items === null ? 'null' : typeof items}`);
+  }
+  const body = node.data.body as CompiledFlow;
+  const concurrency = Math.max(1, Math.min(50, Number(node.data.concurrency ?? 1)));
+  const errorHandling = node.data.error_handling === 'continue' ? 'continue' : 'stop';
+  const baseContext = { ...runner.context };
+  const bodySize = Math.max(1, body.nodes.length);
+  let res: LoopItemsResult;
+  if (items.length * bodySize <= INLINE_LOOP_LIMIT) {
+    res = await runLoopItems({
+      body,
+      items,
+      offset: 0,
+      concurrency,
+      errorHandling,
+      baseContext,
+      scopeKey: `${runner.scopeKey}${node.id}/`,
+      runnerFor: (ctx, key) => runner.child(body, ctx, key),
+    });
+  } else {
+    res = await runBatches(node, runner, items, body, concurrency, errorHandling, baseContext);
+  }
+  if (res.stoppedAt) {
+    const s = res.stoppedAt;
+    throw new Error(`loop item ${s.index} failed at node ${s.node_id}: ${s.error.message}`);
+  }
+  const output: Record<string, unknown> = { result: res.results };
+  if (res.errors.length) output.errors = res.errors;
+  return { output, port: 'default', input: { items: items.length, concurrency, error_handling: errorHandling } };
+}
+
+async function runBatches(
+  node: CompiledNode,
+  runner: GraphRunner,
+  items: unknown[],
+  body: CompiledFlow,
+  concurrency: number,
+  errorHandling: 'stop' | 'continue',
+  baseContext: Record<string, unknown>,
+): Promise<LoopItemsResult> {
+  const batchSize = Math.max(1, Math.floor(BATCH_NODE_BUDGET / Math.max(1, body.nodes.length)));
+  const batches: { offset: number; items: unknown[] }[] = [];
+  for (let offset = 0; offset < items.length; offset += batchSize) {
+    batches.push({ offset, items: items.slice(offset, offset + batchSize) });
+  }
+  // Items run `concurrency` at a time overall: lanes of batches, each batch sequential inside.
+  const lanes = Math.min(concurrency, batches.length);
+  const perBatch = Math.max(1, Math.floor(concurrency / lanes));
+  const out: LoopItemsResult = { results: new Array(items.length).fill(null), errors: [] };
+  const { workflowId } = workflowInfo();
+  let next = 0;
+  const lane = async () => {
+    while (next < batches.length && !out.stoppedAt) {
+      const b = batches[next++];
+      const input: LoopBatchInput = {
+        run: runner.run.input,
+        body,
+        items: b.items,
+        offset: b.offset,
+        concurrency: perBatch,
+        error_handling: errorHandling,
+        base_context: baseContext,
+        scope_key: `${runner.scopeKey}${node.id}/`,
+      };
+      const r = await executeChild<(i: LoopBatchInput) => Promise<LoopItemsResult>>('runLoopBatch', {
+        workflowId: `${workflowId}/${runner.scopeKey}${node.id}/batch-${b.offset}`,
+        args: [input],
+      });
+      r.results.forEach((v, i) => (out.results[b.offset + i] = v));
+      out.errors.push(...r.errors);
+      if (r.stoppedAt && !out.stoppedAt) out.stoppedAt = r.stoppedAt;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return out;
+}

@@ -1,0 +1,168 @@
+/**
+ * `runFlow`: the one generic interpreter workflow. It executes any compiled flow definition.
+ *
+ * Determinism rule: a change here or in any module this file imports that alters the commands a
+ * run issues (activities, timers, child workflows, their order or options) must keep old runs
+ * replayable: gate the new behaviour with `patched('<short-id>')` (and later
+ * `deprecatePatch`) so histories recorded before the change replay the old way. The replay test
+ * (`test/workflows/replay.test.ts`) replays committed histories from `test/fixtures/histories/`
+ * against this code in CI; record a new fixture for every node type or behaviour you add.
+ */
+import {
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  RUN_FLOW,
+  type CompiledFlow,
+  type ExecutionStatus,
+  type RunFlowInput,
+  type RunFlowResult,
+  type RunStatus,
+} from '../src/shared/flow';
+import { FAILURE, runFailure } from './errors';
+import { executeNode } from './execute-node';
+import { GraphRunner } from './graph-runner';
+import { RunState, type ApprovalDecision, type ApprovalRequest, type RunEvent } from './run-state';
+
+export const pauseSignal = defineSignal(RUN_FLOW.pauseSignal);
+export const resumeSignal = defineSignal(RUN_FLOW.resumeSignal);
+export const eventSignal = defineSignal<[RunEvent]>(RUN_FLOW.eventSignal);
+export const approveUpdate = defineUpdate<ApprovalDecision, [ApprovalRequest]>(RUN_FLOW.approveUpdate);
+export const statusQuery = defineQuery<RunStatus>(RUN_FLOW.statusQuery);
+
+const VALIDATOR_FAILURES: Record<string, string> = {
+  not_waiting: FAILURE.notWaiting,
+  not_allowed: FAILURE.notAllowed,
+  bad_request: FAILURE.badRequest,
+};
+
+/** Executes a flow definition durably. See the module comment for the determinism rule. */
+export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
+  const run = new RunState(input);
+  let finalStatus: ExecutionStatus | undefined;
+
+  checkDefinition(input.definition);
+  const context: Record<string, unknown> = {
+    trigger: input.trigger,
+    input: input.input_data,
+    execution: {
+      id: input.execution_id,
+      flow_id: input.flow_id,
+      flow_version: input.flow_version,
+      workflow_id: workflowInfo().workflowId,
+    },
+    vars: {},
+  };
+  const runner = new GraphRunner(input.definition, context, {
+    run,
+    execute: executeNode,
+    scopeKey: '',
+    carried: input.carried,
+    allowContinueAsNew: true,
+  });
+
+  setHandler(pauseSignal, () => void (run.paused = true));
+  setHandler(resumeSignal, () => void (run.paused = false));
+  setHandler(eventSignal, (event) => run.deliverEvent(event));
+  setHandler(statusQuery, () => statusOf(runner, run, finalStatus));
+  setHandler(approveUpdate, (req) => run.decide(req, new Date().toISOString()), {
+    validator: (req) => {
+      try {
+        run.validateApproval(req);
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        throw ApplicationFailure.create({
+          message: e.message,
+          type: VALIDATOR_FAILURES[e.code ?? ''] ?? FAILURE.badRequest,
+          nonRetryable: true,
+        });
+      }
+    },
+  });
+
+  const result = await runner.execute();
+  const steps = Object.values(runner.steps);
+  switch (result.kind) {
+    case 'continue-as-new':
+      return continueAsNew<typeof runFlow>({ ...input, carried: result.carried });
+    case 'completed':
+      finalStatus = 'completed';
+      return { status: 'completed', output: result.output, error: null, steps };
+    case 'terminated':
+      if (result.status === 'completed') {
+        finalStatus = 'completed';
+        return { status: 'completed', output: result.output, error: null, steps };
+      }
+      finalStatus = 'failed';
+      throw runFailure(result.message ?? `terminated by node ${result.nodeId}`, FAILURE.terminated, {
+        node_id: result.nodeId,
+        steps,
+      });
+    case 'failed':
+      finalStatus = 'failed';
+      throw runFailure(`node ${result.nodeId} failed: ${result.error.message}`, FAILURE.nodeFailed, {
+        node_id: result.nodeId,
+        error: result.error,
+        steps,
+      });
+  }
+}
+
+/**
+ * A definition that reaches the worker broken fails the run at once with a readable,
+ * non-retryable error naming the node, instead of a workflow task that retries forever.
+ */
+function checkDefinition(def: CompiledFlow | undefined): void {
+  if (!def || !Array.isArray(def.nodes) || !Array.isArray(def.edges)) {
+    throw runFailure('flow definition must have nodes and edges arrays', FAILURE.invalidDefinition);
+  }
+  const ids = new Set<string>();
+  def.nodes.forEach((n, i) => {
+    const where = n && typeof n.id === 'string' ? `node ${n.id}` : `nodes[${i}]`;
+    if (!n || typeof n.id !== 'string' || !n.id) throw runFailure(`${where}: missing id`, FAILURE.invalidDefinition);
+    if (ids.has(n.id)) throw runFailure(`${where}: duplicate id`, FAILURE.invalidDefinition);
+    ids.add(n.id);
+    if (typeof n.type !== 'string') throw runFailure(`${where}: missing type`, FAILURE.invalidDefinition);
+    if (!n.exec || (n.exec.kind !== 'activity' && n.exec.kind !== 'control')) {
+      throw runFailure(`${where}: not compiled (exec missing)`, FAILURE.invalidDefinition);
+    }
+    if (n.data === null || typeof n.data !== 'object') {
+      throw runFailure(`${where}: data must be an object`, FAILURE.invalidDefinition);
+    }
+    if (n.type === 'loop') checkDefinition(n.data.body as CompiledFlow);
+  });
+  def.edges.forEach((e, i) => {
+    if (!e || !ids.has(e.source) || !ids.has(e.target)) {
+      throw runFailure(
+        `edges[${i}]: connects unknown node ${e && !ids.has(e.source) ? e.source : e?.target}`,
+        FAILURE.invalidDefinition,
+      );
+    }
+  });
+}
+
+function statusOf(runner: GraphRunner, run: RunState, finalStatus?: ExecutionStatus): RunStatus {
+  const steps = Object.values(runner.steps);
+  const completed = steps.filter((s) => s.status !== 'pending' && s.status !== 'running' && s.status !== 'waiting');
+  const current = runner.currentNodes();
+  const waiting = [...run.waiting.values()];
+  let status: ExecutionStatus = finalStatus ?? 'running';
+  if (!finalStatus) {
+    if (run.paused) status = 'paused';
+    else if (current.length > 0 && waiting.length >= current.length) status = 'waiting';
+  }
+  return {
+    status,
+    paused: run.paused,
+    progress: { completed: completed.length, total: steps.length },
+    current_nodes: current,
+    ...(waiting.length ? { waiting_for: waiting } : {}),
+    steps,
+  };
+}

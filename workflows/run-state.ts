@@ -1,0 +1,110 @@
+import { condition } from '@temporalio/workflow';
+import type { RunFlowInput } from '../src/shared/flow';
+
+/** Something a node is waiting for; shown by the status query. */
+export interface WaitInfo {
+  node_id: string;
+  kind: 'approval' | 'event' | 'delay';
+  name?: string;
+  until?: string;
+}
+
+/** The caller of an approval update, as the API identifies it. */
+export interface Approver {
+  id: string;
+  username: string;
+  role?: string;
+}
+
+/** Argument of the `approve` update. */
+export interface ApprovalRequest {
+  node_id: string;
+  decision: 'approve' | 'reject';
+  comment?: string;
+  user: Approver;
+}
+
+/** What an approval node returns as its `result`. */
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected' | 'timeout';
+  comment: string | null;
+  decided_by: string | null;
+  decided_at: string;
+}
+
+interface PendingApproval {
+  approvers: string[];
+  decision?: ApprovalDecision;
+}
+
+/** An external event delivered by signal. */
+export interface RunEvent {
+  name: string;
+  data: unknown;
+}
+
+/**
+ * Run-wide state shared by every graph runner of one `runFlow` execution (top level and loop
+ * bodies): pause flag, approvals and events that handlers deliver, what nodes wait for.
+ */
+export class RunState {
+  paused = false;
+  readonly waiting = new Map<string, WaitInfo>();
+  readonly approvals = new Map<string, PendingApproval>();
+  private readonly events: RunEvent[] = [];
+
+  constructor(readonly input: RunFlowInput) {}
+
+  /** Resolves when the run is not paused; new nodes start only through here. */
+  async whenRunning(): Promise<void> {
+    if (this.paused) await condition(() => !this.paused);
+  }
+
+  /** Delivers an external event; it is kept until a `wait-event` node consumes it. */
+  deliverEvent(event: RunEvent): void {
+    this.events.push(event);
+  }
+
+  /** Waits for an event named `name`, consuming it; `undefined` on timeout. */
+  async takeEvent(name: string, timeoutMs?: number): Promise<RunEvent | undefined> {
+    const has = () => this.events.some((e) => e.name === name);
+    if (timeoutMs === undefined) await condition(has);
+    else if (!(await condition(has, timeoutMs))) return undefined;
+    const i = this.events.findIndex((e) => e.name === name);
+    return this.events.splice(i, 1)[0];
+  }
+
+  /** Throws when `req` may not decide now: wrong node, decided already, or not an allowed approver. */
+  validateApproval(req: ApprovalRequest): void {
+    const pending = this.approvals.get(req.node_id);
+    if (!pending || pending.decision) {
+      throw Object.assign(new Error(`node ${req.node_id} is not waiting for an approval`), { code: 'not_waiting' });
+    }
+    if (req.decision !== 'approve' && req.decision !== 'reject') {
+      throw Object.assign(new Error('decision must be approve or reject'), { code: 'bad_request' });
+    }
+    const allowed =
+      pending.approvers.length === 0 ||
+      req.user.role === 'admin' ||
+      pending.approvers.includes(req.user.username) ||
+      pending.approvers.includes(req.user.id);
+    if (!allowed) {
+      throw Object.assign(new Error(`${req.user.username} is not an approver of node ${req.node_id}`), {
+        code: 'not_allowed',
+      });
+    }
+  }
+
+  /** Records a validated decision; the waiting approval node picks it up. */
+  decide(req: ApprovalRequest, decidedAt: string): ApprovalDecision {
+    const pending = this.approvals.get(req.node_id);
+    if (!pending) throw new Error(`node ${req.node_id} is not waiting for an approval`);
+    pending.decision = {
+      decision: req.decision === 'approve' ? 'approved' : 'rejected',
+      comment: req.comment ?? null,
+      decided_by: req.user.username,
+      decided_at: decidedAt,
+    };
+    return pending.decision;
+  }
+}

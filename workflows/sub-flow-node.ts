@@ -1,0 +1,40 @@
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { CompiledNode, RunFlowInput, RunFlowResult } from '../src/shared/flow';
+import { workflowIdFor } from '../src/shared/flow';
+import { renderTemplates } from '../src/shared/expressions';
+import type { SystemActivities } from '../src/shared/system-activities';
+import type { GraphRunner, NodeOutcome } from './graph-runner';
+import { searchAttributesFor } from '../src/shared/search-attributes';
+
+const { prepareSubFlow } = proxyActivities<SystemActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['NotFound', 'InvalidDefinition'] },
+});
+
+/** The `sub-flow` node: a child `runFlow` of another stored flow, pinned to a version or the latest. */
+export async function runSubFlowNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
+  const data = (await renderTemplates(node.data, runner.context)) as {
+    workflow_id: string;
+    version?: number;
+    input?: unknown;
+  };
+  const parent = runner.run.input;
+  const child: RunFlowInput = await prepareSubFlow({
+    parent_execution_id: parent.execution_id,
+    owner_id: parent.owner_id,
+    workflow_id: String(data.workflow_id),
+    version: data.version,
+    input: data.input === undefined ? runner.upstreamInput(node.id) : data.input,
+  });
+  const result = await executeChild<(i: RunFlowInput) => Promise<RunFlowResult>>('runFlow', {
+    workflowId: workflowIdFor(child.execution_id),
+    args: [child],
+    typedSearchAttributes: searchAttributesFor(child),
+    memo: { parent_workflow_id: workflowInfo().workflowId },
+  });
+  return {
+    output: { result: result.output, execution_id: child.execution_id, workflow_version: child.flow_version },
+    port: 'default',
+    input: data,
+  };
+}
