@@ -28,28 +28,30 @@ export function toPlainData(value: unknown): unknown {
 }
 
 /**
- * A root object for evaluation whose top-level keys are the context's keys, each copied with
- * {@link toSandboxData} only when an expression first reads it: a template that reads `item`
- * does not pay for copying a large upstream node output.
+ * A read-only root object for evaluation whose top-level keys are the context's keys, each copied
+ * with {@link toSandboxData} only when an expression first reads it (then reused for the root's
+ * lifetime): a template that reads `item` does not pay for copying a large upstream output.
  */
 export function createSandboxRoot(context: Record<string, unknown>): Record<string, unknown> {
-  const root: Record<string, unknown> = Object.create(null);
-  for (const key of Object.keys(context)) {
-    if (DROPPED_KEYS.has(key)) continue;
-    let copied: unknown;
-    let done = false;
-    Object.defineProperty(root, key, {
-      enumerable: true,
-      get: () => {
-        if (!done) {
-          copied = toSandboxData(context[key]);
-          done = true;
-        }
-        return copied;
-      },
-    });
-  }
-  return root;
+  const keys = Object.keys(context).filter((key) => !DROPPED_KEYS.has(key));
+  const allowed = new Set<string | symbol>(keys);
+  const copies = new Map<string | symbol, unknown>();
+  const read = (key: string | symbol): unknown => {
+    if (!allowed.has(key)) return undefined;
+    if (!copies.has(key)) copies.set(key, toSandboxData(context[key as string]));
+    return copies.get(key);
+  };
+  return new Proxy(Object.create(null) as Record<string, unknown>, {
+    get: (_target, key) => read(key),
+    has: (_target, key) => allowed.has(key),
+    ownKeys: () => [...keys],
+    getOwnPropertyDescriptor: (_target, key) =>
+      allowed.has(key) ? { value: read(key), enumerable: true, configurable: true, writable: false } : undefined,
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+    setPrototypeOf: () => false,
+  });
 }
 
 function copy(value: unknown, sandbox: boolean, ancestors: Set<object>): unknown {

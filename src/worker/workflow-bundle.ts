@@ -1,4 +1,4 @@
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -10,6 +10,6 @@ export function workflowsPath(): string {
 
 /** The interpreter's workflow bundle, built once per process (bundling takes seconds). */
 export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: undefined });
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
   return bundle;
 }

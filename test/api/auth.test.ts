@@ -79,7 +79,12 @@ interface Reply {
   body: any;
 }
 
-async function call(app: TestApp, method: string, p: string, opts: { json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Reply> {
+async function call(
+  app: TestApp,
+  method: string,
+  p: string,
+  opts: { json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...opts.headers };
   let body: string | undefined;
   if (opts.json !== undefined) {
@@ -110,7 +115,9 @@ function assertErrorBody(r: Reply, status: number, code: string) {
 }
 
 async function register(app: TestApp, username: string, password = 'correct horse battery') {
-  const r = await call(app, 'POST', '/auth/register', { json: { username, email: `${username}@example.test`, password } });
+  const r = await call(app, 'POST', '/auth/register', {
+    json: { username, email: `${username}@example.test`, password },
+  });
   assert.equal(r.status, 201, r.text);
   return r.body;
 }
@@ -134,13 +141,17 @@ describe('auth building blocks', () => {
   it('takes about as long for an unknown user as for a wrong password', async () => {
     const hash = await hashPassword('s3cret-password');
     await verifyPasswordOrDummy(undefined, 'warm-up');
-    const time = async (fn: () => Promise<unknown>) => {
-      const t0 = performance.now();
-      for (let i = 0; i < 5; i++) await fn();
-      return performance.now() - t0;
-    };
-    const known = await time(() => verifyPasswordOrDummy(hash, 'wrong'));
-    const unknown = await time(() => verifyPasswordOrDummy(undefined, 'wrong'));
+    let known = 0;
+    let unknown = 0;
+    // Interleaved, so a busy machine slows both sides alike.
+    for (let i = 0; i < 6; i++) {
+      let t0 = performance.now();
+      await verifyPasswordOrDummy(hash, 'wrong');
+      known += performance.now() - t0;
+      t0 = performance.now();
+      await verifyPasswordOrDummy(undefined, 'wrong');
+      unknown += performance.now() - t0;
+    }
     assert.ok(unknown > known / 3 && unknown < known * 3, `known ${known} ms vs unknown ${unknown} ms`);
   });
 
@@ -167,7 +178,9 @@ describe('auth building blocks', () => {
     assert.equal(claims.iss, JWT_ISSUER);
     assert.equal(claims.aud, JWT_AUDIENCE);
     assert.equal(claims.exp - claims.iat, 600);
-    assert.throws(() => verifyAccessToken(token, { secret: 'another-secret-that-is-long-enough-xx', expiresInS: 600 }));
+    assert.throws(() =>
+      verifyAccessToken(token, { secret: 'another-secret-that-is-long-enough-xx', expiresInS: 600 }),
+    );
   });
 });
 
@@ -191,19 +204,32 @@ describe('auth API', () => {
     it('makes the first user an admin and later users regular users, without password hashes', async () => {
       assert.equal(admin.role, 'admin');
       assert.equal(alice.role, 'user');
-      assert.deepEqual(Object.keys(alice).sort(), ['created_at', 'email', 'id', 'role', 'updated_at', 'username']);
+      assert.deepEqual(Object.keys(alice).sort(), [
+        'created_at',
+        'email',
+        'id',
+        'role',
+        'updated_at',
+        'username',
+      ]);
       assert.equal(alice.email, 'alice@example.test');
     });
 
     it('rejects a duplicate username or email with 409', async () => {
-      let r = await call(app, 'POST', '/auth/register', { json: { username: 'alice', email: 'other@example.test', password: 'long-enough' } });
+      let r = await call(app, 'POST', '/auth/register', {
+        json: { username: 'alice', email: 'other@example.test', password: 'long-enough' },
+      });
       assertErrorBody(r, 409, 'CONFLICT');
-      r = await call(app, 'POST', '/auth/register', { json: { username: 'alice2', email: 'ALICE@example.test', password: 'long-enough' } });
+      r = await call(app, 'POST', '/auth/register', {
+        json: { username: 'alice2', email: 'ALICE@example.test', password: 'long-enough' },
+      });
       assertErrorBody(r, 409, 'CONFLICT');
     });
 
     it('validates username, email and password with 422 details', async () => {
-      const r = await call(app, 'POST', '/auth/register', { json: { username: 'a b', email: 'nope', password: 'short' } });
+      const r = await call(app, 'POST', '/auth/register', {
+        json: { username: 'a b', email: 'nope', password: 'short' },
+      });
       assertErrorBody(r, 422, 'VALIDATION_ERROR');
       assert.deepEqual(Object.keys(r.body.error.details).sort(), ['email', 'password', 'username']);
     });
@@ -211,7 +237,9 @@ describe('auth API', () => {
 
   describe('login', () => {
     it('accepts JSON and form-urlencoded bodies and returns a bearer token', async () => {
-      const json = await call(app, 'POST', '/auth/login', { json: { username: 'alice', password: 'correct horse battery' } });
+      const json = await call(app, 'POST', '/auth/login', {
+        json: { username: 'alice', password: 'correct horse battery' },
+      });
       assert.equal(json.status, 200);
       assert.equal(json.body.token_type, 'bearer');
       assert.equal(json.body.expires_in, app.config.jwt.expiresInS);
@@ -226,26 +254,47 @@ describe('auth API', () => {
     });
 
     it('accepts the email as the login name', async () => {
-      const r = await call(app, 'POST', '/auth/login', { json: { username: 'alice@example.test', password: 'correct horse battery' } });
+      const r = await call(app, 'POST', '/auth/login', {
+        json: { username: 'alice@example.test', password: 'correct horse battery' },
+      });
       assert.equal(r.status, 200, r.text);
     });
 
     it('answers 401 to a wrong password or an unknown user', async () => {
-      assertErrorBody(await call(app, 'POST', '/auth/login', { json: { username: 'alice', password: 'wrong password' } }), 401, 'UNAUTHORIZED');
-      assertErrorBody(await call(app, 'POST', '/auth/login', { json: { username: 'nobody', password: 'wrong password' } }), 401, 'UNAUTHORIZED');
+      assertErrorBody(
+        await call(app, 'POST', '/auth/login', { json: { username: 'alice', password: 'wrong password' } }),
+        401,
+        'UNAUTHORIZED',
+      );
+      assertErrorBody(
+        await call(app, 'POST', '/auth/login', { json: { username: 'nobody', password: 'wrong password' } }),
+        401,
+        'UNAUTHORIZED',
+      );
     });
 
     it('throttles a username after 5 failures, even with the right password', async () => {
       await register(app, 'bob');
       for (let i = 0; i < 5; i++) {
-        const r = await call(app, 'POST', '/auth/login', { json: { username: 'bob', password: `wrong-${i}` } });
+        const r = await call(app, 'POST', '/auth/login', {
+          json: { username: 'bob', password: `wrong-${i}` },
+        });
         assert.equal(r.status, 401);
       }
-      const r = await call(app, 'POST', '/auth/login', { json: { username: 'bob', password: 'correct horse battery' } });
+      const r = await call(app, 'POST', '/auth/login', {
+        json: { username: 'bob', password: 'correct horse battery' },
+      });
       assertErrorBody(r, 429, 'RATE_LIMITED');
       assert.ok(Number(r.headers.get('retry-after')) > 0);
       // Another user from the same address is not affected.
-      assert.equal((await call(app, 'POST', '/auth/login', { json: { username: 'alice', password: 'correct horse battery' } })).status, 200);
+      assert.equal(
+        (
+          await call(app, 'POST', '/auth/login', {
+            json: { username: 'alice', password: 'correct horse battery' },
+          })
+        ).status,
+        200,
+      );
     });
   });
 
@@ -272,8 +321,15 @@ describe('auth API', () => {
   });
 
   describe('JWT attacks', () => {
-    const payload = () => ({ sub: alice.id, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600, iss: JWT_ISSUER, aud: JWT_AUDIENCE });
-    const hmac = (alg: 'sha256' | 'sha512', data: string, secret = SECRET) => createHmac(alg, secret).update(data).digest('base64url');
+    const payload = () => ({
+      sub: alice.id,
+      iat: Math.floor(Date.now() / 1000),
+      exp: Math.floor(Date.now() / 1000) + 600,
+      iss: JWT_ISSUER,
+      aud: JWT_AUDIENCE,
+    });
+    const hmac = (alg: 'sha256' | 'sha512', data: string, secret = SECRET) =>
+      createHmac(alg, secret).update(data).digest('base64url');
 
     const attacks: Record<string, () => string> = {
       'alg none': () => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(payload())}.`,
@@ -290,8 +346,10 @@ describe('auth API', () => {
         const [h, , s] = signAccessToken(alice.id, { secret: SECRET, expiresInS: 600 }).token.split('.');
         return `${h}.${b64url({ ...payload(), sub: admin.id })}.${s}`;
       },
-      expired: () => jwt.sign({ ...payload(), iat: 1_000_000, exp: 1_000_600 }, SECRET, { algorithm: 'HS256' }),
-      'wrong secret': () => jwt.sign(payload(), 'a-completely-different-secret-0123456789', { algorithm: 'HS256' }),
+      expired: () =>
+        jwt.sign({ ...payload(), iat: 1_000_000, exp: 1_000_600 }, SECRET, { algorithm: 'HS256' }),
+      'wrong secret': () =>
+        jwt.sign(payload(), 'a-completely-different-secret-0123456789', { algorithm: 'HS256' }),
       'wrong audience': () => jwt.sign({ ...payload(), aud: 'someone-else' }, SECRET, { algorithm: 'HS256' }),
       'no issuer': () => {
         const { iss: _iss, ...rest } = payload();
@@ -301,7 +359,10 @@ describe('auth API', () => {
         const { exp: _exp, ...rest } = payload();
         return jwt.sign(rest, SECRET, { algorithm: 'HS256' });
       },
-      'unknown user': () => jwt.sign({ ...payload(), sub: '00000000-0000-4000-8000-000000000000' }, SECRET, { algorithm: 'HS256' }),
+      'unknown user': () =>
+        jwt.sign({ ...payload(), sub: '00000000-0000-4000-8000-000000000000' }, SECRET, {
+          algorithm: 'HS256',
+        }),
       garbage: () => 'not.a.jwt',
     };
 
@@ -319,17 +380,30 @@ describe('auth API', () => {
     }
 
     it('rejects a non-Bearer Authorization scheme', async () => {
-      const r = await call(app, 'GET', '/probe', { headers: { authorization: `Basic ${Buffer.from('alice:x').toString('base64')}` } });
+      const r = await call(app, 'GET', '/probe', {
+        headers: { authorization: `Basic ${Buffer.from('alice:x').toString('base64')}` },
+      });
       assertErrorBody(r, 401, 'UNAUTHORIZED');
     });
   });
 
   describe('API keys', () => {
     it('creates a key shown once, lists it without secrets, authenticates with it and revokes it', async () => {
-      const created = await call(app, 'POST', '/auth/api-keys', { headers: bearer(aliceToken), json: { name: 'ci', scopes: ['read', 'execute'], expires_in_days: 30 } });
+      const created = await call(app, 'POST', '/auth/api-keys', {
+        headers: bearer(aliceToken),
+        json: { name: 'ci', scopes: ['read', 'execute'], expires_in_days: 30 },
+      });
       assert.equal(created.status, 201, created.text);
       const key = created.body;
-      assert.deepEqual(Object.keys(key).sort(), ['created_at', 'expires_at', 'id', 'key', 'name', 'prefix', 'scopes']);
+      assert.deepEqual(Object.keys(key).sort(), [
+        'created_at',
+        'expires_at',
+        'id',
+        'key',
+        'name',
+        'prefix',
+        'scopes',
+      ]);
       assert.match(key.key, /^flk_[0-9A-Za-z]{40}$/);
       assert.ok(key.key.startsWith(key.prefix));
       assert.deepEqual(key.scopes, ['read', 'execute']);
@@ -341,7 +415,11 @@ describe('auth API', () => {
       assert.equal(list.body.total, 1);
       assert.equal(list.body.items[0].id, key.id);
       assert.equal(list.body.items[0].last_used_at, null);
-      assert.ok(!list.text.includes(key.key) && !list.text.includes(hashApiKey(key.key)) && !list.text.includes('key_hash'));
+      assert.ok(
+        !list.text.includes(key.key) &&
+          !list.text.includes(hashApiKey(key.key)) &&
+          !list.text.includes('key_hash'),
+      );
 
       const one = await call(app, 'GET', `/auth/api-keys/${key.id}`, { headers: bearer(aliceToken) });
       assert.equal(one.status, 200);
@@ -356,7 +434,10 @@ describe('auth API', () => {
       assert.deepEqual(probe.body.scopes, ['read', 'execute']);
       // A key in a Bearer header works too.
       assert.equal((await call(app, 'GET', '/probe', { headers: bearer(key.key) })).status, 200);
-      assert.equal((await call(app, 'POST', '/probe/execute', { headers: { 'x-api-key': key.key } })).status, 200);
+      assert.equal(
+        (await call(app, 'POST', '/probe/execute', { headers: { 'x-api-key': key.key } })).status,
+        200,
+      );
 
       // last_used_at is written in the background.
       let row = await app.repos.apiKeys.get(key.id);
@@ -368,51 +449,103 @@ describe('auth API', () => {
 
       const del = await call(app, 'DELETE', `/auth/api-keys/${key.id}`, { headers: bearer(aliceToken) });
       assert.equal(del.status, 204);
-      assertErrorBody(await call(app, 'GET', '/probe', { headers: { 'x-api-key': key.key } }), 401, 'UNAUTHORIZED');
-      assert.equal((await call(app, 'DELETE', `/auth/api-keys/${key.id}`, { headers: bearer(aliceToken) })).status, 204);
+      assertErrorBody(
+        await call(app, 'GET', '/probe', { headers: { 'x-api-key': key.key } }),
+        401,
+        'UNAUTHORIZED',
+      );
+      assert.equal(
+        (await call(app, 'DELETE', `/auth/api-keys/${key.id}`, { headers: bearer(aliceToken) })).status,
+        204,
+      );
 
       const active = await call(app, 'GET', '/auth/api-keys', { headers: bearer(aliceToken) });
       assert.equal(active.body.total, 0);
-      const all = await call(app, 'GET', '/auth/api-keys?include_revoked=true', { headers: bearer(aliceToken) });
+      const all = await call(app, 'GET', '/auth/api-keys?include_revoked=true', {
+        headers: bearer(aliceToken),
+      });
       assert.equal(all.body.total, 1);
       assert.ok(all.body.items[0].revoked_at);
     });
 
     it('rejects unknown, malformed and expired keys with 401', async () => {
-      assertErrorBody(await call(app, 'GET', '/probe', { headers: { 'x-api-key': generateApiKey().key } }), 401, 'UNAUTHORIZED');
-      assertErrorBody(await call(app, 'GET', '/probe', { headers: { 'x-api-key': 'nonsense' } }), 401, 'UNAUTHORIZED');
+      assertErrorBody(
+        await call(app, 'GET', '/probe', { headers: { 'x-api-key': generateApiKey().key } }),
+        401,
+        'UNAUTHORIZED',
+      );
+      assertErrorBody(
+        await call(app, 'GET', '/probe', { headers: { 'x-api-key': 'nonsense' } }),
+        401,
+        'UNAUTHORIZED',
+      );
       const expired = generateApiKey();
-      await app.repos.apiKeys.create({ owner_id: alice.id, name: 'old', prefix: expired.prefix, key_hash: expired.hash, scopes: ['read'], expires_at: new Date(Date.now() - 1000) });
+      await app.repos.apiKeys.create({
+        owner_id: alice.id,
+        name: 'old',
+        prefix: expired.prefix,
+        key_hash: expired.hash,
+        scopes: ['read'],
+        expires_at: new Date(Date.now() - 1000),
+      });
       const r = await call(app, 'GET', '/probe', { headers: { 'x-api-key': expired.key } });
       assertErrorBody(r, 401, 'UNAUTHORIZED');
       assert.equal(r.headers.get('www-authenticate'), 'Bearer');
     });
 
     it('enforces scopes: a read-only key gets 403 on an execute route', async () => {
-      const created = await call(app, 'POST', '/auth/api-keys', { headers: bearer(aliceToken), json: { name: 'ro', scopes: ['read'] } });
+      const created = await call(app, 'POST', '/auth/api-keys', {
+        headers: bearer(aliceToken),
+        json: { name: 'ro', scopes: ['read'] },
+      });
       const r = await call(app, 'POST', '/probe/execute', { headers: { 'x-api-key': created.body.key } });
       assertErrorBody(r, 403, 'FORBIDDEN');
       assert.equal(r.body.error.message, 'missing scope execute');
       // A JWT session has execute, but not admin unless the user is one.
       assert.equal((await call(app, 'POST', '/probe/execute', { headers: bearer(aliceToken) })).status, 200);
-      assertErrorBody(await call(app, 'GET', '/probe/admin', { headers: bearer(aliceToken) }), 403, 'FORBIDDEN');
+      assertErrorBody(
+        await call(app, 'GET', '/probe/admin', { headers: bearer(aliceToken) }),
+        403,
+        'FORBIDDEN',
+      );
       assert.equal((await call(app, 'GET', '/probe/admin', { headers: bearer(adminToken) })).status, 200);
     });
 
     it('lets only admins create admin keys; admin implies every scope', async () => {
-      assertErrorBody(await call(app, 'POST', '/auth/api-keys', { headers: bearer(aliceToken), json: { name: 'x', scopes: ['admin'] } }), 403, 'FORBIDDEN');
-      const created = await call(app, 'POST', '/auth/api-keys', { headers: bearer(adminToken), json: { name: 'ops', scopes: ['admin'] } });
+      assertErrorBody(
+        await call(app, 'POST', '/auth/api-keys', {
+          headers: bearer(aliceToken),
+          json: { name: 'x', scopes: ['admin'] },
+        }),
+        403,
+        'FORBIDDEN',
+      );
+      const created = await call(app, 'POST', '/auth/api-keys', {
+        headers: bearer(adminToken),
+        json: { name: 'ops', scopes: ['admin'] },
+      });
       assert.equal(created.status, 201);
       const adminKey = { 'x-api-key': created.body.key };
       const probe = await call(app, 'GET', '/probe', { headers: adminKey });
       assert.equal(probe.body.user.role, 'admin');
       assert.equal((await call(app, 'POST', '/probe/execute', { headers: adminKey })).status, 200);
       // An admin key may manage keys.
-      assert.equal((await call(app, 'POST', '/auth/api-keys', { headers: adminKey, json: { name: 'child', scopes: ['read'] } })).status, 201);
+      assert.equal(
+        (
+          await call(app, 'POST', '/auth/api-keys', {
+            headers: adminKey,
+            json: { name: 'child', scopes: ['read'] },
+          })
+        ).status,
+        201,
+      );
     });
 
     it("does not give an admin's key without scope admin admin powers", async () => {
-      const created = await call(app, 'POST', '/auth/api-keys', { headers: bearer(adminToken), json: { name: 'plain', scopes: ['read', 'write'] } });
+      const created = await call(app, 'POST', '/auth/api-keys', {
+        headers: bearer(adminToken),
+        json: { name: 'plain', scopes: ['read', 'write'] },
+      });
       const key = { 'x-api-key': created.body.key };
       const probe = await call(app, 'GET', '/probe', { headers: key });
       assert.equal(probe.body.user.role, 'user');
@@ -420,33 +553,71 @@ describe('auth API', () => {
       assertErrorBody(await call(app, 'GET', '/probe/admin', { headers: key }), 403, 'FORBIDDEN');
       // Without admin scope, a key can read its owner's keys but not create or revoke keys.
       assert.equal((await call(app, 'GET', '/auth/api-keys', { headers: key })).status, 200);
-      assertErrorBody(await call(app, 'POST', '/auth/api-keys', { headers: key, json: { name: 'x', scopes: ['read'] } }), 403, 'FORBIDDEN');
-      assertErrorBody(await call(app, 'DELETE', `/auth/api-keys/${created.body.id}`, { headers: key }), 403, 'FORBIDDEN');
+      assertErrorBody(
+        await call(app, 'POST', '/auth/api-keys', { headers: key, json: { name: 'x', scopes: ['read'] } }),
+        403,
+        'FORBIDDEN',
+      );
+      assertErrorBody(
+        await call(app, 'DELETE', `/auth/api-keys/${created.body.id}`, { headers: key }),
+        403,
+        'FORBIDDEN',
+      );
     });
 
     it("answers 404 for another user's key, even to an admin", async () => {
-      const created = await call(app, 'POST', '/auth/api-keys', { headers: bearer(aliceToken), json: { name: 'mine', scopes: ['read'] } });
+      const created = await call(app, 'POST', '/auth/api-keys', {
+        headers: bearer(aliceToken),
+        json: { name: 'mine', scopes: ['read'] },
+      });
       const id = created.body.id;
-      assertErrorBody(await call(app, 'GET', `/auth/api-keys/${id}`, { headers: bearer(adminToken) }), 404, 'NOT_FOUND');
-      assertErrorBody(await call(app, 'DELETE', `/auth/api-keys/${id}`, { headers: bearer(adminToken) }), 404, 'NOT_FOUND');
-      assertErrorBody(await call(app, 'GET', '/auth/api-keys/not-a-uuid', { headers: bearer(aliceToken) }), 404, 'NOT_FOUND');
+      assertErrorBody(
+        await call(app, 'GET', `/auth/api-keys/${id}`, { headers: bearer(adminToken) }),
+        404,
+        'NOT_FOUND',
+      );
+      assertErrorBody(
+        await call(app, 'DELETE', `/auth/api-keys/${id}`, { headers: bearer(adminToken) }),
+        404,
+        'NOT_FOUND',
+      );
+      assertErrorBody(
+        await call(app, 'GET', '/auth/api-keys/not-a-uuid', { headers: bearer(aliceToken) }),
+        404,
+        'NOT_FOUND',
+      );
       const list = await call(app, 'GET', '/auth/api-keys', { headers: bearer(adminToken) });
       assert.ok(list.body.items.every((k: { id: string }) => k.id !== id));
       // Still usable: the admin's DELETE did nothing.
-      assert.equal((await call(app, 'GET', '/probe', { headers: { 'x-api-key': created.body.key } })).status, 200);
+      assert.equal(
+        (await call(app, 'GET', '/probe', { headers: { 'x-api-key': created.body.key } })).status,
+        200,
+      );
     });
 
     it('validates key requests with 422', async () => {
-      const r = await call(app, 'POST', '/auth/api-keys', { headers: bearer(aliceToken), json: { name: '', scopes: [], expires_in_days: 0 } });
+      const r = await call(app, 'POST', '/auth/api-keys', {
+        headers: bearer(aliceToken),
+        json: { name: '', scopes: [], expires_in_days: 0 },
+      });
       assertErrorBody(r, 422, 'VALIDATION_ERROR');
       assert.deepEqual(Object.keys(r.body.error.details).sort(), ['expires_in_days', 'name', 'scopes']);
-      assertErrorBody(await call(app, 'POST', '/auth/api-keys', { headers: bearer(aliceToken), json: { name: 'x', scopes: ['root'] } }), 422, 'VALIDATION_ERROR');
+      assertErrorBody(
+        await call(app, 'POST', '/auth/api-keys', {
+          headers: bearer(aliceToken),
+          json: { name: 'x', scopes: ['root'] },
+        }),
+        422,
+        'VALIDATION_ERROR',
+      );
     });
   });
 
   it('never returns a password hash from any auth endpoint', async () => {
     const replies = [
-      await call(app, 'POST', '/auth/register', { json: { username: 'carol', email: 'carol@example.test', password: 'long-enough' } }),
+      await call(app, 'POST', '/auth/register', {
+        json: { username: 'carol', email: 'carol@example.test', password: 'long-enough' },
+      }),
       await call(app, 'POST', '/auth/login', { json: { username: 'carol', password: 'long-enough' } }),
       await call(app, 'GET', '/auth/me', { headers: bearer(aliceToken) }),
       await call(app, 'GET', '/probe', { headers: bearer(aliceToken) }),
@@ -470,7 +641,9 @@ describe('per-IP login limiter', () => {
     const statuses: number[] = [];
     let last: Reply | undefined;
     for (let i = 0; i < 4; i++) {
-      last = await call(app, 'POST', '/auth/login', { json: { username: `user${i}`, password: 'whatever-pw' } });
+      last = await call(app, 'POST', '/auth/login', {
+        json: { username: `user${i}`, password: 'whatever-pw' },
+      });
       statuses.push(last.status);
     }
     assert.deepEqual(statuses, [401, 401, 401, 429]);

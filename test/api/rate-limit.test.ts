@@ -10,7 +10,10 @@ describe('SlidingWindowCounter', () => {
   it('allows `limit` hits per window and refuses the rest without counting them', () => {
     let t = 60_000; // start of a window
     const c = new SlidingWindowCounter(3, 60_000, () => t);
-    assert.deepEqual([1, 2, 3, 4, 5].map(() => c.hit('k').allowed), [true, true, true, false, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(() => c.hit('k').allowed),
+      [true, true, true, false, false],
+    );
     const s = c.peek('k');
     assert.equal(s.remaining, 0);
     assert.equal(s.resetAtMs, 120_000);
@@ -92,7 +95,12 @@ describe('createRateLimiter middleware', () => {
 
   before(async () => {
     const app = express();
-    const limiter = createRateLimiter({ limit: 2, windowMs: 60_000, key: (req) => String(req.headers['x-client'] ?? 'anon'), now: () => t });
+    const limiter = createRateLimiter({
+      limit: 2,
+      windowMs: 60_000,
+      key: (req) => String(req.headers['x-client'] ?? 'anon'),
+      now: () => t,
+    });
     app.use(limiter);
     app.get('/x', (_req, res) => res.json({ ok: true }));
     app.use(errorHandler(createLogger('silent')));
@@ -123,7 +131,11 @@ describe('createRateLimiter middleware', () => {
     const body = (await third.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'RATE_LIMITED');
 
-    assert.equal((await fetch(url, { headers: { 'x-client': 'b' } })).status, 200, 'other keys are unaffected');
+    assert.equal(
+      (await fetch(url, { headers: { 'x-client': 'b' } })).status,
+      200,
+      'other keys are unaffected',
+    );
     t += 90_000;
     assert.equal((await get()).status, 200);
   });

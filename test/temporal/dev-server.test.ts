@@ -61,10 +61,12 @@ describe('scripts/temporal-cli.sh', () => {
 
   it('fails with one line explaining how to install when neither the CLI nor go exists', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'no-temporal-'));
-    const err = await run('/bin/bash', [temporalCliScriptPath()], { env: { PATH: empty, HOME: empty } }).then(
-      () => assert.fail('expected exit 1'),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+    const err = await run('/bin/bash', [temporalCliScriptPath()], { env: { PATH: empty, HOME: empty } })
+      .then(
+        () => assert.fail('expected exit 1'),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      )
+      .finally(() => fs.rmSync(empty, { recursive: true, force: true }));
     assert.equal(err.code, 1);
     assert.equal(err.stdout, '');
     const lines = err.stderr.trim().split('\n');

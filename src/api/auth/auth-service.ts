@@ -23,7 +23,10 @@ export type ApiKeyView = Pick<
 >;
 
 /** A key just created: the only time `key` (the secret) is returned. */
-export type CreatedApiKey = Pick<ApiKeyView, 'id' | 'name' | 'prefix' | 'scopes' | 'created_at' | 'expires_at'> & {
+export type CreatedApiKey = Pick<
+  ApiKeyView,
+  'id' | 'name' | 'prefix' | 'scopes' | 'created_at' | 'expires_at'
+> & {
   key: string;
 };
 
@@ -43,7 +46,14 @@ export interface ApiKeyRequest {
 
 /** Only these fields of a user row ever leave the API. */
 export function toPublicUser(u: UserRow): PublicUser {
-  return { id: u.id, username: u.username, email: u.email, role: u.role, created_at: u.created_at, updated_at: u.updated_at };
+  return {
+    id: u.id,
+    username: u.username,
+    email: u.email,
+    role: u.role,
+    created_at: u.created_at,
+    updated_at: u.updated_at,
+  };
 }
 
 /** Only these fields of a key row ever leave the API. */
@@ -90,7 +100,12 @@ export function createAuthService({ config, repos }: { config: Config; repos: Re
     }
     const role = (await repos.users.count()) === 0 ? 'admin' : 'user';
     try {
-      return await repos.users.create({ username: input.username, email: input.email, password_hash: passwordHash, role });
+      return await repos.users.create({
+        username: input.username,
+        email: input.email,
+        password_hash: passwordHash,
+        role,
+      });
     } catch (err) {
       if (err instanceof UniqueViolationError) throw conflict('username or email already registered');
       throw err;
@@ -122,7 +137,9 @@ export function createAuthService({ config, repos }: { config: Config; repos: Re
         throw forbidden('only admins can create keys with scope admin');
       }
       const generated = generateApiKey();
-      const expiresAt = input.expires_in_days ? new Date(Date.now() + input.expires_in_days * 86_400_000) : null;
+      const expiresAt = input.expires_in_days
+        ? new Date(Date.now() + input.expires_in_days * 86_400_000)
+        : null;
       const row = await repos.apiKeys.create({
         owner_id: principal.user.id,
         name: input.name,

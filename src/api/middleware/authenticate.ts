@@ -4,13 +4,18 @@ import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { Config } from '../../config';
 import type { ApiKeyWithOwner, Repos, UserRow } from '../../storage';
 import { hashApiKey, looksLikeApiKey } from '../auth/api-keys';
-import { isAccessTokenClaims, JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER } from '../auth/tokens';
+import { isAccessTokenClaims, JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, jwtSecretKey } from '../auth/tokens';
 import { TtlCache } from '../auth/ttl-cache';
 import { forbidden, unauthorized } from '../errors';
 import { SCOPES, type Principal, type Scope } from '../principal';
 
 /** Scopes of a JWT login; admins also get `admin`. */
-export const SESSION_SCOPES: readonly Scope[] = Object.freeze(['read', 'write', 'execute', 'approve'] as Scope[]);
+export const SESSION_SCOPES: readonly Scope[] = Object.freeze([
+  'read',
+  'write',
+  'execute',
+  'approve',
+] as Scope[]);
 const ADMIN_SESSION_SCOPES: readonly Scope[] = Object.freeze([...SESSION_SCOPES, 'admin'] as Scope[]);
 
 /** How long a user (JWT) or key (API key) lookup is reused before the database is asked again. */
@@ -130,13 +135,15 @@ export function createAuthenticate({ config, repos, now = Date.now }: Authentica
     return slot.ready;
   }
 
+  // passport-jwt's types predate KeyObject, but it hands the key straight to jsonwebtoken.
+  const secretKey = jwtSecretKey(config.jwt.secret) as unknown as Buffer;
   const instance = new passport.Passport();
   instance.use(
     'jwt',
     new JwtStrategy(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-        secretOrKey: config.jwt.secret,
+        secretOrKeyProvider: (_req, _token, done) => done(null, secretKey),
         algorithms: [JWT_ALGORITHM],
         issuer: JWT_ISSUER,
         audience: JWT_AUDIENCE,
@@ -185,7 +192,8 @@ export function createAuthenticate({ config, repos, now = Date.now }: Authentica
   };
 
   return Object.assign(middleware, {
-    forgetApiKey: (id: string) => keys.deleteWhere((slot) => slot.entry === undefined || slot.entry?.keyId === id),
+    forgetApiKey: (id: string) =>
+      keys.deleteWhere((slot) => slot.entry === undefined || slot.entry?.keyId === id),
     forgetUser: (id: string) => users.delete(id),
   });
 }

@@ -100,7 +100,9 @@ export class SlidingWindowCounter {
 export function rateLimited(res: Response, retryAfterMs: number, message = 'too many requests'): ApiError {
   const retryAfterS = Math.max(1, Math.ceil(retryAfterMs / 1000));
   res.setHeader('Retry-After', String(retryAfterS));
-  return new ApiError(429, 'RATE_LIMITED', `${message}; retry in ${retryAfterS} s`, { retry_after_s: retryAfterS });
+  return new ApiError(429, 'RATE_LIMITED', `${message}; retry in ${retryAfterS} s`, {
+    retry_after_s: retryAfterS,
+  });
 }
 
 /** Options of {@link createRateLimiter}. */

@@ -76,7 +76,9 @@ export function createAuthRouter({ config, repos, logger, authenticate }: AuthRo
     key: clientIp,
     message: 'too many registrations',
   });
-  prepareDummyHash().catch((err: unknown) => logger.error({ err }, 'could not prepare the dummy password hash'));
+  prepareDummyHash().catch((err: unknown) =>
+    logger.error({ err }, 'could not prepare the dummy password hash'),
+  );
 
   const canManageKeys: RequestHandler = (req, _res, next) => {
     const p = req.principal!;
@@ -126,13 +128,18 @@ export function createAuthRouter({ config, repos, logger, authenticate }: AuthRo
   router.post('/api-keys', authenticate, canManageKeys, noStore, async (req, res) => {
     const body = parseBody(createKeySchema, req);
     const created = await auth.createApiKey(req.principal!, body);
-    logger.info({ user_id: req.principal!.user.id, api_key_id: created.id, scopes: created.scopes }, 'API key created');
+    logger.info(
+      { user_id: req.principal!.user.id, api_key_id: created.id, scopes: created.scopes },
+      'API key created',
+    );
     res.status(201).json(created);
   });
 
   router.get('/api-keys', authenticate, requireScope('read'), async (req, res) => {
     const q = parseQuery(listKeysQuery, req);
-    const all = await auth.listApiKeys(req.principal!.user.id, { includeRevoked: q.include_revoked === 'true' });
+    const all = await auth.listApiKeys(req.principal!.user.id, {
+      includeRevoked: q.include_revoked === 'true',
+    });
     res.json({ items: all.slice(q.skip, q.skip + q.limit), total: all.length, skip: q.skip, limit: q.limit });
   });
 
