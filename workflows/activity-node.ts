@@ -23,16 +23,28 @@ export function activityOptionsFor(node: CompiledNode, activityId: string): Acti
   };
 }
 
+/** Renders a node's `data` templates, leaving its raw fields (code, expressions) as written. */
+async function renderData(node: CompiledNode, context: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const raw = node.exec.raw_fields;
+  if (!raw?.length) return renderTemplates(node.data, context);
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node.data)) if (!raw.includes(k)) rest[k] = v;
+  const rendered = await renderTemplates(rest, context);
+  for (const k of raw) if (k in node.data) rendered[k] = node.data[k];
+  return rendered;
+}
+
 /**
  * Runs an activity node: renders its `data` templates over the run context, then calls the
  * activity named after its type with the node's own retry policy and timeout.
  */
 export async function runActivityNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
-  const data = await renderTemplates(node.data, runner.context);
+  const data = await renderData(node, runner.context);
   const { execution_id, flow_id, owner_id } = runner.run.input;
   const activities = proxyActivities<Record<string, NodeActivity>>(
     activityOptionsFor(node, `${runner.scopeKey}${node.id}`),
   );
+  runner.run.activityRan();
   const result = await activities[node.type]({
     execution_id,
     flow_id,

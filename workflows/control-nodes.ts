@@ -4,6 +4,7 @@ import { evaluateExpression, renderTemplates } from '../src/shared/expressions';
 import { TerminateSignal, type GraphRunner, type NodeOutcome } from './graph-runner';
 import { runLoopNode } from './loop-node';
 import { runSubFlowNode } from './sub-flow-node';
+import type { ApprovalDecision } from './run-state';
 
 type ControlHandler = (node: CompiledNode, runner: GraphRunner) => Promise<NodeOutcome>;
 
@@ -86,7 +87,7 @@ export const controlHandlers: Record<string, ControlHandler> = {
     };
     const run = runner.run;
     const key = `${runner.scopeKey}${node.id}`;
-    const pending: { approvers: string[]; decision?: import('./run-state').ApprovalDecision } = {
+    const pending: { approvers: string[]; decision?: ApprovalDecision } = {
       approvers: (data.approvers ?? []).map(String),
     };
     run.approvals.set(node.id, pending);

@@ -4,10 +4,11 @@ import { controlHandlers } from './control-nodes';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
 
 /** Runs one node: control nodes in the workflow, every other type as its activity. */
-export function executeNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
+export async function executeNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
   if (node.exec.kind === 'control') {
     const handler = controlHandlers[node.type];
     if (!handler) throw new Error(`node ${node.id}: no interpreter for control node type ${node.type}`);
+    await runner.run.pace();
     return handler(node, runner);
   }
   return runActivityNode(node, runner);

@@ -1,4 +1,12 @@
-import { condition } from '@temporalio/workflow';
+import { condition, sleep } from '@temporalio/workflow';
+
+/**
+ * Control nodes that may run back to back inside one workflow activation before the interpreter
+ * yields with a 1 ms timer. Thousands of promise continuations in a single activation overflow
+ * Node's async-hook stack in the workflow sandbox ("async hook stack has become corrupted",
+ * sdk-typescript#939) and kill the worker thread; a 1,000-transform chain did.
+ */
+export const MAX_SYNC_STEPS = 64;
 import type { RunFlowInput } from '../src/shared/flow';
 
 /** Something a node is waiting for; shown by the status query. */
@@ -52,12 +60,25 @@ export class RunState {
   readonly waiting = new Map<string, WaitInfo>();
   readonly approvals = new Map<string, PendingApproval>();
   private readonly events: RunEvent[] = [];
+  private syncSteps = 0;
 
   constructor(readonly input: RunFlowInput) {}
 
   /** Resolves when the run is not paused; new nodes start only through here. */
   async whenRunning(): Promise<void> {
     if (this.paused) await condition(() => !this.paused);
+  }
+
+  /** Counts a node run in workflow code; every {@link MAX_SYNC_STEPS} of them, yields to Temporal. */
+  async pace(): Promise<void> {
+    if (++this.syncSteps < MAX_SYNC_STEPS) return;
+    this.syncSteps = 0;
+    await sleep(1);
+  }
+
+  /** An activity is about to be awaited: the activation will end there anyway. */
+  activityRan(): void {
+    this.syncSteps = 0;
   }
 
   /** Delivers an external event; it is kept until a `wait-event` node consumes it. */

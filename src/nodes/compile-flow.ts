@@ -29,6 +29,8 @@ function compileNode(node: FlowNode): CompiledNode {
   if (node.on_error !== undefined) compiled.on_error = node.on_error;
   if (def.defaults?.heartbeat_ms !== undefined) compiled.exec.heartbeat_ms = def.defaults.heartbeat_ms;
   if (def.needsContext) compiled.exec.needs_context = true;
+  const raw = [...(def.expressionFields ?? []), ...(def.rawFields ?? [])];
+  if (def.kind === 'activity' && raw.length) compiled.exec.raw_fields = raw;
   return compiled;
 }
 

@@ -69,6 +69,8 @@ export interface NodeDefinition<D = any> {
   needsContext?: boolean;
   /** Fields of `data` that hold bare JSONata expressions rather than `{{ }}` templates. */
   expressionFields?: string[];
+  /** Fields of `data` that are neither templates nor expressions (source code): never rendered. */
+  rawFields?: string[];
   /** A minimal valid `data`, shown in the catalogue. */
   example: D;
   /** Runs the node; required for `activity` nodes. Throw a {@link NodeError} for non-retryable failures. */

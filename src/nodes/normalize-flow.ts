@@ -21,8 +21,6 @@ const SETTING_SPELLINGS: Record<string, keyof FlowNode> = {
 /** Windmill's / n8n's boolean spellings of `on_error`. */
 const CONTINUE_SPELLINGS = ['continue_on_error', 'continueOnError', 'continueOnFail'];
 
-const NODE_KEY_ORDER = ['id', 'type', 'label', 'data', 'retry', 'timeout_ms', 'on_error', 'position'];
-
 function idOf(value: unknown): unknown {
   return typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
 }
@@ -57,11 +55,21 @@ function takeSettings(source: Obj, into: Obj, type: unknown, fromData: boolean):
 
 function normalizeNode(raw: unknown): unknown {
   if (!isObject(raw)) return raw;
-  const { data: rawData, config: rawConfig, ...rest } = raw;
-  const type = typeof rest.type === 'string' ? normalizeType(rest.type) : rest.type;
+  const type = typeof raw.type === 'string' ? normalizeType(raw.type) : raw.type;
   const settings: Obj = {};
-  takeSettings(rest, settings, type, false);
+  const extras: Obj = {};
+  for (const key of Object.keys(raw)) {
+    if (key === 'id' || key === 'type' || key === 'data' || key === 'config') continue;
+    if (SETTING_SPELLINGS[key] || CONTINUE_SPELLINGS.includes(key)) settings[key] = raw[key];
+    else extras[key] = raw[key];
+  }
+  const canonical: Obj = {};
+  takeSettings(settings, canonical, type, false);
+  // Whatever takeSettings left (a non-boolean continue_on_error) is not understood: keep it.
+  Object.assign(extras, settings);
 
+  const rawData = raw.data;
+  const rawConfig = raw.config;
   let data: unknown;
   if (isObject(rawData) || isObject(rawConfig)) {
     data = { ...(isObject(rawConfig) ? rawConfig : {}), ...(isObject(rawData) ? rawData : {}) };
@@ -69,15 +77,19 @@ function normalizeNode(raw: unknown): unknown {
     data = rawData ?? rawConfig ?? {};
   }
   if (isObject(data)) {
-    takeSettings(data, settings, type, true);
+    takeSettings(data, canonical, type, true);
     if (type === 'loop' && isObject(data.body)) data.body = normalizeFlow(data.body);
   }
 
-  const node: Obj = { ...rest, ...settings, id: idOf(rest.id), type, data };
-  const ordered: Obj = {};
-  for (const key of NODE_KEY_ORDER) if (node[key] !== undefined) ordered[key] = node[key];
-  for (const key of Object.keys(node)) if (!(key in ordered) && node[key] !== undefined) ordered[key] = node[key];
-  return ordered;
+  const node: Obj = {};
+  const id = idOf(raw.id);
+  if (id !== undefined) node.id = id;
+  if (type !== undefined) node.type = type;
+  if (canonical.label !== undefined) node.label = canonical.label;
+  node.data = data;
+  for (const key of ['retry', 'timeout_ms', 'on_error', 'position']) if (canonical[key] !== undefined) node[key] = canonical[key];
+  for (const key of Object.keys(extras)) if (extras[key] !== undefined) node[key] = extras[key];
+  return node;
 }
 
 function normalizeEdge(raw: unknown): unknown {

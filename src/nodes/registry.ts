@@ -14,6 +14,8 @@ import { switchNode } from './types/switch';
 import { terminateNode } from './types/terminate';
 import { transformNode } from './types/transform';
 import { waitEventNode } from './types/wait-event';
+import { httpRequestNode } from './types/http-request';
+import { codeNode } from './types/code';
 
 /** Every registered node type: one line per type. */
 const definitions: NodeDefinition[] = [
@@ -30,6 +32,8 @@ const definitions: NodeDefinition[] = [
   waitEventNode,
   terminateNode,
   noopNode,
+  httpRequestNode,
+  codeNode,
 ];
 
 /**
@@ -72,6 +76,17 @@ function canonical(spelling: string): string | undefined {
  * accepted. An unknown type comes back trimmed but otherwise as written, so errors quote it.
  */
 export function normalizeType(type: string): string {
+  let normalized = normalizedTypes.get(type);
+  if (normalized === undefined) {
+    normalized = resolveType(type);
+    if (normalizedTypes.size < 10_000) normalizedTypes.set(type, normalized);
+  }
+  return normalized;
+}
+
+const normalizedTypes = new Map<string, string>();
+
+function resolveType(type: string): string {
   const trimmed = type.trim();
   const exact = canonical(trimmed);
   if (exact) return exact;

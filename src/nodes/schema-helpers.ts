@@ -13,9 +13,6 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-/** Any JSON value; strings in it may hold templates. */
-export const jsonValue = z.unknown();
-
 /** A string that must contain a `{{ }}` template (its value is only known at run time). */
 export const templateString = z
   .string()

@@ -1,5 +1,6 @@
 import { checkExpression, checkTemplates, referencedRoots } from '../shared/expressions';
 import { splitTemplate } from '../shared/template-syntax';
+import { simpleExpressionRoots } from './simple-expression';
 
 /** Syntax problems of one string and the context roots it reads (when it has no problem). */
 export interface StringCheck {
@@ -7,31 +8,31 @@ export interface StringCheck {
   roots: string[];
 }
 
-/** Strings whose check is remembered; flows are validated again and again while edited. */
+/** Strings whose check is remembered (at least half of these); flows are validated again and again while edited. */
 const CACHE_CAPACITY = 20_000;
 /** Longer strings are checked every time rather than kept in memory. */
 const MAX_CACHED_LENGTH = 4_096;
 
-const cache = new Map<string, StringCheck>();
-
-// A dotted path of plain names (`fetch.result.items`) always parses and reads only its first name;
-// it is most templates, and JSONata's parser costs ~0.2 ms per expression, so skip it for those.
-const SIMPLE_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-const KEYWORDS = new Set(['and', 'or', 'in', 'true', 'false', 'null', 'function']);
-
-function simpleRoot(source: string): string | undefined {
-  if (!SIMPLE_PATH.test(source)) return undefined;
-  const names = source.split('.');
-  return names.some((name) => KEYWORDS.has(name)) ? undefined : names[0];
-}
+// Two generations instead of an LRU: evicting one key at a time from a Map's front leaves holes
+// that every later eviction scans over.
+let recent = new Map<string, StringCheck>();
+let older = new Map<string, StringCheck>();
 
 function remembered(key: string, compute: () => StringCheck): StringCheck {
-  const hit = cache.get(key);
+  const hit = recent.get(key);
   if (hit) return hit;
+  const old = older.get(key);
+  if (old) {
+    recent.set(key, old);
+    return old;
+  }
   const result = compute();
   if (key.length <= MAX_CACHED_LENGTH) {
-    if (cache.size >= CACHE_CAPACITY) cache.delete(cache.keys().next().value as string);
-    cache.set(key, result);
+    if (recent.size >= CACHE_CAPACITY / 2) {
+      older = recent;
+      recent = new Map();
+    }
+    recent.set(key, result);
   }
   return result;
 }
@@ -44,9 +45,9 @@ export function checkTemplateString(text: string): StringCheck {
       const roots: string[] = [];
       for (const part of split.parts) {
         if (part.kind !== 'expression') continue;
-        const root = simpleRoot(part.source);
-        if (root === undefined) return slowTemplate(text);
-        roots.push(root);
+        const partRoots = simpleExpressionRoots(part.source);
+        if (!partRoots) return slowTemplate(text);
+        roots.push(...partRoots);
       }
       return { problems: [], roots };
     }
@@ -62,8 +63,8 @@ function slowTemplate(text: string): StringCheck {
 /** Checks one bare JSONata expression. */
 export function checkExpressionString(expression: string): StringCheck {
   return remembered(`e${expression}`, () => {
-    const root = simpleRoot(expression.trim());
-    if (root !== undefined) return { problems: [], roots: [root] };
+    const roots = simpleExpressionRoots(expression);
+    if (roots) return { problems: [], roots };
     const problem = checkExpression(expression);
     return problem ? { problems: [problem], roots: [] } : { problems: [], roots: referencedRoots(expression) };
   });

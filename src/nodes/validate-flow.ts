@@ -176,20 +176,26 @@ function checkScopeGraph(scope: Scope, ctx: Context): void {
   const edgeTarget = new Int32Array(scope.edges.length).fill(-1);
   const out: number[][] = Array.from({ length: count }, () => []);
   const indegree = new Int32Array(count);
+  /** Ports with an edge, for the node types that warn about unconnected ones. */
   const handlesUsed: (Set<string> | undefined)[] = new Array(count);
-  const seenEdges = new Map<string, number>();
+  // Duplicate detection: default-port edges by a numeric key, the (few) others by a string key.
+  const seenDefaultEdges = new Map<number, number>();
+  const seenOtherEdges = new Map<string, number>();
   const seenEdgeIds = new Map<string, number>();
 
-  const locate = (path: string, field: 'source' | 'target', value: unknown): number => {
+  const edgePath = (j: number) => at(`edges[${j}]`);
+  const locate = (edge: number, field: 'source' | 'target', value: unknown): number => {
+    if (typeof value === 'string') {
+      const index = scope.ids.get(value);
+      if (index !== undefined) return index;
+    }
     if (typeof value !== 'string' || value === '') {
-      error(`${path}.${field}`, 'INVALID_EDGE', `Edge ${field} is required`);
+      error(`${edgePath(edge)}.${field}`, 'INVALID_EDGE', `Edge ${field} is required`);
       return -1;
     }
-    const index = scope.ids.get(value);
-    if (index !== undefined) return index;
     const elsewhere = ctx.allIds.get(value);
     error(
-      `${path}.${field}`,
+      `${edgePath(edge)}.${field}`,
       field === 'source' ? 'UNKNOWN_EDGE_SOURCE' : 'UNKNOWN_EDGE_TARGET',
       elsewhere ? `Node "${value}" is declared at ${elsewhere}; edges cannot cross a loop body boundary` : `No node "${value}"`,
     );
@@ -197,50 +203,52 @@ function checkScopeGraph(scope: Scope, ctx: Context): void {
   };
 
   scope.edges.forEach((edge, j) => {
-    const path = at(`edges[${j}]`);
     if (!isObject(edge)) {
-      error(path, 'INVALID_EDGE', 'An edge must be an object');
+      error(edgePath(j), 'INVALID_EDGE', 'An edge must be an object');
       return;
     }
     for (const key of Object.keys(edge)) {
-      if (!EDGE_FIELDS.has(key) && !EDITOR_EDGE_FIELDS.has(key)) warn(keyPath(path, key), 'UNKNOWN_FIELD', `Unknown edge field "${key}" is ignored`);
+      if (EDGE_FIELDS.has(key) || EDITOR_EDGE_FIELDS.has(key)) continue;
+      warn(keyPath(edgePath(j), key), 'UNKNOWN_FIELD', `Unknown edge field "${key}" is ignored`);
     }
     if (edge.id !== undefined) {
       if (typeof edge.id !== 'string' || edge.id === '') {
-        error(`${path}.id`, 'INVALID_EDGE', 'Edge id must be a non-empty string');
+        error(`${edgePath(j)}.id`, 'INVALID_EDGE', 'Edge id must be a non-empty string');
       } else if (seenEdgeIds.has(edge.id)) {
-        error(`${path}.id`, 'DUPLICATE_EDGE_ID', `Edge id "${edge.id}" is already used by ${at(`edges[${seenEdgeIds.get(edge.id)}]`)}`);
+        error(`${edgePath(j)}.id`, 'DUPLICATE_EDGE_ID', `Edge id "${edge.id}" is already used by ${edgePath(seenEdgeIds.get(edge.id)!)}`);
       } else {
         seenEdgeIds.set(edge.id, j);
       }
     }
 
-    const s = locate(path, 'source', edge.source);
-    const t = locate(path, 'target', edge.target);
+    const s = locate(j, 'source', edge.source);
+    const t = locate(j, 'target', edge.target);
     let handle = 'default';
     if (edge.source_handle !== undefined) {
       if (typeof edge.source_handle === 'string' && edge.source_handle !== '') handle = edge.source_handle;
       else {
-        error(`${path}.source_handle`, 'INVALID_SOURCE_HANDLE', 'source_handle must be a non-empty string');
+        error(`${edgePath(j)}.source_handle`, 'INVALID_SOURCE_HANDLE', 'source_handle must be a non-empty string');
         handle = '';
       }
     }
     if (t >= 0 && scope.checked[t]?.def?.type === 'start') {
-      error(`${path}.target`, 'INVALID_EDGE_TARGET', `Start node "${idOf(t)}" has no inputs`);
+      error(`${edgePath(j)}.target`, 'INVALID_EDGE_TARGET', `Start node "${idOf(t)}" has no inputs`);
     }
     if (s >= 0 && handle !== '') {
-      checkHandle(scope.checked[s], idOf(s), handle, edge.source_handle === undefined, path, error);
-      (handlesUsed[s] ??= new Set()).add(handle);
+      const source = scope.checked[s];
+      checkHandle(source, idOf(s), handle, edge.source_handle === undefined, j, edgePath, error);
+      const sourceType = source?.def?.type;
+      if (sourceType === 'switch' || sourceType === 'approval') (handlesUsed[s] ??= new Set()).add(handle);
     }
 
     if (s < 0 || t < 0) return;
-    const key = `${s}\u0000${handle}\u0000${t}`;
-    const first = seenEdges.get(key);
+    const first = handle === 'default' ? seenDefaultEdges.get(s * count + t) : seenOtherEdges.get(`${s}\u0000${handle}\u0000${t}`);
     if (first !== undefined) {
-      error(path, 'DUPLICATE_EDGE', `Same edge as ${at(`edges[${first}]`)}`);
+      error(edgePath(j), 'DUPLICATE_EDGE', `Same edge as ${edgePath(first)}`);
       return;
     }
-    seenEdges.set(key, j);
+    if (handle === 'default') seenDefaultEdges.set(s * count + t, j);
+    else seenOtherEdges.set(`${s}\u0000${handle}\u0000${t}`, j);
     edgeTarget[j] = t;
     out[s].push(j);
     indegree[t]++;
@@ -304,9 +312,18 @@ function checkScopeGraph(scope: Scope, ctx: Context): void {
 }
 
 /** Whether `handle` is an output port of the source node (`error` only with on_error `route`). */
-function checkHandle(source: CheckedNode | undefined, sourceId: string, handle: string, implicit: boolean, path: string, error: Report): void {
+function checkHandle(
+  source: CheckedNode | undefined,
+  sourceId: string,
+  handle: string,
+  implicit: boolean,
+  edge: number,
+  edgePath: (edge: number) => string,
+  error: Report,
+): void {
   const ports = source?.ports;
   if (!source || !ports || ports.has(handle) || (handle === 'error' && source.routesErrors)) return;
+  const path = edgePath(edge);
   const typeName = source.def?.type ?? source.type;
   if (ports.size === 0 && !source.routesErrors) {
     error(`${path}.source`, 'INVALID_EDGE_SOURCE', `A ${typeName} node ("${sourceId}") has no outputs`);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { checkExpression, checkTemplates, referencedRoots } from '../shared/expressions';
 import { type NodeDefinition } from './node-definition';
 import { getNodeDefinition, nodePorts } from './registry';
 import { isTemplate, isUuid } from './schema-helpers';
+import { checkExpressionString, checkTemplateString } from './template-checks';
 import { type Report, keyPath, reportZod } from './validation-issue';
 
 type Obj = Record<string, unknown>;
@@ -87,13 +87,24 @@ function resolveField(data: Obj, pattern: string, base: string): { path: string;
 
 /** Calls `visit` for every string in `value` (iteratively, so deep data cannot overflow the stack). */
 function walkStrings(value: unknown, path: string, skip: ReadonlySet<string>, visit: (path: string, text: string) => void): void {
-  const stack: { value: unknown; path: string }[] = [{ value, path }];
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    if (skip.has(item.path)) continue;
-    if (typeof item.value === 'string') visit(item.path, item.value);
-    else if (Array.isArray(item.value)) item.value.forEach((v, i) => stack.push({ value: v, path: `${item.path}[${i}]` }));
-    else if (isObject(item.value)) for (const [k, v] of Object.entries(item.value)) stack.push({ value: v, path: keyPath(item.path, k) });
+  const values: unknown[] = [value];
+  const paths: string[] = [path];
+  while (values.length > 0) {
+    const current = values.pop();
+    const at = paths.pop()!;
+    if (skip.size > 0 && skip.has(at)) continue;
+    if (typeof current === 'string') visit(at, current);
+    else if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        values.push(current[i]);
+        paths.push(`${at}[${i}]`);
+      }
+    } else if (isObject(current)) {
+      for (const key of Object.keys(current)) {
+        values.push(current[key]);
+        paths.push(keyPath(at, key));
+      }
+    }
   }
 }
 
@@ -150,16 +161,21 @@ export function checkNode(node: Obj, path: string, options: CheckNodeOptions): C
     for (const { path: fieldPath, value } of resolveField(data, pattern, dp)) {
       skip.add(fieldPath);
       if (typeof value !== 'string') continue;
-      const problem = checkExpression(value);
-      if (problem) error(fieldPath, 'INVALID_EXPRESSION', problem);
-      else checked.references.push({ path: fieldPath, roots: referencedRoots(`{{ ${value} }}`) });
+      const bare = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(value);
+      if (bare && !bare[1].includes('{{')) {
+        error(fieldPath, 'INVALID_EXPRESSION', `Expression fields are bare JSONata: write \`${bare[1].trim()}\` without {{ }}`);
+        continue;
+      }
+      const { problems, roots } = checkExpressionString(value);
+      for (const problem of problems) error(fieldPath, 'INVALID_EXPRESSION', problem);
+      if (problems.length === 0) checked.references.push({ path: fieldPath, roots });
     }
   }
   walkStrings(data, dp, skip, (stringPath, text) => {
     if (!text.includes('{{')) return;
-    const problems = checkTemplates(text, stringPath);
-    for (const problem of problems) error(problem.path, 'INVALID_TEMPLATE', problem.message);
-    if (problems.length === 0) checked.references.push({ path: stringPath, roots: referencedRoots(text) });
+    const { problems, roots } = checkTemplateString(text);
+    for (const problem of problems) error(stringPath, 'INVALID_TEMPLATE', problem);
+    if (problems.length === 0) checked.references.push({ path: stringPath, roots });
   });
 
   if (def?.type === 'sub-flow' && options.knownFlowIds && typeof data.workflow_id === 'string') {

@@ -28,7 +28,8 @@ export class FlowValidationError extends Error {
 /** Records an issue. */
 export type Report = (path: string, code: string, message: string) => void;
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+// Same spelling as checkTemplates' paths: `headers.Content-Type`, `values["two words"]`.
+const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;
 
 /** `base.key`, `base[3]` or `base["odd key"]`. */
 export function keyPath(base: string, key: string | number): string {

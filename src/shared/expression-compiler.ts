@@ -31,8 +31,7 @@ export type CompiledExpression =
   | { ok: true; expression: jsonata.Expression }
   | { ok: false; failure: ExpressionFailure };
 
-const ENTRY_HOOK = Symbol.for('jsonata.__evaluate_entry');
-const STEPS = Symbol('steps');
+const FRAME_PUSH_HOOK = Symbol.for('jsonata.__createFrame_push');
 const cache = new Map<string, CompiledExpression>();
 const stats = { hits: 0, misses: 0 };
 
@@ -85,17 +84,25 @@ function compile(source: string): CompiledExpression {
   // JSONata's own versions reach for `Buffer`/`btoa`, which the workflow sandbox lacks.
   expression.registerFunction('base64encode', (text?: string) => (text === undefined ? undefined : encodeBase64(text)), '<s-:s>');
   expression.registerFunction('base64decode', (text?: string) => (text === undefined ? undefined : decodeBase64(text)), '<s-:s>');
-  expression.assign(ENTRY_HOOK as unknown as string, countStep);
+  expression.assign(FRAME_PUSH_HOOK as unknown as string, installStepBudget);
   return { ok: true, expression };
 }
 
-/** JSONata calls this before every AST node it evaluates; `environment.base` is per evaluation. */
-function countStep(node: { position?: number }, _input: unknown, environment: { base: Record<symbol, number> }): void {
-  const base = environment.base;
-  const steps = (base[STEPS] ?? 0) + 1;
-  base[STEPS] = steps;
-  if (steps > MAX_EVALUATION_STEPS) {
-    const message = `Evaluation exceeded ${MAX_EVALUATION_STEPS} steps (runaway recursion or too much data)`;
-    throw Object.assign(new Error(message), { code: 'STEP_LIMIT', position: node.position });
-  }
+/**
+ * JSONata calls this whenever it creates a scope frame. The frame made for one `evaluate()` call
+ * is the only one whose parent (the compiled expression's frame) has no `base`; on it, JSONata
+ * later installs `guardrails`, which it calls synchronously before every AST node. Pinning our
+ * own step counter there costs no promise per step, unlike the `__evaluate_entry` hook, which
+ * matters inside the workflow sandbox, where every promise records a stack trace.
+ */
+function installStepBudget(parent: { base?: unknown }, frame: object): void {
+  if (parent.base !== undefined) return;
+  let steps = 0;
+  const guardrails = (): void => {
+    if (++steps > MAX_EVALUATION_STEPS) {
+      const message = `Evaluation exceeded ${MAX_EVALUATION_STEPS} steps (runaway recursion or too much data)`;
+      throw Object.assign(new Error(message), { code: 'STEP_LIMIT' });
+    }
+  };
+  Object.defineProperty(frame, 'guardrails', { get: () => guardrails, set: () => undefined, configurable: true });
 }

@@ -144,20 +144,43 @@ async function evaluateIn(expression: string, scope: Scope): Promise<unknown> {
   }
 }
 
+/** One template string found in a value: where its rendering goes in the copy. */
+interface RenderJob {
+  text: string;
+  assign(rendered: unknown): void;
+}
+
+// Copy synchronously and evaluate only the template strings: inside the workflow sandbox every
+// promise records a stack trace, so an `await` per leaf would be paid for every plain leaf too.
 async function renderValue(value: unknown, scope: Scope): Promise<unknown> {
   if (typeof value === 'string') return renderString(value, scope);
+  const jobs: RenderJob[] = [];
+  const copy = copyForRender(value, jobs);
+  for (const job of jobs) job.assign(await renderString(job.text, scope));
+  return copy;
+}
+
+/** Copies arrays and plain objects, queueing a job for every string that holds a template. */
+function copyForRender(value: unknown, jobs: RenderJob[]): unknown {
   if (Array.isArray(value)) {
     const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = await renderValue(value[i], scope);
+    value.forEach((item, index) => {
+      if (typeof item === 'string' && hasTemplate(item)) jobs.push({ text: item, assign: (rendered) => (out[index] = rendered) });
+      else out[index] = copyForRender(item, jobs);
+    });
     return out;
   }
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const rendered = await renderValue(value[key], scope);
+    const item = value[key];
     // A data key named `__proto__` must stay a key, not re-parent the copy.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: rendered, enumerable: true, writable: true, configurable: true });
-    else out[key] = rendered;
+    const assign = (rendered: unknown) => Object.defineProperty(out, key, { value: rendered, enumerable: true, writable: true, configurable: true });
+    if (typeof item === 'string' && hasTemplate(item)) {
+      assign(undefined);
+      jobs.push({ text: item, assign });
+    } else if (key === '__proto__') assign(copyForRender(item, jobs));
+    else out[key] = copyForRender(item, jobs);
   }
   return out;
 }

@@ -52,6 +52,8 @@ export interface NodeExec {
   heartbeat_ms?: number;
   /** Whether the activity receives the whole run context (code nodes) instead of just its upstream input. */
   needs_context?: boolean;
+  /** Top-level `data` fields passed to the activity as written, without rendering `{{ }}` (code, expressions). */
+  raw_fields?: string[];
 }
 
 /** A node after compilation: defaults resolved from its type, so the workflow needs no registry. */

@@ -5,6 +5,9 @@
  * functions are dropped), so nothing host-side crosses in either direction.
  */
 
+/** Deepest nesting copied; deeper means a circular reference in practice. */
+export const MAX_DEPTH = 1000;
+
 // `__proto__` could re-parent a copy; the `_jsonata_*` markers would make data look like a function to JSONata.
 const DROPPED_KEYS = new Set(['__proto__', '_jsonata_function', '_jsonata_lambda']);
 
@@ -13,10 +16,10 @@ const DROPPED_KEYS = new Set(['__proto__', '_jsonata_function', '_jsonata_lambda
  * `toJSON` is honoured (Dates become ISO strings), functions, symbols and `undefined` properties
  * are dropped (`null` in arrays), non-finite numbers become `null`, bigints become strings, and
  * the keys `__proto__`, `_jsonata_function` and `_jsonata_lambda` are dropped.
- * Throws a TypeError on circular references.
+ * Throws a TypeError on circular references (nesting deeper than {@link MAX_DEPTH}).
  */
 export function toSandboxData(value: unknown): unknown {
-  return copy(value, true, new Set());
+  return copy(value, true, 0);
 }
 
 /**
@@ -24,7 +27,7 @@ export function toSandboxData(value: unknown): unknown {
  * flags gone); JSONata functions and lambdas become `undefined` (`null` inside arrays), as in JSON.
  */
 export function toPlainData(value: unknown): unknown {
-  return copy(value, false, new Set());
+  return copy(value, false, 0);
 }
 
 /**
@@ -54,7 +57,7 @@ export function createSandboxRoot(context: Record<string, unknown>): Record<stri
   });
 }
 
-function copy(value: unknown, sandbox: boolean, ancestors: Set<object>): unknown {
+function copy(value: unknown, sandbox: boolean, depth: number): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -71,21 +74,23 @@ function copy(value: unknown, sandbox: boolean, ancestors: Set<object>): unknown
   }
   const source = value as Record<string, unknown>;
   if (!sandbox && (source._jsonata_function === true || source._jsonata_lambda === true)) return undefined;
-  if (ancestors.has(source)) throw new TypeError('the value contains a circular reference');
-  if (typeof source.toJSON === 'function' && !Array.isArray(source)) return copy(source.toJSON(), sandbox, ancestors);
-  ancestors.add(source);
-  let result: unknown[] | Record<string, unknown>;
-  if (Array.isArray(source)) {
-    result = new Array<unknown>(source.length);
-    for (let i = 0; i < source.length; i++) result[i] = copy(source[i], sandbox, ancestors) ?? null;
-  } else {
-    result = sandbox ? Object.create(null) : {};
-    for (const key of Object.keys(source)) {
-      if (DROPPED_KEYS.has(key)) continue;
-      const item = copy(source[key], sandbox, ancestors);
-      if (item !== undefined) result[key] = item;
-    }
+  if (depth >= MAX_DEPTH) throw new TypeError(`the value is nested deeper than ${MAX_DEPTH} levels (circular?)`);
+  if (typeof source.toJSON === 'function' && !Array.isArray(source)) return copy(source.toJSON(), sandbox, depth + 1);
+  return Array.isArray(source) ? copyArray(source, sandbox, depth + 1) : copyObject(source, sandbox, depth + 1);
+}
+
+function copyArray(source: unknown[], sandbox: boolean, depth: number): unknown[] {
+  const result = new Array<unknown>(source.length);
+  for (let i = 0; i < source.length; i++) result[i] = copy(source[i], sandbox, depth) ?? null;
+  return result;
+}
+
+function copyObject(source: Record<string, unknown>, sandbox: boolean, depth: number): Record<string, unknown> {
+  const result: Record<string, unknown> = sandbox ? Object.create(null) : {};
+  for (const key of Object.keys(source)) {
+    if (DROPPED_KEYS.has(key)) continue;
+    const item = copy(source[key], sandbox, depth);
+    if (item !== undefined) result[key] = item;
   }
-  ancestors.delete(source);
   return result;
 }

@@ -11,7 +11,9 @@ export interface LoggedEntry {
 export type TestNodeContext = NodeContext & { logs: LoggedEntry[]; heartbeats: unknown[] };
 
 /** Overrides for {@link makeNodeContext}; `services` is merged field by field. */
-export type NodeContextOverrides = Partial<Omit<NodeContext, 'services'>> & { services?: Partial<NodeServices> };
+export type NodeContextOverrides = Partial<Omit<NodeContext, 'services'>> & {
+  services?: Partial<NodeServices>;
+};
 
 /**
  * Builds a NodeContext for calling a node's `execute` directly in tests. Logs and heartbeats are
@@ -31,7 +33,12 @@ export function makeNodeContext(overrides: NodeContextOverrides = {}): TestNodeC
     input: null,
     signal: new AbortController().signal,
     ...rest,
-    services: { httpAllowedHosts: [], llm: { model: 'test-model' }, smtp: { from: 'flows@localhost' }, ...services },
+    services: {
+      httpAllowedHosts: [],
+      llm: { model: 'test-model' },
+      smtp: { from: 'flows@localhost' },
+      ...services,
+    },
     logs,
     heartbeats,
     log(level, message, meta) {

@@ -216,6 +216,12 @@ describe('validateFlow', () => {
       );
     });
 
+    it('tells when an expression field is written as a template', () => {
+      const result = validateFlow({ nodes: [{ id: 'c', type: 'condition', data: { expression: '{{ input.ok }}' } }], edges: [] });
+      assert.deepEqual(located(result.errors), ['nodes[0].data.expression INVALID_EXPRESSION']);
+      assert.match(result.errors[0].message, /bare JSONata: write `input.ok`/);
+    });
+
     it("does not read a start node's input_schema as templates", () => {
       const schema = { type: 'object', properties: { code: { type: 'string', pattern: '^{{x' } } };
       assert.deepEqual(errorsOf([{ id: 's', type: 'start', data: { input_schema: schema } }]), []);
@@ -337,6 +343,21 @@ describe('validateFlow', () => {
       assert.deepEqual(located(result.warnings), ['nodes[1].data.value UNKNOWN_REFERENCE', 'nodes[2].data.expression UNKNOWN_REFERENCE']);
       assert.match(result.warnings[0].message, /ghost/);
       assert.match(result.warnings[1].message, /phantom/);
+    });
+
+    it('reads hyphenated node ids in templates and expressions as one name', () => {
+      const result = validateFlow({
+        nodes: [
+          start('start-1'),
+          noop('llm-1', { value: '{{ start-1.result }}' }),
+          { id: 'check-2', type: 'condition', data: { expression: 'llm-1.result = "x"' } },
+          noop('fetch-data', { value: '{{ check-2.result }}' }),
+          noop('typo', { value: '{{ fetch-dta.result }}' }),
+        ],
+        edges: [edge('start-1', 'llm-1'), edge('llm-1', 'check-2'), edge('check-2', 'fetch-data', 'true'), edge('fetch-data', 'typo')],
+      });
+      assert.deepEqual(located(result.warnings), ['nodes[4].data.value UNKNOWN_REFERENCE']);
+      assert.match(result.warnings[0].message, /"fetch-dta"/);
     });
 
     it('warns when a flow refers to a node inside a loop body', () => {

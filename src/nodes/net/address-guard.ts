@@ -44,7 +44,11 @@ const REASONS: Record<string, string> = {
 };
 
 function normaliseHost(host: string): string {
-  return host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
 }
 
 /** IPv4-mapped IPv6 addresses are compared as the IPv4 address they map. */
@@ -60,13 +64,16 @@ function parseAllowList(entries: readonly string[]): AllowList {
     const entry = normaliseHost(raw);
     if (!entry) continue;
     if (entry === '*') list.any = true;
-    else if (entry.startsWith('*.') || entry.startsWith('.')) list.suffixes.push(entry.slice(entry.indexOf('.')));
+    else if (entry.startsWith('*.') || entry.startsWith('.'))
+      list.suffixes.push(entry.slice(entry.indexOf('.')));
     else if (entry.includes('/')) {
       try {
         const [addr, bits] = ipaddr.parseCIDR(entry);
-        list.ranges.push(addr.kind() === 'ipv6' && bits >= 96 && (addr as ipaddr.IPv6).isIPv4MappedAddress()
-          ? [canonical(addr), bits - 96]
-          : [addr, bits]);
+        list.ranges.push(
+          addr.kind() === 'ipv6' && bits >= 96 && (addr as ipaddr.IPv6).isIPv4MappedAddress()
+            ? [canonical(addr), bits - 96]
+            : [addr, bits],
+        );
       } catch {
         // An invalid CIDR matches nothing: failing closed beats guessing what was meant.
       }
@@ -110,20 +117,22 @@ export function blockedReason(ip: string): string | null {
   const embedded = (offset: number) => new ipaddr.IPv4(bytes.slice(offset, offset + 4));
   if (EMBEDDING_V4.includes(range) || v6.match(IPV4_COMPATIBLE, 96) || v6.match(NAT64_WELL_KNOWN, 96)) {
     if (range === 'unspecified' || range === 'loopback') return REASONS[range];
-    const inner = blockedReason(embedded(12).toString());
-    return inner && `an IPv6-embedded IPv4 ${inner.replace(/^an? /, '')}`;
+    const v4 = embedded(12).toString();
+    const inner = blockedReason(v4);
+    return inner && `the IPv6 form of ${v4}, ${inner}`;
   }
   if (range === '6to4') {
-    const inner = blockedReason(embedded(2).toString());
-    return inner && `a 6to4-embedded ${inner.replace(/^an? /, '')}`;
+    const v4 = embedded(2).toString();
+    const inner = blockedReason(v4);
+    return inner && `the 6to4 form of ${v4}, ${inner}`;
   }
   return range === 'unicast' ? null : (REASONS[range] ?? `a special-purpose (${range})`);
 }
 
 function blockedError(host: string, address: string, reason: string): NodeError {
-  const shown = host === address ? host : `${host} (${address})`;
+  const shown = host === address ? host : `${host} (resolved to ${address})`;
   return new NodeError(
-    `Refusing to connect to ${shown}: ${address} is ${reason} address. ` +
+    `Refusing to connect to ${shown}: ${host === address ? 'it' : address} is ${reason} address. ` +
       `Outbound HTTP may only reach public addresses by default; to allow this one, add ` +
       `"${host}"${host === address ? '' : ` or "${address}"`} (or a CIDR containing it) to HTTP_ALLOWED_HOSTS.`,
     { retryable: false, type: 'AddressBlocked', details: { host, address, reason } },
@@ -141,7 +150,10 @@ export function assertHostAllowed(url: string | URL, allowedHosts: readonly stri
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
   } catch {
-    throw new NodeError(`Invalid URL: ${String(url).slice(0, 200)}`, { retryable: false, type: 'InvalidUrl' });
+    throw new NodeError(`Invalid URL: ${String(url).slice(0, 200)}`, {
+      retryable: false,
+      type: 'InvalidUrl',
+    });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new NodeError(`Unsupported URL scheme "${parsed.protocol}": only http: and https: are allowed`, {

@@ -37,7 +37,8 @@ export interface GuardedResponse {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-const TLS_CONFIG_ERRORS = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_)/;
+const TLS_CONFIG_ERRORS =
+  /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_)/;
 
 /** `scheme://host/path?key=***`: for logs and error messages, which must not carry credentials or query values. */
 export function redactUrl(url: URL): string {
@@ -63,16 +64,22 @@ export async function guardedRequest(opts: GuardedRequestOptions): Promise<Guard
     const location = res.headers.location;
     if (!opts.followRedirects || !REDIRECTS.has(res.status) || !location) return res;
     if (redirects >= opts.maxRedirects) {
-      throw new NodeError(`Too many redirects (more than ${opts.maxRedirects}) starting at ${redactUrl(opts.url)}`, {
-        retryable: false,
-        type: 'TooManyRedirects',
-      });
+      throw new NodeError(
+        `Too many redirects (more than ${opts.maxRedirects}) starting at ${redactUrl(opts.url)}`,
+        {
+          retryable: false,
+          type: 'TooManyRedirects',
+        },
+      );
     }
     let next: URL;
     try {
       next = new URL(location, url);
     } catch {
-      throw new NodeError(`Invalid redirect location from ${redactUrl(url)}`, { retryable: false, type: 'InvalidUrl' });
+      throw new NodeError(`Invalid redirect location from ${redactUrl(url)}`, {
+        retryable: false,
+        type: 'InvalidUrl',
+      });
     }
     opts.onRedirect?.(url, next, res.status);
     if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
@@ -113,7 +120,9 @@ async function send(
           path: `${url.pathname}${url.search}`,
           method,
           headers: body ? { ...headers, 'content-length': String(body.length) } : headers,
-          auth: url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
+          auth: url.username
+            ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+            : undefined,
           // No shared agent: a pooled socket must never be reused past the guard.
           agent: false,
           lookup: createGuardedLookup(opts.allowedHosts),
@@ -136,10 +145,14 @@ async function send(
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
     const target = `${method} ${redactUrl(url)}`;
     if (timedOut) {
-      throw new NodeError(`${target} timed out after ${opts.timeoutMs} ms`, { retryable: true, type: 'Timeout' });
+      throw new NodeError(`${target} timed out after ${opts.timeoutMs} ms`, {
+        retryable: true,
+        type: 'Timeout',
+      });
     }
     const code = (err as NodeJS.ErrnoException).code ?? '';
-    const permanent = TLS_CONFIG_ERRORS.test(code) || code.startsWith('ERR_INVALID') || code.startsWith('ERR_HTTP_INVALID');
+    const permanent =
+      TLS_CONFIG_ERRORS.test(code) || code.startsWith('ERR_INVALID') || code.startsWith('ERR_HTTP_INVALID');
     throw new NodeError(`${target} failed: ${(err as Error).message}`, {
       retryable: !permanent,
       type: permanent ? 'RequestError' : 'NetworkError',

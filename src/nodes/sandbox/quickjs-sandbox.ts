@@ -24,8 +24,7 @@ export interface SandboxJob {
 
 /** How a job ended; errors are plain data so they can cross the thread boundary. */
 export type SandboxOutcome =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { message: string; type: string; details?: unknown } };
+  { ok: true; result: unknown } | { ok: false; error: { message: string; type: string; details?: unknown } };
 
 /** Receives each `console.*` line of the user code. */
 export type SandboxLog = (level: NodeLogLevel, message: string) => void;
@@ -69,12 +68,24 @@ interface RunState {
 }
 
 function memoryError(job: SandboxJob): NodeError {
-  return new NodeError(`Code exceeded the memory limit of ${job.memoryMb} MB`, { retryable: false, type: 'CodeMemoryLimit' });
+  return new NodeError(`Code exceeded the memory limit of ${job.memoryMb} MB`, {
+    retryable: false,
+    type: 'CodeMemoryLimit',
+  });
 }
 
-function codeError(vm: QuickJSContext, error: QuickJSHandle, job: SandboxJob, state: RunState, prefixLength: number): NodeError {
+function codeError(
+  vm: QuickJSContext,
+  error: QuickJSHandle,
+  job: SandboxJob,
+  state: RunState,
+  prefixLength: number,
+): NodeError {
   if (state.timedOut) {
-    return new NodeError(`Code timed out after ${job.timeoutMs} ms`, { retryable: false, type: 'CodeTimeout' });
+    return new NodeError(`Code timed out after ${job.timeoutMs} ms`, {
+      retryable: false,
+      type: 'CodeTimeout',
+    });
   }
   let dumped: unknown;
   try {
@@ -83,10 +94,19 @@ function codeError(vm: QuickJSContext, error: QuickJSHandle, job: SandboxJob, st
     // Describing the error needs memory too; failing to do so means the heap is exhausted.
     return memoryError(job);
   }
-  const e = (dumped && typeof dumped === 'object' ? dumped : {}) as { name?: string; message?: string; stack?: string };
-  if (e.name === 'InternalError' && /out of memory/i.test(e.message ?? '')) return memoryError(job);
-  if (!dumped || typeof dumped !== 'object') {
-    return new NodeError(`Code threw ${JSON.stringify(dumped) ?? String(dumped)}`, { retryable: false, type: 'CodeError' });
+  const e = (dumped && typeof dumped === 'object' ? dumped : {}) as {
+    name?: string;
+    message?: string;
+    stack?: string;
+  };
+  // QuickJS throws null when it cannot even allocate the "out of memory" error.
+  if (dumped === null || (e.name === 'InternalError' && /out of memory/i.test(e.message ?? '')))
+    return memoryError(job);
+  if (typeof dumped !== 'object') {
+    return new NodeError(`Code threw ${JSON.stringify(dumped) ?? String(dumped)}`, {
+      retryable: false,
+      type: 'CodeError',
+    });
   }
   const where = /code\.js:(\d+)(?::(\d+))?/.exec(e.stack ?? '');
   const line = where ? Number(where[1]) : undefined;
@@ -99,7 +119,14 @@ function codeError(vm: QuickJSContext, error: QuickJSHandle, job: SandboxJob, st
   });
 }
 
-function evaluate(vm: QuickJSContext, runtime: QuickJSRuntime, scope: Scope, job: SandboxJob, state: RunState, log: SandboxLog): unknown {
+function evaluate(
+  vm: QuickJSContext,
+  runtime: QuickJSRuntime,
+  scope: Scope,
+  job: SandboxJob,
+  state: RunState,
+  log: SandboxLog,
+): unknown {
   const prefix = `(async function (input, context${job.names.map((n) => `, ${n}`).join('')}) {`;
   const unwrap = (result: { error?: QuickJSHandle; value?: QuickJSHandle }): QuickJSHandle => {
     if (result.error) throw codeError(vm, scope.manage(result.error), job, state, prefix.length);
@@ -109,7 +136,8 @@ function evaluate(vm: QuickJSContext, runtime: QuickJSRuntime, scope: Scope, job
   const emit = scope.manage(
     vm.newFunction('emit', (levelHandle, messageHandle) => {
       if (++state.logLines > MAX_LOG_LINES) return;
-      if (state.logLines === MAX_LOG_LINES) log('warn', `console output truncated after ${MAX_LOG_LINES} lines`);
+      if (state.logLines === MAX_LOG_LINES)
+        log('warn', `console output truncated after ${MAX_LOG_LINES} lines`);
       else log(vm.getString(levelHandle) as NodeLogLevel, vm.getString(messageHandle));
     }),
   );
@@ -124,7 +152,11 @@ function evaluate(vm: QuickJSContext, runtime: QuickJSRuntime, scope: Scope, job
   const fn = unwrap(vm.evalCode(`${prefix}${job.code}\n})`, FILENAME));
   const payload = unwrap(vm.callFunction(parse, json, scope.manage(vm.newString(job.payload))));
   const context = scope.manage(vm.getProp(payload, 'context'));
-  const args = [scope.manage(vm.getProp(payload, 'input')), context, ...job.names.map((n) => scope.manage(vm.getProp(context, n)))];
+  const args = [
+    scope.manage(vm.getProp(payload, 'input')),
+    context,
+    ...job.names.map((n) => scope.manage(vm.getProp(context, n))),
+  ];
   const promise = unwrap(vm.callFunction(fn, vm.undefined, ...args));
 
   let value: QuickJSHandle;
@@ -134,7 +166,8 @@ function evaluate(vm: QuickJSContext, runtime: QuickJSRuntime, scope: Scope, job
       value = settled.notAPromise ? promise : scope.manage(settled.value);
       break;
     }
-    if (settled.type === 'rejected') throw codeError(vm, scope.manage(settled.error), job, state, prefix.length);
+    if (settled.type === 'rejected')
+      throw codeError(vm, scope.manage(settled.error), job, state, prefix.length);
     // The sandbox has no timers or I/O: once its job queue is empty nothing can settle the promise.
     if (!runtime.hasPendingJob()) {
       throw new NodeError('Code returned a promise that never settles (the sandbox has no timers or I/O)', {
@@ -158,10 +191,13 @@ function evaluate(vm: QuickJSContext, runtime: QuickJSRuntime, scope: Scope, job
   if (text.error) {
     const err = codeError(vm, scope.manage(text.error), job, state, prefix.length);
     if (err.options.type !== 'CodeError') throw err;
-    throw new NodeError(`Code returned a value that is not JSON: ${err.message.replace(/ \(line \d+\)$/, '')}`, {
-      retryable: false,
-      type: 'CodeResultError',
-    });
+    throw new NodeError(
+      `Code returned a value that is not JSON: ${err.message.replace(/ \(line \d+\)$/, '')}`,
+      {
+        retryable: false,
+        type: 'CodeResultError',
+      },
+    );
   }
   const serialised = scope.manage(text.value);
   return vm.typeof(serialised) === 'string' ? JSON.parse(vm.getString(serialised)) : null;
@@ -209,13 +245,19 @@ export async function runSandboxed(
     return { ok: true, result };
   } catch (err) {
     if (err instanceof NodeError) {
-      return { ok: false, error: { message: err.message, type: err.options.type ?? 'CodeError', details: err.options.details } };
+      return {
+        ok: false,
+        error: { message: err.message, type: err.options.type ?? 'CodeError', details: err.options.details },
+      };
     }
     // A fault of the WebAssembly host itself (native stack exhausted by deeply nested data, memory
     // growth refused mid-allocation): this instance is dropped whole rather than disposed.
     const message = (err as Error)?.message ?? String(err);
     return /out of memory|enlarge memory|OOM/i.test(message)
-      ? { ok: false, error: { message: `Code exceeded the memory limit of ${job.memoryMb} MB`, type: 'CodeMemoryLimit' } }
+      ? {
+          ok: false,
+          error: { message: `Code exceeded the memory limit of ${job.memoryMb} MB`, type: 'CodeMemoryLimit' },
+        }
       : {
           ok: false,
           error: {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { NodeError, type NodeLogLevel } from '../node-definition';
 import { type SandboxJob, type SandboxOutcome } from './quickjs-sandbox';
-// A type-only import: loading the worker entry on the main thread would attach it to no parent port.
+// Type-only: evaluating the worker entry on this thread would fail, there is no parent port here.
 import type { SandboxRequest } from './sandbox-worker';
 import { wasm, type WasmModule } from './wasm';
 
@@ -71,7 +71,11 @@ function spawn(wasmModule: WasmModule): PooledWorker {
     eval: true,
     // The sandbox thread gets no environment: nothing in it needs secrets.
     env: {},
-    workerData: { entry: ENTRY, tsx: ENTRY.endsWith('.ts') ? require.resolve('tsx/cjs') : undefined, wasmModule },
+    workerData: {
+      entry: ENTRY,
+      tsx: ENTRY.endsWith('.ts') ? require.resolve('tsx/cjs') : undefined,
+      wasmModule,
+    },
     resourceLimits: { stackSizeMb: 8, maxOldGenerationSizeMb: 256 },
   });
   const pooled: PooledWorker = { worker, busy: true };
@@ -86,7 +90,11 @@ function discard(pooled: PooledWorker): void {
   clearTimeout(pooled.idleTimer);
   pooled.worker.terminate().catch(() => {});
   const next = waiting.shift();
-  if (next) void quickjsModule().then((m) => next.take(spawn(m)), () => waiting.unshift(next));
+  if (next)
+    void quickjsModule().then(
+      (m) => next.take(spawn(m)),
+      () => waiting.unshift(next),
+    );
 }
 
 function release(pooled: PooledWorker): void {
@@ -155,7 +163,13 @@ export async function runInSandbox(job: SandboxJob, opts: RunInSandboxOptions): 
       if (msg.id !== id) return;
       if (msg.type === 'started') {
         deadline = setTimeout(
-          () => fail(new NodeError(`Code timed out after ${job.timeoutMs} ms`, { retryable: false, type: 'CodeTimeout' })),
+          () =>
+            fail(
+              new NodeError(`Code timed out after ${job.timeoutMs} ms`, {
+                retryable: false,
+                type: 'CodeTimeout',
+              }),
+            ),
           job.timeoutMs + GRACE_MS,
         );
       } else if (msg.type === 'log') {
@@ -170,10 +184,21 @@ export async function runInSandbox(job: SandboxJob, opts: RunInSandboxOptions): 
       }
     };
     const onError = (err: Error) =>
-      fail(new NodeError(`The code sandbox crashed: ${err.message}`, { retryable: false, type: 'CodeSandboxError' }));
+      fail(
+        new NodeError(`The code sandbox crashed: ${err.message}`, {
+          retryable: false,
+          type: 'CodeSandboxError',
+        }),
+      );
     const onExit = (code: number) =>
-      fail(new NodeError(`The code sandbox exited unexpectedly (code ${code})`, { retryable: true, type: 'CodeSandboxError' }));
-    const onAbort = () => fail(opts.signal.reason ?? new NodeError('Code execution was cancelled', { type: 'Cancelled' }));
+      fail(
+        new NodeError(`The code sandbox exited unexpectedly (code ${code})`, {
+          retryable: true,
+          type: 'CodeSandboxError',
+        }),
+      );
+    const onAbort = () =>
+      fail(opts.signal.reason ?? new NodeError('Code execution was cancelled', { type: 'Cancelled' }));
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);

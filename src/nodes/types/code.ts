@@ -22,7 +22,10 @@ const NOT_A_PARAMETER = new Set(
 /** Data of a `code` node as stored in a flow. */
 const dataSchema = z
   .object({
-    code: z.string().min(1, 'Code is required').describe('JavaScript function body; `return` gives the result (may use await)'),
+    code: z
+      .string()
+      .min(1, 'Code is required')
+      .describe('JavaScript function body; `return` gives the result (may use await)'),
     timeout_ms: z
       .union([z.number().int().min(10).max(MAX_TIMEOUT_MS), templateString])
       .optional()
@@ -54,18 +57,24 @@ export const codeNode = defineNode({
   kind: 'activity',
   ports: ['default'],
   dataSchema,
-  outputSchema: z.object({ result: z.unknown().describe('The JSON value the code returned (null for undefined)') }),
+  outputSchema: z.object({
+    result: z.unknown().describe('The JSON value the code returned (null for undefined)'),
+  }),
   defaults: {
     timeout_ms: MAX_TIMEOUT_MS + 10_000,
     retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 },
   },
   needsContext: true,
+  rawFields: ['code'],
   example: { code: 'return input.items.filter((i) => i.price > 10).length;' },
   async execute(raw, ctx) {
     const parsed = renderedSchema.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`);
-      throw new NodeError(`Invalid code data: ${issues.join('; ')}`, { retryable: false, type: 'InvalidConfig' });
+      throw new NodeError(`Invalid code data: ${issues.join('; ')}`, {
+        retryable: false,
+        type: 'InvalidConfig',
+      });
     }
     const data = parsed.data;
     const context = ctx.context ?? {};

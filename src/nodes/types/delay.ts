@@ -16,13 +16,16 @@ export const delayNode = defineNode({
   ports: ['default'],
   dataSchema: z
     .object({
-      duration_ms: intOrTemplate(0, 'Must be a non-negative integer (milliseconds) or a {{ }} template').optional(),
+      duration_ms: intOrTemplate(0, 'Must be a non-negative integer (milliseconds) or a {{ }} template')
+        .optional()
+        .describe('Milliseconds to wait; exclusive with until'),
       until: z
         .string()
         .refine((s) => isTemplate(s) || isoDateTime.safeParse(s).success, {
           message: 'Must be an ISO-8601 date-time with offset (e.g. 2030-01-01T09:00:00Z) or a {{ }} template',
         })
-        .optional(),
+        .optional()
+        .describe('ISO-8601 date-time with offset to wait until; exclusive with duration_ms'),
     })
     .strict()
     .superRefine((data, ctx) => {

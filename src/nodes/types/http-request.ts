@@ -25,7 +25,11 @@ const bool = z.union([z.boolean(), templateString]);
 const dataSchema = z
   .object({
     method: method.default('GET').describe(`One of ${METHODS.join(', ')}`),
-    url: z.string().trim().min(1, 'URL is required').describe('http(s) URL; private addresses need HTTP_ALLOWED_HOSTS'),
+    url: z
+      .string()
+      .trim()
+      .min(1, 'URL is required')
+      .describe('http(s) URL; private addresses need HTTP_ALLOWED_HOSTS'),
     headers: z.record(scalar).optional(),
     query: z
       .record(z.union([scalar, z.null(), z.array(scalar)]))
@@ -42,7 +46,9 @@ const dataSchema = z
     idempotency_key: z
       .union([z.string().min(1).max(255), z.boolean()])
       .optional()
-      .describe('Sent as Idempotency-Key; true derives a key from the run and node that is stable across retries'),
+      .describe(
+        'Sent as Idempotency-Key; true derives a key from the run and node that is stable across retries',
+      ),
     follow_redirects: bool.default(true).describe(`Follow up to ${MAX_REDIRECTS} redirects`),
     response_type: z
       .enum(['auto', 'json', 'text'])
@@ -53,7 +59,9 @@ const dataSchema = z
 
 /** The same data after rendering: concrete values only. */
 const renderedSchema = dataSchema.extend({
-  method: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(METHODS)).default('GET'),
+  method: z
+    .preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(METHODS))
+    .default('GET'),
   timeout_ms: z.number().int().min(1).max(MAX_REQUEST_TIMEOUT_MS).optional(),
   follow_redirects: z.boolean().default(true),
 });
@@ -87,12 +95,16 @@ function encodeBody(data: RenderedData, headers: Record<string, string>): Buffer
       const form = new URLSearchParams();
       for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
         for (const item of Array.isArray(v) ? v : [v]) {
-          if (item !== undefined && item !== null) form.append(k, typeof item === 'object' ? JSON.stringify(item) : String(item));
+          if (item !== undefined && item !== null)
+            form.append(k, typeof item === 'object' ? JSON.stringify(item) : String(item));
         }
       }
       text = form.toString();
     } else {
-      throw new NodeError('A form body must be an object or a string', { retryable: false, type: 'InvalidConfig' });
+      throw new NodeError('A form body must be an object or a string', {
+        retryable: false,
+        type: 'InvalidConfig',
+      });
     }
     contentType = 'application/x-www-form-urlencoded';
   } else if (type === 'text') {
@@ -120,7 +132,9 @@ function isJsonType(contentType: string | undefined): boolean {
 }
 
 function parseResult(res: GuardedResponse, data: RenderedData, ctx: NodeContext): unknown {
-  const wantJson = data.response_type === 'json' || (data.response_type === 'auto' && isJsonType(res.headers['content-type']));
+  const wantJson =
+    data.response_type === 'json' ||
+    (data.response_type === 'auto' && isJsonType(res.headers['content-type']));
   const text = decodeText(res);
   if (!wantJson) return text;
   if (!text.trim()) return null;
@@ -134,7 +148,9 @@ function parseResult(res: GuardedResponse, data: RenderedData, ctx: NodeContext)
         details: { status: res.status, body: text.slice(0, EXCERPT_CHARS) },
       });
     }
-    ctx.log('warn', 'Response says it is JSON but does not parse; returning it as text', { url: redactUrl(res.url) });
+    ctx.log('warn', 'Response says it is JSON but does not parse; returning it as text', {
+      url: redactUrl(res.url),
+    });
     return text;
   }
 }
@@ -142,18 +158,21 @@ function parseResult(res: GuardedResponse, data: RenderedData, ctx: NodeContext)
 function statusError(res: GuardedResponse, method: string): NodeError {
   const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
   const nextRetryDelayMs = retryable ? parseRetryAfter(res.headers['retry-after']) : undefined;
-  return new NodeError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: ${method} ${redactUrl(res.url)}`, {
-    retryable,
-    type: 'HttpError',
-    nextRetryDelayMs,
-    details: {
-      status: res.status,
-      status_text: res.statusText,
-      url: redactUrl(res.url),
-      body: decodeText(res).slice(0, EXCERPT_CHARS),
-      ...(nextRetryDelayMs !== undefined && { retry_after_ms: nextRetryDelayMs }),
+  return new NodeError(
+    `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: ${method} ${redactUrl(res.url)}`,
+    {
+      retryable,
+      type: 'HttpError',
+      nextRetryDelayMs,
+      details: {
+        status: res.status,
+        status_text: res.statusText,
+        url: redactUrl(res.url),
+        body: decodeText(res).slice(0, EXCERPT_CHARS),
+        ...(nextRetryDelayMs !== undefined && { retry_after_ms: nextRetryDelayMs }),
+      },
     },
-  });
+  );
 }
 
 /** Calls an HTTP(S) endpoint through the private-address guard. */
@@ -175,7 +194,10 @@ export const httpRequestNode = defineNode({
     headers: z.record(z.union([z.string(), z.array(z.string())])),
     url: z.string().describe('The URL that answered, after redirects'),
   }),
-  defaults: { timeout_ms: 60_000, retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 } },
+  defaults: {
+    timeout_ms: 60_000,
+    retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 },
+  },
   example: {
     method: 'GET',
     url: 'https://api.example.com/items',
@@ -188,7 +210,10 @@ export const httpRequestNode = defineNode({
     const parsed = renderedSchema.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`);
-      throw new NodeError(`Invalid http-request data: ${issues.join('; ')}`, { retryable: false, type: 'InvalidConfig' });
+      throw new NodeError(`Invalid http-request data: ${issues.join('; ')}`, {
+        retryable: false,
+        type: 'InvalidConfig',
+      });
     }
     const data = parsed.data;
     let url: URL;
@@ -229,27 +254,39 @@ export const httpRequestNode = defineNode({
         maxRedirects: MAX_REDIRECTS,
         maxResponseBytes: MAX_RESPONSE_BYTES,
         onRedirect: (from, to, status) =>
-          ctx.log('debug', `Redirect ${status} to ${redactUrl(to)}`, { from: redactUrl(from), to: redactUrl(to), status }),
+          ctx.log('debug', `Redirect ${status} to ${redactUrl(to)}`, {
+            from: redactUrl(from),
+            to: redactUrl(to),
+            status,
+          }),
       });
     } catch (err) {
       const duration_ms = Date.now() - started;
-      ctx.log('warn', `${data.method} ${redactUrl(url)} failed after ${duration_ms} ms: ${(err as Error).message}`, {
-        method: data.method,
-        url: redactUrl(url),
-        duration_ms,
-      });
+      ctx.log(
+        'warn',
+        `${data.method} ${redactUrl(url)} failed after ${duration_ms} ms: ${(err as Error).message}`,
+        {
+          method: data.method,
+          url: redactUrl(url),
+          duration_ms,
+        },
+      );
       throw err;
     } finally {
       clearInterval(heartbeat);
     }
 
     const duration_ms = Date.now() - started;
-    ctx.log(res.status >= 400 ? 'warn' : 'info', `${data.method} ${redactUrl(url)} → ${res.status} (${duration_ms} ms)`, {
-      method: data.method,
-      url: redactUrl(url),
-      status: res.status,
-      duration_ms,
-    });
+    ctx.log(
+      res.status >= 400 ? 'warn' : 'info',
+      `${data.method} ${redactUrl(url)} → ${res.status} (${duration_ms} ms)`,
+      {
+        method: data.method,
+        url: redactUrl(url),
+        status: res.status,
+        duration_ms,
+      },
+    );
     if (res.status >= 400) throw statusError(res, data.method);
     return {
       output: {

@@ -1,0 +1,430 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { type AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
+import { NodeError } from '../../src/nodes/node-definition';
+import { httpRequestNode, parseRetryAfter } from '../../src/nodes/types/http-request';
+import { makeNodeContext, type NodeContextOverrides } from '../helpers/node-context';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+describe('http-request node', () => {
+  let server: http.Server;
+  let base: string;
+  let port: number;
+  const seen: Seen[] = [];
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const url = new URL(req.url!, 'http://x');
+        const body = Buffer.concat(chunks).toString('utf8');
+        seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        const json = (status: number, value: unknown, headers: http.OutgoingHttpHeaders = {}) => {
+          res.writeHead(status, { 'content-type': 'application/json', ...headers });
+          res.end(JSON.stringify(value));
+        };
+        switch (url.pathname) {
+          case '/echo':
+            return json(200, { method: req.method, url: req.url, headers: req.headers, body });
+          case '/text':
+            res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+            return res.end('hello, world');
+          case '/not-json':
+            res.writeHead(200, { 'content-type': 'application/json' });
+            return res.end('{oops');
+          case '/gzip':
+            res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+            return res.end(zlib.gzipSync(JSON.stringify({ zipped: true })));
+          case '/status': {
+            const code = Number(url.searchParams.get('code'));
+            const retryAfter = url.searchParams.get('retry_after');
+            res.writeHead(code, {
+              'content-type': 'text/plain',
+              ...(retryAfter && { 'retry-after': retryAfter }),
+            });
+            return res.end(`status ${code}: not here`);
+          }
+          case '/slow':
+            return setTimeout(() => json(200, { late: true }), 3_000).unref();
+          case '/big': {
+            res.writeHead(200, { 'content-type': 'application/octet-stream' });
+            const chunk = Buffer.alloc(1024 * 1024, 97);
+            let sent = 0;
+            const write = () => {
+              while (sent < 12 && res.write(chunk)) sent++;
+              if (sent >= 12) res.end();
+              else res.once('drain', () => (sent++, write()));
+            };
+            res.on('error', () => {});
+            return write();
+          }
+          case '/redirect': {
+            res.writeHead(Number(url.searchParams.get('code') ?? 302), {
+              location: url.searchParams.get('to')!,
+            });
+            return res.end();
+          }
+          case '/loop':
+            res.writeHead(302, { location: '/loop' });
+            return res.end();
+          default:
+            return json(404, { error: 'no route' });
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    base = `http://127.0.0.1:${port}`;
+  });
+
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  /** Runs the node with 127.0.0.1 on the allow-list unless the test says otherwise. */
+  function run(data: Record<string, unknown>, overrides: NodeContextOverrides = {}) {
+    const ctx = makeNodeContext({ services: { httpAllowedHosts: ['127.0.0.1'] }, ...overrides });
+    const parsed = httpRequestNode.dataSchema.parse(data);
+    return { ctx, promise: httpRequestNode.execute!(parsed, ctx) };
+  }
+
+  async function output(data: Record<string, unknown>, overrides?: NodeContextOverrides) {
+    return (await run(data, overrides).promise).output as {
+      result: any;
+      status: number;
+      headers: Record<string, string>;
+      url: string;
+    };
+  }
+
+  async function failure(
+    data: Record<string, unknown>,
+    overrides?: NodeContextOverrides,
+  ): Promise<NodeError> {
+    try {
+      await run(data, overrides).promise;
+    } catch (err) {
+      assert.ok(err instanceof NodeError, `expected a NodeError, got ${String(err)}`);
+      return err;
+    }
+    assert.fail('expected the request to fail');
+  }
+
+  describe('requests', () => {
+    it('GETs by default, appends query to the URL and sends headers', async () => {
+      const out = await output({
+        url: `${base}/echo?a=1`,
+        query: { b: 'two words', c: [1, 2], skip: null, yes: true },
+        headers: { 'X-Trace': 'abc', Accept: 'application/json' },
+      });
+      assert.equal(out.status, 200);
+      assert.equal(out.result.method, 'GET');
+      assert.equal(out.result.url, '/echo?a=1&b=two+words&c=1&c=2&yes=true');
+      assert.equal(out.result.headers['x-trace'], 'abc');
+      assert.equal(out.headers['content-type'], 'application/json');
+      assert.equal(out.url, `${base}/echo?a=1&b=two+words&c=1&c=2&yes=true`);
+    });
+
+    it('sends an object as JSON, a string as text and form bodies urlencoded', async () => {
+      const json = await output({ method: 'post', url: `${base}/echo`, body: { name: 'x', n: [1] } });
+      assert.equal(json.result.method, 'POST');
+      assert.equal(json.result.headers['content-type'], 'application/json');
+      assert.deepEqual(JSON.parse(json.result.body), { name: 'x', n: [1] });
+
+      const text = await output({ method: 'PUT', url: `${base}/echo`, body: 'plain words' });
+      assert.equal(text.result.headers['content-type'], 'text/plain; charset=utf-8');
+      assert.equal(text.result.body, 'plain words');
+
+      const form = await output({
+        method: 'PATCH',
+        url: `${base}/echo`,
+        body: { a: 'b c', list: [1, 2] },
+        body_type: 'form',
+      });
+      assert.equal(form.result.headers['content-type'], 'application/x-www-form-urlencoded');
+      assert.equal(form.result.body, 'a=b+c&list=1&list=2');
+
+      const custom = await output({
+        method: 'POST',
+        url: `${base}/echo`,
+        body: { a: 1 },
+        headers: { 'Content-Type': 'application/vnd.api+json' },
+      });
+      assert.equal(custom.result.headers['content-type'], 'application/vnd.api+json');
+    });
+
+    it('supports DELETE, OPTIONS and HEAD', async () => {
+      assert.equal((await output({ method: 'DELETE', url: `${base}/echo` })).result.method, 'DELETE');
+      assert.equal((await output({ method: 'OPTIONS', url: `${base}/echo` })).result.method, 'OPTIONS');
+      const head = await output({ method: 'HEAD', url: `${base}/echo` });
+      assert.equal(head.status, 200);
+      assert.equal(head.result, null);
+      assert.equal(seen.at(-1)!.method, 'HEAD');
+    });
+
+    it('rejects an unknown method when validating the flow', () => {
+      assert.equal(
+        httpRequestNode.dataSchema.safeParse({ url: 'https://x.test', method: 'TRACE' }).success,
+        false,
+      );
+      assert.equal(
+        httpRequestNode.dataSchema.safeParse({ url: 'https://x.test', method: '{{ vars.m }}' }).success,
+        true,
+      );
+    });
+  });
+
+  describe('responses', () => {
+    it('parses JSON by content-type, returns other types as text and honours response_type', async () => {
+      assert.equal((await output({ url: `${base}/text` })).result, 'hello, world');
+      assert.equal(typeof (await output({ url: `${base}/echo`, response_type: 'text' })).result, 'string');
+      const auto = await output({ url: `${base}/not-json` });
+      assert.equal(auto.result, '{oops', 'auto falls back to text when the body is not JSON');
+      const err = await failure({ url: `${base}/not-json`, response_type: 'json' });
+      assert.equal(err.options.retryable, false);
+      assert.equal(err.options.type, 'InvalidResponse');
+    });
+
+    it('decompresses gzip', async () => {
+      assert.deepEqual((await output({ url: `${base}/gzip` })).result, { zipped: true });
+    });
+
+    it('fails non-retryably when the body exceeds 10 MB', async () => {
+      const err = await failure({ url: `${base}/big` });
+      assert.equal(err.options.retryable, false);
+      assert.equal(err.options.type, 'ResponseTooLarge');
+    });
+
+    it('logs method, status and duration without query values', async () => {
+      const { ctx, promise } = run({ url: `${base}/echo`, query: { token: 's3cret' } });
+      await promise;
+      const entry = ctx.logs.find((l) => l.meta?.status === 200);
+      assert.ok(entry, JSON.stringify(ctx.logs));
+      assert.equal(entry.meta!.method, 'GET');
+      assert.equal(typeof entry.meta!.duration_ms, 'number');
+      assert.doesNotMatch(JSON.stringify(ctx.logs), /s3cret/);
+      assert.match(entry.message, /token=\*\*\*/);
+    });
+  });
+
+  describe('errors', () => {
+    it('makes 5xx retryable', async () => {
+      for (const code of [500, 502, 503]) {
+        const err = await failure({ url: `${base}/status?code=${code}` });
+        assert.equal(err.options.retryable, true, `HTTP ${code}`);
+        assert.equal((err.options.details as { status: number }).status, code);
+        assert.equal(err.options.nextRetryDelayMs, undefined);
+      }
+    });
+
+    it('makes 429 retryable and honours Retry-After in seconds and as a date', async () => {
+      const seconds = await failure({ url: `${base}/status?code=429&retry_after=7` });
+      assert.equal(seconds.options.retryable, true);
+      assert.equal(seconds.options.nextRetryDelayMs, 7_000);
+
+      const date = new Date(Date.now() + 20_000).toUTCString();
+      const dated = await failure({ url: `${base}/status?code=503&retry_after=${encodeURIComponent(date)}` });
+      assert.ok(
+        dated.options.nextRetryDelayMs! > 15_000 && dated.options.nextRetryDelayMs! <= 20_000,
+        String(dated.options.nextRetryDelayMs),
+      );
+    });
+
+    it('parses Retry-After values', () => {
+      const now = Date.parse('2030-01-01T00:00:00Z');
+      assert.equal(parseRetryAfter('120', now), 120_000);
+      assert.equal(parseRetryAfter('Tue, 01 Jan 2030 00:00:30 GMT', now), 30_000);
+      assert.equal(parseRetryAfter('Mon, 31 Dec 2029 00:00:00 GMT', now), 0, 'a date in the past means now');
+      assert.equal(parseRetryAfter('soon', now), undefined);
+      assert.equal(parseRetryAfter(undefined, now), undefined);
+      assert.equal(parseRetryAfter('999999', now), 3_600_000, 'capped at an hour');
+    });
+
+    it('makes other 4xx non-retryable, with the status and a body excerpt', async () => {
+      for (const code of [400, 401, 403, 404, 422]) {
+        const err = await failure({ url: `${base}/status?code=${code}` });
+        assert.equal(err.options.retryable, false, `HTTP ${code}`);
+        const details = err.options.details as { status: number; body: string };
+        assert.equal(details.status, code);
+        assert.match(details.body, /not here/);
+        assert.match(err.message, new RegExp(`HTTP ${code}`));
+      }
+    });
+
+    it('times out (retryably) after timeout_ms', async () => {
+      const started = Date.now();
+      const err = await failure({ url: `${base}/slow`, timeout_ms: 200 });
+      assert.ok(Date.now() - started < 2_000);
+      assert.equal(err.options.retryable, true);
+      assert.equal(err.options.type, 'Timeout');
+      assert.match(err.message, /timed out after 200 ms/);
+    });
+
+    it('makes connection failures retryable', async () => {
+      const closed = http.createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const closedPort = (closed.address() as AddressInfo).port;
+      await new Promise((resolve) => closed.close(resolve));
+      const err = await failure({ url: `http://127.0.0.1:${closedPort}/` });
+      assert.equal(err.options.retryable, true);
+      assert.equal(err.options.type, 'NetworkError');
+    });
+
+    it('rejects a bad URL or scheme non-retryably', async () => {
+      for (const url of ['not a url', 'ftp://127.0.0.1/file', 'file:///etc/passwd']) {
+        const err = await failure({ url });
+        assert.equal(err.options.retryable, false, url);
+        assert.equal(err.options.type, 'InvalidUrl');
+      }
+    });
+
+    it('stops at once when the run is cancelled', async () => {
+      const controller = new AbortController();
+      const { promise } = run({ url: `${base}/slow` }, { signal: controller.signal });
+      const started = Date.now();
+      setTimeout(() => controller.abort(new Error('run cancelled')), 100);
+      await assert.rejects(promise, /run cancelled/);
+      assert.ok(Date.now() - started < 1_000);
+    });
+  });
+
+  describe('idempotency key', () => {
+    it('derives a key from execution and node that is stable across retries', async () => {
+      const key = async (overrides: NodeContextOverrides) =>
+        (await output({ method: 'POST', url: `${base}/echo`, body: {}, idempotency_key: true }, overrides))
+          .result.headers['idempotency-key'];
+      const first = await key({ executionId: 'e-1', nodeId: 'charge', attempt: 1 });
+      const retry = await key({ executionId: 'e-1', nodeId: 'charge', attempt: 2 });
+      assert.ok(first);
+      assert.equal(first, retry);
+      assert.notEqual(await key({ executionId: 'e-2', nodeId: 'charge' }), first);
+      assert.notEqual(await key({ executionId: 'e-1', nodeId: 'refund' }), first);
+    });
+
+    it('sends a given key as is', async () => {
+      const out = await output({ method: 'POST', url: `${base}/echo`, idempotency_key: 'order-42' });
+      assert.equal(out.result.headers['idempotency-key'], 'order-42');
+    });
+  });
+
+  describe('redirects', () => {
+    it('follows redirects and reports the final URL', async () => {
+      const out = await output({ url: `${base}/redirect?to=${encodeURIComponent('/echo?after=1')}` });
+      assert.equal(out.status, 200);
+      assert.equal(out.url, `${base}/echo?after=1`);
+    });
+
+    it('turns a 303 after POST into a GET without body', async () => {
+      const out = await output({ method: 'POST', url: `${base}/redirect?code=303&to=/echo`, body: { a: 1 } });
+      assert.equal(out.result.method, 'GET');
+      assert.equal(out.result.body, '');
+    });
+
+    it('keeps method and body on 307', async () => {
+      const out = await output({ method: 'POST', url: `${base}/redirect?code=307&to=/echo`, body: { a: 1 } });
+      assert.equal(out.result.method, 'POST');
+      assert.equal(out.result.body, '{"a":1}');
+    });
+
+    it('returns the redirect itself when follow_redirects is false', async () => {
+      const out = await output({ url: `${base}/redirect?to=/echo`, follow_redirects: false });
+      assert.equal(out.status, 302);
+      assert.equal(out.headers.location, '/echo');
+    });
+
+    it('gives up after 5 redirects', async () => {
+      const err = await failure({ url: `${base}/loop` });
+      assert.equal(err.options.type, 'TooManyRedirects');
+      assert.equal(err.options.retryable, false);
+    });
+
+    it('refuses a redirect to a blocked address even when the first host is allowed', async () => {
+      const first = `http://localhost:${port}`;
+      const allowLocalhost = { services: { httpAllowedHosts: ['localhost'] } };
+      assert.equal((await output({ url: `${first}/echo` }, allowLocalhost)).status, 200);
+
+      for (const target of [
+        `http://127.0.0.1:${port}/echo`,
+        'http://169.254.169.254/latest/meta-data/',
+        `http://[::ffff:127.0.0.1]:${port}/echo`,
+      ]) {
+        seen.length = 0;
+        const err = await failure(
+          { url: `${first}/redirect?to=${encodeURIComponent(target)}` },
+          allowLocalhost,
+        );
+        assert.equal(err.options.type, 'AddressBlocked', target);
+        assert.equal(err.options.retryable, false);
+        assert.deepEqual(
+          seen.map((s) => new URL(s.url, 'http://x').pathname),
+          ['/redirect'],
+          'the blocked target is never requested',
+        );
+      }
+    });
+
+    it('refuses a redirect to another scheme', async () => {
+      const err = await failure({ url: `${base}/redirect?to=${encodeURIComponent('file:///etc/passwd')}` });
+      assert.equal(err.options.type, 'InvalidUrl');
+    });
+
+    it('drops credentials on a cross-origin redirect', async () => {
+      const out = await output(
+        {
+          url: `${base}/redirect?to=${encodeURIComponent(`http://localhost:${port}/echo`)}`,
+          headers: { Authorization: 'Bearer secret', 'X-Keep': 'yes' },
+        },
+        { services: { httpAllowedHosts: ['127.0.0.1', 'localhost'] } },
+      );
+      assert.equal(out.result.headers.authorization, undefined);
+      assert.equal(out.result.headers['x-keep'], 'yes');
+    });
+  });
+
+  describe('address guard', () => {
+    it('refuses loopback without an allow-list, before any byte is sent', async () => {
+      for (const url of [
+        `${base}/echo`,
+        `http://localhost:${port}/echo`,
+        `http://[::ffff:127.0.0.1]:${port}/echo`,
+        `http://[::ffff:7f00:1]:${port}/`,
+      ]) {
+        const err = await failure({ url }, { services: { httpAllowedHosts: [] } });
+        assert.equal(err.options.type, 'AddressBlocked', url);
+        assert.equal(err.options.retryable, false);
+        assert.match(err.message, /127\.0\.0\.1/);
+        assert.match(err.message, /HTTP_ALLOWED_HOSTS/);
+      }
+      assert.equal(seen.length, 0);
+    });
+
+    it('refuses the cloud metadata address, also in IPv4-mapped IPv6 form', async () => {
+      for (const url of [
+        'http://169.254.169.254/latest/meta-data/',
+        'http://[::ffff:a9fe:a9fe]/',
+        'http://[fd00:ec2::254]/',
+      ]) {
+        const err = await failure({ url }, { services: { httpAllowedHosts: [] } });
+        assert.equal(err.options.type, 'AddressBlocked', url);
+      }
+    });
+
+    it('allows a CIDR from the allow-list', async () => {
+      const out = await output({ url: `${base}/echo` }, { services: { httpAllowedHosts: ['127.0.0.0/8'] } });
+      assert.equal(out.status, 200);
+    });
+  });
+});
