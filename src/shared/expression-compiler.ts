@@ -2,17 +2,26 @@
  * Parsing JSONata expressions once: a bounded cache of compiled expressions, each with the
  * project's function overrides and a step budget installed.
  */
+import { inWorkflowContext } from '@temporalio/workflow';
 import jsonata from 'jsonata';
 import { decodeBase64, encodeBase64 } from './base64';
 
 /**
- * Most evaluation steps (JSONata AST node visits) one evaluation may take. Deterministic, unlike
- * a wall-clock timeout (which never fires inside the workflow sandbox, where time stands still):
- * JSONata optimises tail calls, so `($f := function(){ $f() }; $f())` would otherwise spin forever
- * and wedge a workflow task. Half a million steps is
+ * Most evaluation steps (JSONata AST node visits) one evaluation may take outside a workflow (API,
+ * activities). Deterministic, unlike a wall-clock timeout (which never fires inside the workflow
+ * sandbox, where time stands still): JSONata optimises tail calls, so
+ * `($f := function(){ $f() }; $f())` would otherwise spin forever. Half a million steps is
  * roughly one second of work; a filter over 100,000 items takes about 400,000.
  */
 export const MAX_EVALUATION_STEPS = 500_000;
+
+/**
+ * The step budget inside the workflow sandbox, where Temporal records a stack trace for every
+ * promise and JSONata (async throughout) manages only some 10,000 steps a second: past this, the
+ * workflow task would hit Temporal's deadlock timeout instead of failing with a clear error.
+ * Heavy data work belongs in activities.
+ */
+export const MAX_WORKFLOW_EVALUATION_STEPS = 25_000;
 
 /** How many compiled expressions the cache keeps (least recently used are evicted). */
 export const EXPRESSION_CACHE_CAPACITY = 500;
@@ -97,10 +106,11 @@ function compile(source: string): CompiledExpression {
  */
 function installStepBudget(parent: { base?: unknown }, frame: object): void {
   if (parent.base !== undefined) return;
+  const limit = inWorkflowContext() ? MAX_WORKFLOW_EVALUATION_STEPS : MAX_EVALUATION_STEPS;
   let steps = 0;
   const guardrails = (): void => {
-    if (++steps > MAX_EVALUATION_STEPS) {
-      const message = `Evaluation exceeded ${MAX_EVALUATION_STEPS} steps (runaway recursion or too much data)`;
+    if (++steps > limit) {
+      const message = `Evaluation exceeded ${limit} steps (runaway recursion or too much data)`;
       throw Object.assign(new Error(message), { code: 'STEP_LIMIT' });
     }
   };
