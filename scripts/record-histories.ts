@@ -185,7 +185,12 @@ export const RECORDINGS: Recording[] = [
         {
           id: 'route',
           type: 'switch',
-          data: { cases: [{ name: 'gold', expression: 'input.tier = "gold"' }, { name: 'silver', expression: 'input.tier = "silver"' }] },
+          data: {
+            cases: [
+              { name: 'gold', expression: 'input.tier = "gold"' },
+              { name: 'silver', expression: 'input.tier = "silver"' },
+            ],
+          },
         },
         { id: 'g', type: 'noop', data: { value: 'G' } },
         { id: 's', type: 'noop', data: { value: 'S' } },
@@ -208,7 +213,11 @@ export const RECORDINGS: Recording[] = [
       chain(
         [
           { id: 'v', type: 'set', data: { values: { greeting: 'hi {{ input.name }}', k: 10 } } },
-          { id: 'js', type: 'code', data: { code: 'return [1, 2, 3].map((x) => x * vars.k).concat([vars.greeting])' } },
+          {
+            id: 'js',
+            type: 'code',
+            data: { code: 'return [1, 2, 3].map((x) => x * vars.k).concat([vars.greeting])' },
+          },
         ],
         '{{ js.result }}',
       ),
@@ -231,7 +240,8 @@ export const RECORDINGS: Recording[] = [
   },
   {
     name: 'loop-inline',
-    description: 'inline loop (concurrency 2, continue on error) with an activity and a failing item in its body',
+    description:
+      'inline loop (concurrency 2, continue on error) with an activity and a failing item in its body',
     graph: () =>
       chain(
         [
@@ -302,7 +312,16 @@ export const RECORDINGS: Recording[] = [
           type: 'loop',
           data: {
             items: '{{ [1, 0, 2] }}',
-            body: { nodes: [{ id: 'inv', type: 'transform', data: { expression: 'item = 0 ? $error("zero") : 1 / item' } }], edges: [] },
+            body: {
+              nodes: [
+                {
+                  id: 'inv',
+                  type: 'transform',
+                  data: { expression: 'item = 0 ? $error("zero") : 1 / item' },
+                },
+              ],
+              edges: [],
+            },
           },
         },
       ]),
@@ -312,8 +331,14 @@ export const RECORDINGS: Recording[] = [
     name: 'sub-flow',
     description: 'sub-flow node: a child runFlow (prepareSubFlow activity + child workflow)',
     graph: ({ engine }) => {
-      engine.subFlows.set(SUB_FLOW_ID, chain([{ id: 'x', type: 'transform', data: { expression: 'input.v + 1' } }], '{{ x.result }}'));
-      return chain([{ id: 'sub', type: 'sub-flow', data: { workflow_id: SUB_FLOW_ID, input: { v: '{{ input.v }}' } } }], '{{ sub.result }}');
+      engine.subFlows.set(
+        SUB_FLOW_ID,
+        chain([{ id: 'x', type: 'transform', data: { expression: 'input.v + 1' } }], '{{ x.result }}'),
+      );
+      return chain(
+        [{ id: 'sub', type: 'sub-flow', data: { workflow_id: SUB_FLOW_ID, input: { v: '{{ input.v }}' } } }],
+        '{{ sub.result }}',
+      );
     },
     input: { v: 41 },
     check: (o) => o === 42,
@@ -341,7 +366,11 @@ export const RECORDINGS: Recording[] = [
   {
     name: 'wait-event',
     description: 'wait-event receiving its event by signal (an unrelated event is ignored)',
-    graph: () => chain([{ id: 'ev', type: 'wait-event', data: { name: 'payment', timeout_ms: 60_000 } }], '{{ ev.result.amount }}'),
+    graph: () =>
+      chain(
+        [{ id: 'ev', type: 'wait-event', data: { name: 'payment', timeout_ms: 60_000 } }],
+        '{{ ev.result.amount }}',
+      ),
     async drive(h) {
       await waitFor(h, waitingFor('event'));
       await h.signal(RUN_FLOW.eventSignal, { name: 'other', data: { amount: 1 } });
@@ -412,7 +441,8 @@ export const RECORDINGS: Recording[] = [
   },
   {
     name: 'on-error-route',
-    description: 'a failing http-request with on_error route: the error port runs, the default port is skipped',
+    description:
+      'a failing http-request with on_error route: the error port runs, the default port is skipped',
     graph: ({ http: base }) => ({
       nodes: [
         { id: 'start', type: 'start' },
@@ -432,7 +462,14 @@ export const RECORDINGS: Recording[] = [
     name: 'failed-node',
     description: 'an http-request failing with a 404 (not retried) fails the run',
     graph: ({ http: base }) =>
-      chain([{ id: 'fetch', type: 'http-request', data: { url: `${base}/status/404` }, retry: { max_attempts: 3, initial_interval_ms: 50 } }]),
+      chain([
+        {
+          id: 'fetch',
+          type: 'http-request',
+          data: { url: `${base}/status/404` },
+          retry: { max_attempts: 3, initial_interval_ms: 50 },
+        },
+      ]),
     outcome: 'failed',
   },
   {
@@ -476,7 +513,8 @@ function startHttpServer(): Promise<http.Server> {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (url.pathname.startsWith('/status/')) return json(Number(url.pathname.split('/')[2]), { error: 'nope' });
+    if (url.pathname.startsWith('/status/'))
+      return json(Number(url.pathname.split('/')[2]), { error: 'nope' });
     if (n <= Number(url.searchParams.get('fail') ?? 0)) return json(500, { error: 'boom' });
     json(200, { path: url.pathname, call: n, query: Object.fromEntries(url.searchParams) });
   });
@@ -500,7 +538,9 @@ export function historyToJson(history: History): string {
   return historyToJSON(history);
 }
 
-async function outcomeOf(h: WorkflowHandle): Promise<{ outcome: HistoryFixture['outcome']; output?: unknown }> {
+async function outcomeOf(
+  h: WorkflowHandle,
+): Promise<{ outcome: HistoryFixture['outcome']; output?: unknown }> {
   try {
     const r = (await h.result()) as { output: unknown };
     return { outcome: 'completed', output: r.output };
@@ -531,7 +571,13 @@ async function record(r: Recording, ctx: Ctx): Promise<string[]> {
   if (r.check && !r.check(output)) throw new Error(`${r.name}: unexpected output ${JSON.stringify(output)}`);
 
   const written: string[] = [];
-  const save = async (name: string, description: string, workflowId: string, type: string, end: HistoryFixture['outcome']) => {
+  const save = async (
+    name: string,
+    description: string,
+    workflowId: string,
+    type: string,
+    end: HistoryFixture['outcome'],
+  ) => {
     const history = await ctx.engine.client.workflow.getHandle(workflowId).fetchHistory();
     const children = childWorkflowIds(history);
     writeFixture({
@@ -545,7 +591,13 @@ async function record(r: Recording, ctx: Ctx): Promise<string[]> {
     });
     written.push(name);
     for (const [i, child] of children.entries()) {
-      await save(`${name}.child-${i + 1}`, `child ${child.type} of ${name}`, child.id, child.type, 'completed');
+      await save(
+        `${name}.child-${i + 1}`,
+        `child ${child.type} of ${name}`,
+        child.id,
+        child.type,
+        'completed',
+      );
     }
   };
   await save(r.name, r.description, h.workflowId, 'runFlow', outcome);
@@ -553,7 +605,10 @@ async function record(r: Recording, ctx: Ctx): Promise<string[]> {
 }
 
 function parseArgs(argv: string[]) {
-  const only = argv.find((a, i) => argv[i - 1] === '--only')?.split(',').filter(Boolean);
+  const only = argv
+    .find((a, i) => argv[i - 1] === '--only')
+    ?.split(',')
+    .filter(Boolean);
   return { only, force: argv.includes('--force'), list: argv.includes('--list') };
 }
 

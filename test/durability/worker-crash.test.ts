@@ -7,11 +7,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Client, Connection, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type {
+  Client,
+  Connection,
+  WorkflowHandle,
+  WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { compileFlow } from '../../src/nodes/compile-flow';
-import { RUN_FLOW, workflowIdFor, type RunFlowInput, type RunFlowResult, type RunStatus } from '../../src/shared/flow';
+import {
+  RUN_FLOW,
+  workflowIdFor,
+  type RunFlowInput,
+  type RunFlowResult,
+  type RunStatus,
+} from '../../src/shared/flow';
 import { searchAttributesFor } from '../../src/shared/search-attributes';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { connectTemporal } from '../../src/temporal/connection';
@@ -24,7 +35,12 @@ import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts `graph` as a `runFlow` run on `taskQueue`. */
-function startFlow(client: Client, taskQueue: string, graph: unknown, inputData: unknown = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
+function startFlow(
+  client: Client,
+  taskQueue: string,
+  graph: unknown,
+  inputData: unknown = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const input: RunFlowInput = {
     execution_id: randomUUID(),
     flow_id: randomUUID(),
@@ -43,7 +59,11 @@ function startFlow(client: Client, taskQueue: string, graph: unknown, inputData:
 }
 
 /** Polls the status query until `reached` holds; fails with the last status after `timeoutMs`. */
-async function waitForStatus(h: WorkflowHandle, reached: (s: RunStatus) => boolean, timeoutMs = 30_000): Promise<RunStatus> {
+async function waitForStatus(
+  h: WorkflowHandle,
+  reached: (s: RunStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<RunStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: RunStatus | undefined;
   while (Date.now() < deadline) {
@@ -88,7 +108,14 @@ describe('durability', function () {
     };
     const approve = (h: WorkflowHandle) =>
       h.executeUpdate(RUN_FLOW.approveUpdate, {
-        args: [{ node_id: 'ok', decision: 'approve', comment: 'after the crash', user: { id: 'u1', username: 'alice' } }],
+        args: [
+          {
+            node_id: 'ok',
+            decision: 'approve',
+            comment: 'after the crash',
+            user: { id: 'u1', username: 'alice' },
+          },
+        ],
       });
 
     // One crash for every case: start the runs, wait until each is mid-way, SIGKILL the worker, start another.
@@ -99,7 +126,12 @@ describe('durability', function () {
       const taskQueue = uniqueTaskQueue('crash');
       const first = spawnWorkerProcess({ address: t.address, taskQueue, namespace: t.namespace });
       // Bundles while the first one runs and polls only once released, so the crash window stays short.
-      const second = spawnWorkerProcess({ address: t.address, taskQueue, namespace: t.namespace, hold: true });
+      const second = spawnWorkerProcess({
+        address: t.address,
+        taskQueue,
+        namespace: t.namespace,
+        hold: true,
+      });
       children.push(first, second);
       await first.ready;
 
@@ -134,10 +166,17 @@ describe('durability', function () {
           { sum: '{{ first.result + second.result }}', waited: '{{ wait.result.waited_ms }}' },
         ),
       );
-      approval = await startFlow(client, taskQueue, approvalFlow([{ id: 'prepare', type: 'noop', data: { value: 'ready' } }]));
+      approval = await startFlow(
+        client,
+        taskQueue,
+        approvalFlow([{ id: 'prepare', type: 'noop', data: { value: 'ready' } }]),
+      );
       firstTaskApproval = await startFlow(client, taskQueue, approvalFlow([]));
 
-      await waitForStatus(activity, (s) => s.current_nodes.includes('work') && stepOf(s, 'work')?.status === 'running');
+      await waitForStatus(
+        activity,
+        (s) => s.current_nodes.includes('work') && stepOf(s, 'work')?.status === 'running',
+      );
       // The status says "scheduled"; the server's view proves a worker actually picked the activity up.
       for (let i = 0; ; i++) {
         const pending = (await activity.describe()).raw.pendingActivities ?? [];
@@ -145,8 +184,12 @@ describe('durability', function () {
         assert.ok(i < 100, 'the work activity never started');
         await sleep(100);
       }
-      await waitForStatus(timer, (s) => s.waiting_for?.some((w) => w.kind === 'delay' && w.node_id === 'wait') ?? false);
-      const isWaitingForApproval = (s: RunStatus) => s.waiting_for?.some((w) => w.kind === 'approval' && w.node_id === 'ok') ?? false;
+      await waitForStatus(
+        timer,
+        (s) => s.waiting_for?.some((w) => w.kind === 'delay' && w.node_id === 'wait') ?? false,
+      );
+      const isWaitingForApproval = (s: RunStatus) =>
+        s.waiting_for?.some((w) => w.kind === 'approval' && w.node_id === 'ok') ?? false;
       await waitForStatus(approval, isWaitingForApproval);
       await waitForStatus(firstTaskApproval, isWaitingForApproval);
 
@@ -168,7 +211,10 @@ describe('durability', function () {
       assert.equal(r.status, 'completed');
       assert.equal(r.output, 'a-worked-after');
       const work = stepOf(r, 'work');
-      assert.ok((work?.attempt ?? 0) >= 2, `work should have been retried after the crash, attempt ${work?.attempt}`);
+      assert.ok(
+        (work?.attempt ?? 0) >= 2,
+        `work should have been retried after the crash, attempt ${work?.attempt}`,
+      );
       assert.deepEqual(work?.output, { result: 'a-worked' });
       assert.equal(stepOf(r, 'before')?.attempt, 1, 'nodes finished before the crash are not redone');
     });
@@ -222,7 +268,11 @@ describe('durability', function () {
         connection: native,
         namespace: 'default',
         taskQueue,
-        services: { httpAllowedHosts: ['127.0.0.1', 'localhost'], llm: { model: 'test' }, smtp: { from: 'test@localhost' } },
+        services: {
+          httpAllowedHosts: ['127.0.0.1', 'localhost'],
+          llm: { model: 'test' },
+          smtp: { from: 'test@localhost' },
+        },
         logSink: { async write() {} },
         async prepareSubFlow() {
           throw new Error('no sub-flows here');

@@ -41,7 +41,14 @@ const OUTPUT_TAIL_LINES = 40;
 
 /** Starts this script as a child process (under tsx) for the given server and task queue. */
 export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
-  const args = ['--require', require.resolve('tsx/cjs'), __filename, opts.address, opts.taskQueue, opts.namespace ?? 'default'];
+  const args = [
+    '--require',
+    require.resolve('tsx/cjs'),
+    __filename,
+    opts.address,
+    opts.taskQueue,
+    opts.namespace ?? 'default',
+  ];
   if (opts.hold) args.push('--hold');
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   // A worker must not outlive the test run that started it.
@@ -62,7 +69,9 @@ export function spawnWorkerProcess(opts: WorkerProcessOptions): WorkerProcess {
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const died = exited.then(() => {
-    throw new Error(`worker process exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail.join('\n')}`);
+    throw new Error(
+      `worker process exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail.join('\n')}`,
+    );
   });
   died.catch(() => undefined);
   void exited.then(() => process.removeListener('exit', killOnExit));
@@ -85,7 +94,8 @@ async function main(argv: string[]): Promise<void> {
   const address = positional[0] ?? process.env.TEMPORAL_ADDRESS;
   const taskQueue = positional[1] ?? process.env.TEMPORAL_TASK_QUEUE;
   const namespace = positional[2] ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
-  if (!address || !taskQueue) throw new Error('usage: worker-process.ts <address> <task-queue> [namespace] [--hold]');
+  if (!address || !taskQueue)
+    throw new Error('usage: worker-process.ts <address> <task-queue> [namespace] [--hold]');
 
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -103,7 +113,11 @@ async function main(argv: string[]): Promise<void> {
     connection,
     namespace,
     taskQueue,
-    services: { httpAllowedHosts: ['127.0.0.1', 'localhost'], llm: { model: 'test' }, smtp: { from: 'test@localhost' } },
+    services: {
+      httpAllowedHosts: ['127.0.0.1', 'localhost'],
+      llm: { model: 'test' },
+      smtp: { from: 'test@localhost' },
+    },
     logSink: { async write() {} },
     async prepareSubFlow() {
       throw new Error('sub-flows are not available in this worker process');

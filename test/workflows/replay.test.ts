@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Worker,
+  type ReplayResult,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow/lib/errors';
 import { listNodeDefinitions } from '../../src/nodes/registry';
 import type { CompiledFlow } from '../../src/shared/flow';
@@ -45,7 +51,10 @@ function nodeTypes(def: CompiledFlow | undefined, into = new Set<string>()): Set
   return into;
 }
 
-async function replayAll(bundle: WorkflowBundleWithSourceMap, fixtures: HistoryFixture[]): Promise<Map<string, ReplayResult>> {
+async function replayAll(
+  bundle: WorkflowBundleWithSourceMap,
+  fixtures: HistoryFixture[],
+): Promise<Map<string, ReplayResult>> {
   const byId = new Map(fixtures.map((f) => [f.workflow_id, f.name]));
   const results = new Map<string, ReplayResult>();
   const histories = fixtures.map((f) => ({ workflowId: f.workflow_id, history: f.history }));
@@ -67,7 +76,10 @@ async function bundleModifiedCopy(edit: (dir: string) => void): Promise<Workflow
     fs.cpSync(path.join(ROOT, 'src'), path.join(dir, 'src'), { recursive: true });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
     edit(dir);
-    return await bundleWorkflowCode({ workflowsPath: path.join(dir, 'workflows'), logger: new DefaultLogger('WARN') });
+    return await bundleWorkflowCode({
+      workflowsPath: path.join(dir, 'workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -86,14 +98,23 @@ describe('replay of recorded histories', function () {
     assert.ok(fixtures.length >= MIN_FIXTURES, `only ${fixtures.length} fixtures in ${HISTORIES_DIR}`);
     const covered = new Set<string>();
     for (const f of fixtures) nodeTypes(definitionOf(f), covered);
-    const control = listNodeDefinitions().filter((d) => d.kind === 'control').map((d) => d.type);
+    const control = listNodeDefinitions()
+      .filter((d) => d.kind === 'control')
+      .map((d) => d.type);
     const missing = control.filter((t) => !covered.has(t));
-    assert.deepEqual(missing, [], 'record a fixture for these control node types: npx tsx scripts/record-histories.ts');
+    assert.deepEqual(
+      missing,
+      [],
+      'record a fixture for these control node types: npx tsx scripts/record-histories.ts',
+    );
     assert.ok(
       listNodeDefinitions().some((d) => d.kind === 'activity' && covered.has(d.type)),
       'no fixture runs an activity node',
     );
-    assert.ok(fixtures.some((f) => f.workflow_type === 'runLoopBatch'), 'no runLoopBatch (large loop) history');
+    assert.ok(
+      fixtures.some((f) => f.workflow_type === 'runLoopBatch'),
+      'no runLoopBatch (large loop) history',
+    );
   });
 
   for (const f of fixtures) {

@@ -228,7 +228,7 @@ describe('runFlow interpreter', function () {
     const r = await engine.run(
       chain([
         { id: 'a', type: 'noop', data: { value: [1, 2, 3] } },
-        { id: 'js', type: 'code', data: { code: 'return a.result.map((x) => x * input.k)' } },
+        { id: 'js', type: 'code', data: { code: 'return input.result.map((x) => x * context.input.k + a.result.length - 3)' } },
       ]),
       { k: 10 },
     );
@@ -399,6 +399,24 @@ describe('runFlow interpreter', function () {
     await h.signal(RUN_FLOW.resumeSignal);
     const r: any = await h.result();
     assert.equal(r.status, 'completed');
+  });
+
+  it('cancellation reaches a running activity and cancels the run', async () => {
+    const h = await engine.start(chain([{ id: 'slow', type: 'noop', data: { delay_ms: 30_000 } }]));
+    for (let i = 0; i < 50; i++) {
+      const s = await h.query<RunStatus>(RUN_FLOW.statusQuery);
+      if (s.current_nodes.includes('slow')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const t0 = Date.now();
+    await h.cancel();
+    await assert.rejects(h.result());
+    assert.equal((await h.describe()).status.name, 'CANCELLED');
+    assert.ok(Date.now() - t0 < 10_000);
+    for (let i = 0; i < 50 && !engine.logs.entries.some((l) => l.node_id === 'slow' && /cancelled/.test(l.message)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(engine.logs.entries.some((l) => l.node_id === 'slow' && /cancelled/.test(l.message)), 'the activity saw the cancellation');
   });
 
   it('runs a sub-flow as a child workflow', async () => {
