@@ -10,6 +10,7 @@
  */
 import {
   ApplicationFailure,
+  condition,
   continueAsNew,
   defineQuery,
   defineSignal,
@@ -35,6 +36,9 @@ export const resumeSignal = defineSignal(RUN_FLOW.resumeSignal);
 export const eventSignal = defineSignal<[RunEvent]>(RUN_FLOW.eventSignal);
 export const approveUpdate = defineUpdate<ApprovalDecision, [ApprovalRequest]>(RUN_FLOW.approveUpdate);
 export const statusQuery = defineQuery<RunStatus>(RUN_FLOW.statusQuery);
+
+/** How long an approval update waits for its node to be reached before it is refused (409). */
+const APPROVAL_REACH_TIMEOUT_MS = 2_000;
 
 const VALIDATOR_FAILURES: Record<string, string> = {
   not_waiting: FAILURE.notWaiting,
@@ -71,20 +75,40 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
   setHandler(resumeSignal, () => void (run.paused = false));
   setHandler(eventSignal, (event) => run.deliverEvent(event));
   setHandler(statusQuery, () => statusOf(runner, run, finalStatus));
-  setHandler(approveUpdate, (req) => run.decide(req, new Date().toISOString()), {
-    validator: (req) => {
-      try {
-        run.validateApproval(req);
-      } catch (err) {
-        const e = err as Error & { code?: string };
-        throw ApplicationFailure.create({
-          message: e.message,
-          type: VALIDATOR_FAILURES[e.code ?? ''] ?? FAILURE.badRequest,
-          nonRetryable: true,
-        });
+  const asFailure = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw ApplicationFailure.create({
+        message: e.message,
+        type: VALIDATOR_FAILURES[e.code ?? ''] ?? FAILURE.badRequest,
+        nonRetryable: true,
+      });
+    }
+  };
+  // An approval node that is not settled may simply not have been re-entered yet: a worker that
+  // takes over a run receives the update in the same activation that rebuilds the run's state.
+  const mayStillWait = (nodeId: string) => {
+    const step = runner.steps[nodeId];
+    return !!step && step.node_type === 'approval' && ['pending', 'running', 'waiting'].includes(step.status);
+  };
+  setHandler(
+    approveUpdate,
+    async (req) => {
+      if (!run.approvals.has(req.node_id)) {
+        await condition(() => run.approvals.has(req.node_id) || !mayStillWait(req.node_id), APPROVAL_REACH_TIMEOUT_MS);
       }
+      asFailure(() => run.validateApproval(req));
+      return run.decide(req, new Date().toISOString());
     },
-  });
+    {
+      validator: (req) => {
+        if (!run.approvals.has(req.node_id) && mayStillWait(req.node_id)) return;
+        asFailure(() => run.validateApproval(req));
+      },
+    },
+  );
 
   const result = await runner.execute();
   const steps = Object.values(runner.steps);

@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { normalizeFlow } from '../nodes/normalize-flow';
 import { validateFlow, type ValidationResult } from '../nodes/validate-flow';
-import { hashDefinition, type FlowRow, type Repos } from '../storage';
+import { hashDefinition, type FlowRow, type FlowVersionRow, type FlowVersionSummary, type Repos } from '../storage';
 import type { FlowEdge, FlowGraph, FlowNode } from '../shared/flow';
-import { notFound, unprocessable } from '../api/errors';
+import { conflict, notFound, unprocessable } from '../api/errors';
+import { issuesToDetails } from '../api/validate';
+import { getTemplate } from '../templates';
+import { addNode, freeNodeId, indexOfNode, nodeIds, patchNode, removeNode, type EditedGraph, type NodePatch } from './node-edits';
 
 /** A flow's trigger (DESIGN §2). */
 export const triggerSchema = z.discriminatedUnion('type', [
@@ -45,6 +48,60 @@ export const flowPatchSchema = z.object({
 
 export type FlowInput = z.infer<typeof flowInputSchema>;
 
+/** Version of the export document written by `GET /workflows/{id}/export`; import reads it and older ones. */
+export const EXPORT_FORMAT_VERSION = 1;
+
+/** Body of `POST /workflows/import`: an export document, or at least `{workflow}`. */
+export const importSchema = z.object({
+  workflow: z.record(z.unknown()),
+  format_version: z.number().int().min(1).max(EXPORT_FORMAT_VERSION, `format_version above ${EXPORT_FORMAT_VERSION} is not supported`).optional(),
+  exported_at: z.string().optional(),
+});
+
+/** Body of `POST /workflows/{id}/nodes`: a node in any spelling the flow format accepts, plus edges to add. */
+export const nodeAddSchema = z
+  .object({
+    id: z.string().optional(),
+    type: z.string().trim().min(1, 'type is required'),
+    edges: z.array(z.unknown()).max(1000).default([]),
+    comment: z.string().max(1000).optional(),
+  })
+  .passthrough();
+
+const removable = z.unknown().optional();
+
+/** Body of `PATCH /workflows/{id}/nodes/{node_id}`: `data` is merged (RFC 7386); `null` removes a setting. */
+export const nodePatchSchema = z
+  .object({
+    type: z.string().trim().min(1).optional(),
+    data: z.record(z.unknown()).optional(),
+    label: removable,
+    position: removable,
+    retry: removable,
+    timeout_ms: removable,
+    on_error: removable,
+    comment: z.string().max(1000).optional(),
+  })
+  .strict();
+
+/** A portable copy of a flow: no ids or owner, so it can be imported anywhere. */
+export interface FlowExport {
+  workflow: {
+    name: string;
+    description: string;
+    status: FlowRow['status'];
+    enabled: boolean;
+    trigger: FlowRow['trigger'];
+    settings: Record<string, unknown>;
+    nodes: FlowNode[];
+    edges: FlowEdge[];
+    /** The version exported (informational: an import starts at version 1). */
+    version: number;
+  };
+  exported_at: string;
+  format_version: number;
+}
+
 /** What a user who is acting may see: their own flows, or all of them for admins. */
 export interface Actor {
   userId: string;
@@ -52,31 +109,65 @@ export interface Actor {
   ownerId?: string;
 }
 
-/**
- * The hash of what a run executes: node labels and positions are left out, so renaming or
- * moving a node does not make a new version.
- */
-export function executableHash(graph: FlowGraph): string {
-  return hashDefinition({
-    nodes: graph.nodes.map(({ label: _l, position: _p, ...rest }: FlowNode) => rest),
-    edges: graph.edges.map(({ id: _id, ...rest }: FlowEdge) => rest),
-  });
+/** Node fields a run executes; everything else (label, position, editor fields) is presentation. */
+const EXECUTABLE_NODE_FIELDS = ['id', 'type', 'data', 'retry', 'timeout_ms', 'on_error'] as const;
+
+function executableNode(node: FlowNode): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of EXECUTABLE_NODE_FIELDS) if (node[key] !== undefined) out[key] = node[key];
+  const body = node.type === 'loop' ? (node.data?.body as Partial<FlowGraph> | undefined) : undefined;
+  if (body && Array.isArray(body.nodes)) {
+    out.data = { ...node.data, body: executableGraph({ nodes: body.nodes, edges: Array.isArray(body.edges) ? body.edges : [] }) };
+  }
+  return out;
 }
 
-/** Turns validation problems into a 422 whose details map each path to its message. */
-function rejectInvalid(result: ValidationResult): never {
+function executableGraph(graph: FlowGraph) {
+  return {
+    nodes: graph.nodes.map(executableNode),
+    edges: graph.edges.map((e: FlowEdge) => ({ source: e.source, target: e.target, source_handle: e.source_handle })),
+  };
+}
+
+/**
+ * The hash of what a run executes: node ids, types, data, retry, timeout and on_error, and the
+ * edges' endpoints and ports (loop bodies alike). Labels, positions, edge ids and editor fields
+ * are left out, so renaming or moving a node does not make a new version.
+ */
+export function executableHash(graph: FlowGraph): string {
+  return hashDefinition(executableGraph(graph));
+}
+
+/** Turns validation problems into a 422 whose details map each path (renamed by `pathOf`) to its message. */
+function rejectInvalid(result: ValidationResult, pathOf: (path: string) => string = (p) => p || '(root)'): never {
   const details: Record<string, string> = {};
-  for (const e of result.errors) details[e.path || '(root)'] ??= e.message;
+  for (const e of result.errors) details[pathOf(e.path)] ??= e.message;
   throw unprocessable('flow is invalid', details);
 }
 
-/** Flow CRUD and versions; routes call it after authenticating. */
+/** Flow CRUD, versions, import/export, templates and node edits; routes call it after authenticating. */
 export interface FlowService {
   validate(raw: { nodes?: unknown; edges?: unknown }): ValidationResult & { graph: FlowGraph };
   create(actor: Actor, input: FlowInput): Promise<FlowRow>;
   get(actor: Actor, id: string): Promise<FlowRow>;
+  /** Applies a change; a new version is made only when the executable definition changes ({@link executableHash}). */
   update(actor: Actor, id: string, patch: Partial<FlowInput>): Promise<FlowRow>;
   remove(actor: Actor, id: string): Promise<void>;
+  /** The flow's versions, newest first. */
+  listVersions(actor: Actor, id: string): Promise<FlowVersionSummary[]>;
+  /** One version's snapshot; 404 for an unknown version. */
+  getVersion(actor: Actor, id: string, version: number): Promise<FlowVersionRow>;
+  /** Makes a new head version whose nodes and edges are those of `version`. */
+  rollback(actor: Actor, id: string, version: number, comment?: string): Promise<FlowRow>;
+  /** The head (or `version`) as a portable export document. */
+  exportFlow(actor: Actor, id: string, version?: number): Promise<FlowExport>;
+  /** Creates a new flow of the actor from an export document or a flow in any accepted spelling. */
+  importFlow(actor: Actor, doc: z.infer<typeof importSchema>): Promise<FlowRow>;
+  /** Creates a flow from a built-in template. */
+  createFromTemplate(actor: Actor, templateId: string, meta: { name?: string; description?: string }): Promise<FlowRow>;
+  addNode(actor: Actor, id: string, body: z.infer<typeof nodeAddSchema>): Promise<FlowRow>;
+  updateNode(actor: Actor, id: string, nodeId: string, patch: z.infer<typeof nodePatchSchema>): Promise<FlowRow>;
+  removeNode(actor: Actor, id: string, nodeId: string): Promise<FlowRow>;
 }
 
 /** Creates the flow service over the repositories. */
@@ -86,10 +177,32 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
     return { ...validateFlow(graph), graph };
   };
 
-  const checked = (raw: { nodes?: unknown; edges?: unknown }): FlowGraph => {
+  const checked = (raw: { nodes?: unknown; edges?: unknown }, pathOf?: (path: string) => string): FlowGraph => {
     const r = validate(raw);
-    if (!r.valid) rejectInvalid(r);
+    if (!r.valid) rejectInvalid(r, pathOf);
     return r.graph;
+  };
+
+  /** Stores an edited graph: a new version when its executable part changed. */
+  const saveEdit = async (actor: Actor, current: FlowRow, edit: EditedGraph, comment?: string): Promise<FlowRow> => {
+    const graph = checked(edit.graph, edit.pathOf);
+    const hash = executableHash(graph);
+    const updated = await repos.flows.update(
+      current.id,
+      { nodes: graph.nodes, edges: graph.edges },
+      {
+        ownerId: actor.ownerId,
+        ...(hash !== executableHash(current) ? { newVersion: { author_id: actor.userId, comment: comment ?? null, definition_hash: hash } } : {}),
+      },
+    );
+    if (!updated) throw notFound('workflow');
+    return updated;
+  };
+
+  const nodeIndex = (flow: FlowRow, nodeId: string): number => {
+    const i = indexOfNode(flow.nodes, nodeId);
+    if (i < 0) throw notFound(`node "${nodeId}"`);
+    return i;
   };
 
   return {
@@ -153,6 +266,98 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
 
     async remove(actor, id) {
       if (!(await repos.flows.softDelete(id, { ownerId: actor.ownerId }))) throw notFound('workflow');
+    },
+
+    async listVersions(actor, id) {
+      const flow = await this.get(actor, id);
+      return repos.flows.listVersions(flow.id);
+    },
+
+    async getVersion(actor, id, version) {
+      const flow = await this.get(actor, id);
+      const v = await repos.flows.getVersion(flow.id, version);
+      if (!v) throw notFound(`version ${version}`);
+      return v;
+    },
+
+    async rollback(actor, id, version, comment) {
+      const v = await this.getVersion(actor, id, version);
+      // Re-validated: node types may have changed since the snapshot was taken.
+      const graph = checked(v.definition, (p) => `version.${p || '(root)'}`);
+      const updated = await repos.flows.update(
+        id,
+        { nodes: graph.nodes, edges: graph.edges },
+        {
+          ownerId: actor.ownerId,
+          newVersion: { author_id: actor.userId, comment: comment ?? `rollback to version ${version}`, definition_hash: executableHash(graph) },
+        },
+      );
+      if (!updated) throw notFound('workflow');
+      return updated;
+    },
+
+    async exportFlow(actor, id, version) {
+      const flow = await this.get(actor, id);
+      const snapshot = version === undefined ? flow : { ...(await this.getVersion(actor, id, version)).definition, version };
+      return {
+        workflow: {
+          name: flow.name,
+          description: flow.description,
+          status: flow.status,
+          enabled: flow.enabled,
+          trigger: snapshot.trigger,
+          settings: snapshot.settings,
+          nodes: snapshot.nodes,
+          edges: snapshot.edges,
+          version: snapshot.version,
+        },
+        exported_at: new Date().toISOString(),
+        format_version: EXPORT_FORMAT_VERSION,
+      };
+    },
+
+    async importFlow(actor, doc) {
+      const parsed = flowInputSchema.safeParse(doc.workflow);
+      if (!parsed.success) throw unprocessable('workflow is invalid', issuesToDetails(parsed.error.issues, 'workflow'));
+      const input = parsed.data;
+      const graph = checked(input, (p) => `workflow.${p || '(root)'}`);
+      return this.create(actor, { ...input, ...graph, comment: input.comment ?? 'imported' });
+    },
+
+    async createFromTemplate(actor, templateId, meta) {
+      const t = getTemplate(templateId);
+      if (!t) throw notFound(`template "${templateId}"`);
+      return this.create(actor, {
+        name: meta.name ?? t.name,
+        description: meta.description ?? t.description,
+        status: 'draft',
+        enabled: true,
+        trigger: t.trigger as FlowInput['trigger'],
+        settings: { template_id: t.id },
+        nodes: t.nodes,
+        edges: t.edges,
+        comment: `created from template ${t.id}`,
+      });
+    },
+
+    async addNode(actor, id, body) {
+      const current = await this.get(actor, id);
+      const { edges, comment, ...node } = body;
+      const taken = nodeIds(current.nodes);
+      if (node.id !== undefined && taken.has(node.id)) throw conflict(`node "${node.id}" already exists`, { id: 'already used by another node' });
+      const nodeId = node.id ?? freeNodeId(node.type, taken);
+      return saveEdit(actor, current, addNode(current, { ...node, id: nodeId }, edges), comment ?? `added node ${nodeId}`);
+    },
+
+    async updateNode(actor, id, nodeId, body) {
+      const current = await this.get(actor, id);
+      const { comment, ...patch } = body;
+      return saveEdit(actor, current, patchNode(current, nodeIndex(current, nodeId), patch as NodePatch), comment ?? `changed node ${nodeId}`);
+    },
+
+    async removeNode(actor, id, nodeId) {
+      const current = await this.get(actor, id);
+      return saveEdit(actor, current, removeNode(current, nodeIndex(current, nodeId)), `removed node ${nodeId}`);
     },
   };
 }

@@ -2,13 +2,16 @@
  * Expressions and templates (DESIGN §3, Templates): JSONata over the run context
  * `{trigger, input, execution, vars, <node_id>…, item, index}`, used by the interpreter workflow,
  * by activities and by API validation. Bundle-safe: no I/O, no Node built-ins, no randomness
- * added (JSONata's `$now()`/`$millis()` read `Date`, which is deterministic inside the workflow).
+ * added (JSONata's `$now()`/`$millis()` read `Date` and `$random()`/`$shuffle()` read
+ * `Math.random`, both deterministic inside the workflow sandbox).
  *
  * Sandbox: expressions evaluate over deep copies of the context made of JSON values in
  * null-prototype objects, JSONata never reads inherited properties or properties of functions,
  * no host function is registered (only pure `$base64encode`/`$base64decode` replacements), and
  * results are copied back out as JSON values, so `constructor`, `__proto__` and `prototype`
- * lookups yield nothing and no expression can obtain a JavaScript global or host object.
+ * lookups yield nothing and no expression can obtain a JavaScript global or host object. Each
+ * evaluation has a step budget (see `expression-compiler.ts`), so runaway recursion fails with an
+ * {@link ExpressionError} (code `STEP_LIMIT`) instead of hanging.
  *
  * Hyphenated node ids: JSONata reads `my-node.result` as `my - node.result`. Before parsing, a
  * name run (letters, digits, `_` joined by inner `-`, outside string literals, backtick names,
@@ -33,8 +36,9 @@ export class ExpressionError extends Error {
   /** JSONata's error code (`S0202`, `T2001`, `D3137`…), when there is one. */
   readonly code?: string;
 
-  /** Builds the error; `syntax` selects the wording (does not parse vs failed while evaluating). */
-  constructor(expression: string, failure: ExpressionFailure, syntax = false) {
+  /** Builds the error from a cause; `syntax` selects the wording (does not parse vs failed while evaluating). */
+  constructor(expression: string, cause: string | ExpressionFailure, syntax = false) {
+    const failure: ExpressionFailure = typeof cause === 'string' ? { message: cause } : cause;
     const where = failure.position === undefined ? '' : ` (position ${failure.position})`;
     const verb = syntax ? 'Invalid expression' : 'Expression failed';
     super(`${verb} \`${abbreviate(expression)}\`: ${failure.message}${where}`);
@@ -90,6 +94,9 @@ export function checkTemplates(value: unknown, basePath = ''): { path: string; m
   return problems;
 }
 
+/** A hyphenated run whose parts all start like names (`my-node`, not `x-1`). */
+const LIKELY_NODE_ID = /^[\p{L}_][\p{L}\p{N}_]*(-[\p{L}_][\p{L}\p{N}_]*)+$/u;
+
 /**
  * Names of top-level context keys referenced by an expression/template (best effort, for
  * validation warnings), e.g. `fetch` for `{{ fetch.result.x }}`.
@@ -104,7 +111,7 @@ export function checkTemplates(value: unknown, basePath = ''): { path: string; m
 export function referencedRoots(value: unknown): string[] {
   const roots = new Set<string>();
   const addExpression = (source: string) => {
-    const quoted = quoteHyphenatedNames(source, (name) => /^[\p{L}_][\p{L}\p{N}_]*(-[\p{L}_][\p{L}\p{N}_]*)+$/u.test(name));
+    const quoted = quoteHyphenatedNames(source, (name) => LIKELY_NODE_ID.test(name));
     const compiled = compileExpression(quoted.source);
     if (compiled.ok) collectRoots(compiled.expression.ast(), roots);
   };
@@ -174,15 +181,20 @@ function copyForRender(value: unknown, jobs: RenderJob[]): unknown {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const item = value[key];
-    // A data key named `__proto__` must stay a key, not re-parent the copy.
-    const assign = (rendered: unknown) => Object.defineProperty(out, key, { value: rendered, enumerable: true, writable: true, configurable: true });
     if (typeof item === 'string' && hasTemplate(item)) {
-      assign(undefined);
-      jobs.push({ text: item, assign });
-    } else if (key === '__proto__') assign(copyForRender(item, jobs));
-    else out[key] = copyForRender(item, jobs);
+      setKey(out, key, undefined);
+      jobs.push({ text: item, assign: (rendered) => setKey(out, key, rendered) });
+    } else {
+      setKey(out, key, copyForRender(item, jobs));
+    }
   }
   return out;
+}
+
+function setKey(target: Record<string, unknown>, key: string, item: unknown): void {
+  // A data key named `__proto__` must stay a key, not re-parent the copy.
+  if (key === '__proto__') Object.defineProperty(target, key, { value: item, enumerable: true, writable: true, configurable: true });
+  else target[key] = item;
 }
 
 async function renderString(text: string, scope: Scope): Promise<unknown> {
@@ -199,7 +211,7 @@ async function renderString(text: string, scope: Scope): Promise<unknown> {
 }
 
 function evaluatePart(source: string, scope: Scope): Promise<unknown> {
-  if (source === '') return Promise.reject(new ExpressionError('', { message: 'Empty expression in `{{ }}`' }, true));
+  if (source === '') return Promise.reject(new ExpressionError('', 'Empty expression in `{{ }}`', true));
   return evaluateIn(source, scope);
 }
 

@@ -81,6 +81,15 @@ describe('expressions', () => {
       assert.equal(await evaluateExpression('$type(trigger.fn)', ctx), undefined);
     });
 
+    it('copies only the context keys an expression reads, and reports unusable ones', async () => {
+      const loop: Record<string, unknown> = { name: 'loop' };
+      loop.self = loop;
+      const ctx = { ...makeContext(), cyclic: loop };
+      assert.equal(await evaluateExpression('trigger.user.name', ctx), 'Ada');
+      assert.deepEqual(await evaluateExpression('$keys($$)', { a: 1, 'b-c': 2 }), ['a', 'b-c']);
+      await expectExpressionError(() => evaluateExpression('cyclic.name', ctx), (error) => assert.match(error.message, /nested deeper than/));
+    });
+
     it('keeps $base64encode/$base64decode working without Buffer (as in the workflow sandbox)', async () => {
       const saved = globalThis.Buffer;
       try {

@@ -6,6 +6,7 @@ import type { ApiKeyWithOwner, Repos, UserRow } from '../../storage';
 import { hashApiKey, looksLikeApiKey } from '../auth/api-keys';
 import { isAccessTokenClaims, JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER, jwtSecretKey } from '../auth/tokens';
 import { TtlCache } from '../auth/ttl-cache';
+import { tagRequirement } from '../auth-requirement';
 import { forbidden, unauthorized } from '../errors';
 import { SCOPES, type Principal, type Scope } from '../principal';
 
@@ -177,6 +178,8 @@ export function createAuthenticate({ config, repos, now = Date.now }: Authentica
   }
 
   const middleware: RequestHandler = (req, res, next) => {
+    // Already authenticated earlier in this request (the API-wide rate limiter keys on the principal).
+    if (req.principal) return next();
     const apiKey = req.headers['x-api-key'];
     if (typeof apiKey === 'string' && apiKey !== '') return void viaApiKey(apiKey.trim(), req, res, next);
     const authorization = req.headers.authorization;
@@ -191,18 +194,24 @@ export function createAuthenticate({ config, repos, now = Date.now }: Authentica
     })(req, res, next);
   };
 
-  return Object.assign(middleware, {
+  return Object.assign(tagRequirement(middleware, { authenticates: true }), {
     forgetApiKey: (id: string) =>
       keys.deleteWhere((slot) => slot.entry === undefined || slot.entry?.keyId === id),
     forgetUser: (id: string) => users.delete(id),
   });
 }
 
-/** 403 `FORBIDDEN` "missing scope X" unless the principal holds `scope` (`admin` implies all); 401 when unauthenticated. */
+/**
+ * 403 `FORBIDDEN` "missing scope X" unless the principal holds `scope` (`admin` implies all); 401
+ * when unauthenticated. The middleware is tagged with its scope for the route table.
+ */
 export function requireScope(scope: Scope): RequestHandler {
-  return (req, res, next) => {
-    if (!req.principal) return fail(res, next, 'authentication required');
-    if (!hasScope(req.principal, scope)) return next(forbidden(`missing scope ${scope}`));
-    next();
-  };
+  return tagRequirement<RequestHandler>(
+    (req, res, next) => {
+      if (!req.principal) return fail(res, next, 'authentication required');
+      if (!hasScope(req.principal, scope)) return next(forbidden(`missing scope ${scope}`));
+      next();
+    },
+    { scope },
+  );
 }

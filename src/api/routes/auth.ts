@@ -6,6 +6,7 @@ import type { Repos } from '../../storage';
 import { createAuthService } from '../auth/auth-service';
 import { createLoginThrottle } from '../auth/login-throttle';
 import { MAX_PASSWORD_LENGTH, prepareDummyHash } from '../auth/passwords';
+import { tagRequirement } from '../auth-requirement';
 import { forbidden, notFound, unauthorized } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { clientIp, createRateLimiter, rateLimited } from '../middleware/rate-limit';
@@ -80,11 +81,14 @@ export function createAuthRouter({ config, repos, logger, authenticate }: AuthRo
     logger.error({ err }, 'could not prepare the dummy password hash'),
   );
 
-  const canManageKeys: RequestHandler = (req, _res, next) => {
-    const p = req.principal!;
-    if (p.via === 'jwt' || p.scopes.includes('admin')) return next();
-    next(forbidden('managing API keys needs a login session or a key with scope admin'));
-  };
+  const canManageKeys = tagRequirement<RequestHandler>(
+    (req, _res, next) => {
+      const p = req.principal!;
+      if (p.via === 'jwt' || p.scopes.includes('admin')) return next();
+      next(forbidden('managing API keys needs a login session or a key with scope admin'));
+    },
+    { scope: 'admin', sessionSuffices: true },
+  );
   const noStore: RequestHandler = (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();

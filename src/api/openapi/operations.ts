@@ -1,0 +1,13 @@
+import { authOperations } from './auth-operations';
+import { executionOperations } from './execution-operations';
+import type { OperationDoc } from './operation-doc';
+import { systemOperations } from './system-operations';
+import { workflowOperations } from './workflow-operations';
+
+/** Every documented operation. A route without an entry here fails test/api/openapi.test.ts. */
+export const API_OPERATIONS: readonly OperationDoc[] = [
+  ...systemOperations,
+  ...authOperations,
+  ...workflowOperations,
+  ...executionOperations,
+];

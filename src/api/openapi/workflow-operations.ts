@@ -1,0 +1,159 @@
+import type { OperationDoc } from './operation-doc';
+import {
+  EXECUTION_STATUSES,
+  execution,
+  executionPage,
+  flow,
+  flowEdge,
+  flowInput,
+  flowNode,
+  flowPatch,
+  flowSummary,
+  json,
+  page,
+  pageQuery,
+  validationResult,
+  versionSnapshot,
+  versionSummary,
+} from './schemas';
+import { z } from './zod';
+
+const flowId = z.object({ id: z.string().uuid() });
+
+const exampleFlow = {
+  name: 'hello',
+  description: 'greets',
+  nodes: [
+    { id: 'start', type: 'start' },
+    { id: 'greet', type: 'noop', data: { value: 'Hello, {{ input.name }}' } },
+    { id: 'end', type: 'end', data: { output: { greeting: '{{ greet.result }}' } } },
+  ],
+  edges: [
+    { source: 'start', target: 'greet' },
+    { source: 'greet', target: 'end' },
+  ],
+};
+
+const executeBody = z.object({
+  input_data: json.optional(),
+  version: z.number().int().min(1).optional().openapi({ description: 'default: the head version' }),
+  wait: z.boolean().default(false).openapi({ description: 'answer when the run has finished (200) or after `timeout_ms` (202)' }),
+  timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
+});
+
+const idempotencyKey = z.object({
+  'idempotency-key': z.string().max(200).optional().openapi({ description: 'a repeated key returns the run it started (200) instead of starting another' }),
+});
+
+/** `/api/v1/workflows`. */
+export const workflowOperations: OperationDoc[] = [
+  {
+    method: 'get',
+    path: '/api/v1/workflows',
+    tag: 'workflows',
+    summary: 'List flows (without nodes and edges)',
+    query: pageQuery.extend({
+      search: z.string().max(200).optional(),
+      status: z.enum(['draft', 'published', 'archived']).optional(),
+      sort_by: z.enum(['name', 'created_at', 'updated_at']).default('updated_at'),
+      sort_order: z.enum(['asc', 'desc']).default('desc'),
+    }),
+    responses: { 200: { description: 'a page of flows', schema: page(flowSummary, 'FlowSummaryPage') } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows',
+    tag: 'workflows',
+    summary: 'Create a flow',
+    body: { schema: flowInput, example: exampleFlow },
+    responses: { 201: { description: 'the flow, version 1', schema: flow } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/validate',
+    tag: 'workflows',
+    summary: 'Validate a flow graph without storing it',
+    body: {
+      schema: z.object({ nodes: z.array(flowNode).max(5000), edges: z.array(flowEdge).max(20000).default([]) }),
+      example: { nodes: exampleFlow.nodes, edges: exampleFlow.edges },
+    },
+    responses: { 200: { description: 'every error and warning, by path', schema: validationResult } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/{id}',
+    tag: 'workflows',
+    summary: 'Get a flow',
+    params: flowId,
+    responses: { 200: { description: 'the flow', schema: flow } },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/workflows/{id}',
+    tag: 'workflows',
+    summary: 'Replace a flow',
+    description: 'A change to the executable definition (nodes, edges) creates a new version.',
+    params: flowId,
+    body: { schema: flowInput, example: { ...exampleFlow, comment: 'replaced' } },
+    responses: { 200: { description: 'the flow', schema: flow } },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/workflows/{id}',
+    tag: 'workflows',
+    summary: 'Change some fields of a flow',
+    description: 'A change to the executable definition (nodes, edges) creates a new version.',
+    params: flowId,
+    body: { schema: flowPatch, example: { description: 'greets politely' } },
+    responses: { 200: { description: 'the flow', schema: flow } },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/workflows/{id}',
+    tag: 'workflows',
+    summary: 'Delete a flow (its runs stay listed)',
+    params: flowId,
+    responses: { 204: { description: 'deleted' } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/{id}/versions',
+    tag: 'versions',
+    summary: "A flow's versions",
+    params: flowId,
+    responses: { 200: { description: 'oldest first', schema: z.array(versionSummary) } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/{id}/versions/{v}',
+    tag: 'versions',
+    summary: 'One version’s full snapshot',
+    params: flowId.extend({ v: z.coerce.number().int().min(1) }),
+    responses: { 200: { description: 'the snapshot', schema: versionSnapshot } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/{id}/execute',
+    tag: 'executions',
+    summary: 'Run a flow',
+    description: '`input_data` failing the start node’s `input_schema` → 422.',
+    params: flowId,
+    headers: idempotencyKey,
+    body: { schema: executeBody, example: { input_data: { name: 'Ada' } } },
+    responses: {
+      201: { description: 'the run, started', schema: execution },
+      200: { description: 'with `wait`: the finished run; or the run an earlier request with this `Idempotency-Key` started', schema: execution },
+      202: { description: 'with `wait`: the run, still going after `timeout_ms`', schema: execution },
+    },
+    errors: [503],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/{id}/executions',
+    tag: 'executions',
+    summary: "A flow's runs",
+    params: flowId,
+    query: pageQuery.extend({ status: z.enum(EXECUTION_STATUSES).optional() }),
+    responses: { 200: { description: 'a page of runs', schema: executionPage } },
+  },
+];
