@@ -8,11 +8,17 @@ import type { FlowService } from '../services/flow-service';
 import type { RunService } from '../services/run-service';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { createAuthenticate } from './middleware/authenticate';
+import { createApiRateLimiter } from './middleware/api-rate-limit';
+import { createApiDocsRouter } from './openapi/docs-router';
+import { listRoutes } from './route-table';
 import { createAuthRouter } from './routes/auth';
 import { createWorkflowRouter } from './routes/workflows';
 import { createExecutionRouter } from './routes/executions';
 import { createNodeTypeRouter } from './routes/node-types';
 import { createHealthRouter, type HealthCheck } from './routes/health';
+import { createApprovalRouter } from './routes/approvals';
+import { createNodeRouter } from './routes/nodes';
+import { queryToken } from './middleware/query-token';
 
 /** Everything the API needs, built once at start-up. */
 export interface AppDeps {
@@ -45,16 +51,22 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
+  const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
+  // Before body parsing, so 400 and 413 answers count and carry the X-RateLimit-* headers too.
+  app.use('/api/v1', createApiRateLimiter({ perMinute: deps.config.rateLimit.perMinute, authenticate }));
   app.use(express.json({ limit: deps.config.bodyLimit, strict: false }));
   app.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
 
   app.use(createHealthRouter(deps.health));
+  app.use(createApiDocsRouter(() => listRoutes(app)));
   const api = express.Router();
-  const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
   api.use('/auth', createAuthRouter({ config: deps.config, repos: deps.repos, logger: deps.logger, authenticate }));
+  api.use(queryToken);
   api.use(authenticate);
   api.use('/workflows', createWorkflowRouter(deps));
   api.use('/executions', createExecutionRouter(deps));
+  api.use('/approvals', createApprovalRouter(deps));
+  api.use('/nodes', createNodeRouter(deps));
   api.use('/node-types', createNodeTypeRouter());
   app.use('/api/v1', api);
 

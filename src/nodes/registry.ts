@@ -16,6 +16,9 @@ import { transformNode } from './types/transform';
 import { waitEventNode } from './types/wait-event';
 import { httpRequestNode } from './types/http-request';
 import { codeNode } from './types/code';
+import { llmNode } from './types/llm';
+import { emailSendNode } from './types/email-send';
+import { toolCallNode } from './types/tool-call';
 
 /** Every registered node type: one line per type. */
 const definitions: NodeDefinition[] = [
@@ -34,6 +37,9 @@ const definitions: NodeDefinition[] = [
   noopNode,
   httpRequestNode,
   codeNode,
+  llmNode,
+  emailSendNode,
+  toolCallNode,
 ];
 
 /**

@@ -130,11 +130,14 @@ export function referencedRoots(value: unknown): string[] {
 interface Scope {
   root: Record<string, unknown>;
   /** Context keys containing `-`, read as names rather than subtractions. */
-  hyphenated: Set<string>;
+  hyphenated: ReadonlySet<string>;
 }
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 function createScope(context: Record<string, unknown>): Scope {
-  return { root: createSandboxRoot(context), hyphenated: new Set(Object.keys(context).filter((key) => key.includes('-'))) };
+  const hyphenated = Object.keys(context).filter((key) => key.includes('-'));
+  return { root: createSandboxRoot(context), hyphenated: hyphenated.length === 0 ? NO_NAMES : new Set(hyphenated) };
 }
 
 async function evaluateIn(expression: string, scope: Scope): Promise<unknown> {

@@ -9,7 +9,9 @@
 export const MAX_DEPTH = 1000;
 
 // `__proto__` could re-parent a copy; the `_jsonata_*` markers would make data look like a function to JSONata.
-const DROPPED_KEYS = new Set(['__proto__', '_jsonata_function', '_jsonata_lambda']);
+function isDroppedKey(key: string): boolean {
+  return key.startsWith('_') && (key === '__proto__' || key === '_jsonata_function' || key === '_jsonata_lambda');
+}
 
 /**
  * Deep copy of `value` as JSON data for expressions to read: objects get a null prototype,
@@ -36,7 +38,7 @@ export function toPlainData(value: unknown): unknown {
  * lifetime): a template that reads `item` does not pay for copying a large upstream output.
  */
 export function createSandboxRoot(context: Record<string, unknown>): Record<string, unknown> {
-  const keys = Object.keys(context).filter((key) => !DROPPED_KEYS.has(key));
+  const keys = Object.keys(context).filter((key) => !isDroppedKey(key));
   const allowed = new Set<string | symbol>(keys);
   const copies = new Map<string | symbol, unknown>();
   const read = (key: string | symbol): unknown => {
@@ -88,7 +90,7 @@ function copyArray(source: unknown[], sandbox: boolean, depth: number): unknown[
 function copyObject(source: Record<string, unknown>, sandbox: boolean, depth: number): Record<string, unknown> {
   const result: Record<string, unknown> = sandbox ? Object.create(null) : {};
   for (const key of Object.keys(source)) {
-    if (DROPPED_KEYS.has(key)) continue;
+    if (isDroppedKey(key)) continue;
     const item = copy(source[key], sandbox, depth);
     if (item !== undefined) result[key] = item;
   }

@@ -32,6 +32,7 @@ describe('compileFlow', () => {
       ports: ['default'],
       timeout_ms: 1_000,
       retry: { ...DEFAULT_RETRY, max_attempts: 5 },
+      heartbeat_ms: noopNode.defaults!.heartbeat_ms,
     });
     const oops = compiled.nodes[5];
     assert.equal(oops.exec.timeout_ms, noopNode.defaults!.timeout_ms);

@@ -1,5 +1,5 @@
 import type { OperationDoc } from './operation-doc';
-import { EXECUTION_STATUSES, execution, executionDetail, executionPage, json, logEntry, pageQuery, runStatus } from './schemas';
+import { EXECUTION_STATUSES, execution, executionDetail, executionPage, json, logEntry, page, pageQuery, runStatus } from './schemas';
 import { z } from './zod';
 
 const runId = z.object({ id: z.string().uuid() });
@@ -23,12 +23,19 @@ export const executionOperations: OperationDoc[] = [
     summary: 'Run a flow (by `workflow_id`)',
     headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
     body: {
-      schema: z.object({ workflow_id: z.string().uuid(), input_data: json.optional(), version: z.number().int().min(1).optional() }),
+      schema: z.object({
+        workflow_id: z.string().uuid(),
+        input_data: json.optional(),
+        version: z.number().int().min(1).optional(),
+        wait: z.boolean().default(false).openapi({ description: 'answer when the run has finished (200) or after `timeout_ms` (202)' }),
+        timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
+      }),
       example: { workflow_id: '00000000-0000-4000-8000-000000000000', input_data: { name: 'Ada' } },
     },
     responses: {
       201: { description: 'the run, started', schema: execution },
-      200: { description: 'the run an earlier request with this `Idempotency-Key` started', schema: execution },
+      200: { description: 'with `wait`: the finished run; or the run an earlier request with this `Idempotency-Key` started', schema: execution },
+      202: { description: 'with `wait`: the run, still going after `timeout_ms`', schema: execution },
     },
     errors: [503],
   },
@@ -68,6 +75,35 @@ export const executionOperations: OperationDoc[] = [
   control('terminate', 'Terminate a run at once'),
   {
     method: 'post',
+    path: '/api/v1/executions/{id}/retry',
+    tag: 'executions',
+    summary: 'Start a new run that does not redo what this finished run completed upstream of `from_node`',
+    description: 'Default `from_node`: the node that failed the run. 409 while the run is still going.',
+    params: runId,
+    body: {
+      schema: z.object({ from_node: z.string().min(1).max(64).optional(), use_latest_version: z.boolean().default(false) }).strict(),
+      example: { from_node: 'greet' },
+      required: false,
+    },
+    responses: { 201: { description: 'the new run', schema: execution } },
+    errors: [409, 503],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/executions/{id}/events/stream',
+    tag: 'executions',
+    summary: "A run's live events (server-sent events)",
+    description:
+      'Events `state_sync, node_started, node_completed, node_failed, node_skipped, node_waiting, execution_paused, ' +
+      'execution_resumed, execution_completed, execution_failed, execution_cancelled, log`, each `{type, execution_id, ' +
+      'timestamp, data}`; the stream ends after the terminal event. `EventSource` cannot send headers, so `?token=` ' +
+      '(a JWT or API key) is accepted here.',
+    params: runId,
+    query: z.object({ token: z.string().optional().openapi({ description: 'credentials for clients that cannot send headers' }) }),
+    responses: { 200: { description: 'the event stream', contentType: 'text/event-stream' } },
+  },
+  {
+    method: 'post',
     path: '/api/v1/executions/{id}/events',
     tag: 'executions',
     summary: 'Deliver an external event to a waiting `wait-event` node',
@@ -89,6 +125,68 @@ export const executionOperations: OperationDoc[] = [
     },
     responses: { 200: { description: 'the decision', schema: z.object({ decision: z.string() }).passthrough() } },
     errors: [409, 503],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/approvals',
+    tag: 'approvals',
+    summary: 'Approval nodes waiting for a decision that the caller may see',
+    query: pageQuery.extend({ workflow_id: z.string().uuid().optional() }),
+    responses: {
+      200: {
+        description: 'a page of pending approvals',
+        schema: page(
+          z
+            .object({
+              execution_id: z.string().uuid(),
+              workflow_id: z.string().uuid(),
+              workflow_version: z.number().int(),
+              node_id: z.string(),
+              title: z.string().nullable(),
+              instructions: z.string().nullable(),
+              approvers: z.array(z.string()).openapi({ description: "empty: the run's owner (or an admin)" }),
+              requested_at: z.string().datetime({ offset: true }).nullable(),
+              can_decide: z.boolean(),
+            })
+            .openapi('PendingApproval'),
+          'PendingApprovalPage',
+        ),
+      },
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/nodes/test',
+    tag: 'node-types',
+    summary: 'Run one node for debugging',
+    description: 'Runs the node as a one-off Temporal workflow on the worker, with the same activity and retry policy as in a flow.',
+    body: {
+      schema: z.object({
+        type: z.string().min(1).max(100),
+        data: z.record(z.unknown()).default({}),
+        input: json.optional(),
+        timeout_ms: z.number().int().min(100).max(300_000).optional(),
+      }),
+      example: { type: 'transform', data: { expression: 'input.a + 1' }, input: { a: 41 } },
+    },
+    responses: {
+      200: {
+        description: 'the outcome',
+        schema: z
+          .object({
+            success: z.boolean(),
+            output: json,
+            error: z.object({ message: z.string(), type: z.string().optional(), details: json.optional() }).nullable(),
+            port: z.string().nullable(),
+            attempt: z.number().int(),
+            logs: z.array(z.object({ level: z.string(), message: z.string(), timestamp: z.string(), duration_ms: z.number().nullable(), data: json })),
+            duration_ms: z.number(),
+            temporal: z.object({ workflow_id: z.string(), run_id: z.string() }),
+          })
+          .openapi('NodeTestResult'),
+      },
+    },
+    errors: [503],
   },
   {
     method: 'get',

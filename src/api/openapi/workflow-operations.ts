@@ -1,3 +1,4 @@
+import { importSchema, nodeAddSchema, nodePatchSchema } from '../../services/flow-service';
 import type { OperationDoc } from './operation-doc';
 import {
   EXECUTION_STATUSES,
@@ -11,6 +12,7 @@ import {
   flowSummary,
   json,
   page,
+  trigger,
   pageQuery,
   validationResult,
   versionSnapshot,
@@ -40,6 +42,40 @@ const executeBody = z.object({
   wait: z.boolean().default(false).openapi({ description: 'answer when the run has finished (200) or after `timeout_ms` (202)' }),
   timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
 });
+
+const nodeId = flowId.extend({ node_id: z.string() });
+const versionParams = flowId.extend({ v: z.coerce.number().int().min(1) });
+
+const flowExport = z
+  .object({
+    workflow: z.object({
+      name: z.string(),
+      description: z.string(),
+      status: z.enum(['draft', 'published', 'archived']),
+      enabled: z.boolean(),
+      trigger,
+      settings: z.record(z.unknown()),
+      nodes: z.array(flowNode),
+      edges: z.array(flowEdge),
+      version: z.number().int().openapi({ description: 'the version exported (an import starts at version 1)' }),
+    }),
+    exported_at: z.string().datetime({ offset: true }),
+    format_version: z.number().int(),
+  })
+  .openapi('FlowExport');
+
+const templateFields = {
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  category: z.enum(['approvals', 'integration', 'data', 'monitoring', 'reliability']),
+  tags: z.array(z.string()),
+  example_input: z.record(z.unknown()).openapi({ description: '`input_data` a first run can use' }),
+};
+const template = z
+  .object({ ...templateFields, trigger, nodes: z.array(flowNode), edges: z.array(flowEdge) })
+  .openapi('FlowTemplate');
+const templateSummary = z.object({ ...templateFields, node_count: z.number().int() }).openapi('FlowTemplateSummary');
 
 const idempotencyKey = z.object({
   'idempotency-key': z.string().max(200).optional().openapi({ description: 'a repeated key returns the run it started (200) instead of starting another' }),
@@ -128,8 +164,91 @@ export const workflowOperations: OperationDoc[] = [
     path: '/api/v1/workflows/{id}/versions/{v}',
     tag: 'versions',
     summary: 'One version’s full snapshot',
-    params: flowId.extend({ v: z.coerce.number().int().min(1) }),
+    params: versionParams,
     responses: { 200: { description: 'the snapshot', schema: versionSnapshot } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/{id}/versions/{v}/rollback',
+    tag: 'versions',
+    summary: 'Make version `v` the head again (as a new version)',
+    params: versionParams,
+    body: { schema: z.object({ comment: z.string().max(1000).optional() }), example: { comment: 'back to the working one' }, required: false },
+    responses: { 200: { description: 'the flow at its new head version', schema: flow } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/{id}/export',
+    tag: 'import-export',
+    summary: 'Export a flow (head, or `?version`) as a portable document',
+    params: flowId,
+    query: z.object({ version: z.coerce.number().int().min(1).optional() }),
+    responses: { 200: { description: 'the export document', schema: flowExport } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/import',
+    tag: 'import-export',
+    summary: 'Import a flow',
+    description:
+      'Takes an export document `{workflow, format_version?}` or a bare flow (anything with `nodes`); the seeds’ spellings ' +
+      '(`from`/`to`, `config`, `sourceHandle`, `http_request`…) are normalised.',
+    body: { schema: importSchema, example: { workflow: exampleFlow, format_version: 1 } },
+    responses: { 201: { description: 'the new flow', schema: flow } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/templates',
+    tag: 'templates',
+    summary: 'Built-in flow templates',
+    query: pageQuery.extend({ category: z.string().max(64).optional() }),
+    responses: { 200: { description: 'a page of templates', schema: page(templateSummary, 'FlowTemplatePage') } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/templates/{tid}',
+    tag: 'templates',
+    summary: 'One template, with its graph',
+    params: z.object({ tid: z.string() }),
+    responses: { 200: { description: 'the template', schema: template } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/templates/{tid}/create',
+    tag: 'templates',
+    summary: 'Create a flow from a template',
+    params: z.object({ tid: z.string() }),
+    query: z.object({ name: z.string().max(200).optional(), description: z.string().max(5000).optional() }),
+    responses: { 201: { description: 'the new flow', schema: flow } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/{id}/nodes',
+    tag: 'nodes',
+    summary: 'Add a node (and edges to or from it)',
+    params: flowId,
+    body: {
+      schema: nodeAddSchema,
+      example: { id: 'log', type: 'noop', data: { value: '{{ greet.result }}' }, edges: [{ source: 'greet', target: 'log' }] },
+    },
+    responses: { 201: { description: 'the flow', schema: flow } },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/workflows/{id}/nodes/{node_id}',
+    tag: 'nodes',
+    summary: 'Change a node: `data` is merged (RFC 7386); `null` removes a setting',
+    params: nodeId,
+    body: { schema: nodePatchSchema, example: { label: 'Greet politely', position: { x: 200, y: 0 } } },
+    responses: { 200: { description: 'the flow', schema: flow } },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/workflows/{id}/nodes/{node_id}',
+    tag: 'nodes',
+    summary: 'Remove a node with its edges',
+    params: nodeId,
+    responses: { 200: { description: 'the flow', schema: flow } },
   },
   {
     method: 'post',

@@ -2,11 +2,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { actorOf, principalOf } from '../actor';
-import { notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { isUuid, parseBody, parseQuery } from '../validate';
+import { approverOf } from './approvals';
+import { createEventStreamHandler } from './events-stream';
 
 const STATUSES = ['pending', 'running', 'paused', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+const MAX_IDEMPOTENCY_KEY = 200;
 
 const listQuery = z.object({
   skip: z.coerce.number().int().min(0).default(0),
@@ -25,7 +28,25 @@ const logQuery = z.object({
   node_id: z.string().max(64).optional(),
 });
 
-/** `/api/v1/executions`: runs, their steps, control, events, approvals and logs. */
+const executeBody = z.object({
+  workflow_id: z.string().uuid(),
+  input_data: z.unknown().optional(),
+  version: z.number().int().min(1).optional(),
+  wait: z.boolean().default(false),
+  timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
+});
+
+const retryBody = z
+  .object({
+    from_node: z.string().min(1).max(64).optional(),
+    use_latest_version: z.boolean().default(false),
+  })
+  .strict();
+
+const eventBody = z.object({ name: z.string().min(1).max(200), data: z.unknown().optional() });
+const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), comment: z.string().max(5000).optional() });
+
+/** `/api/v1/executions`: runs, their steps, control, retry, events, approvals, logs and live events. */
 export function createExecutionRouter({ runs, repos }: AppDeps): Router {
   const r = Router();
   const read = requireScope('read');
@@ -35,21 +56,31 @@ export function createExecutionRouter({ runs, repos }: AppDeps): Router {
     if (!isUuid(id)) throw notFound('execution');
     return id;
   };
+  const ownRow = async (actor: ReturnType<typeof actorOf>, id: unknown) => {
+    const row = await repos.executions.get(runId(id), { ownerId: actor.ownerId });
+    if (!row) throw notFound('execution');
+    return row;
+  };
 
   r.post('/', execute, async (req, res) => {
-    const body = parseBody(
-      z.object({ workflow_id: z.string().uuid(), input_data: z.unknown().optional(), version: z.number().int().min(1).optional() }),
-      req,
-    );
-    const actor = actorOf(req);
+    const body = parseBody(executeBody, req);
     const key = req.get('Idempotency-Key');
+    if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
+      throw badRequest(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+    }
+    const actor = actorOf(req);
     const { execution, created } = await runs.execute(actor, body.workflow_id, {
       input_data: body.input_data,
       version: body.version,
-      idempotency_key: key && key.length <= 200 ? key : undefined,
+      idempotency_key: key,
       trigger: { type: 'api', user_id: actor.userId },
     });
-    res.status(created ? 201 : 200).json(execution);
+    if (!body.wait) {
+      res.status(created ? 201 : 200).json(execution);
+      return;
+    }
+    const waited = await runs.waitFor(actor, execution.id, body.timeout_ms);
+    res.status(waited.finished ? 200 : 202).json(waited.execution);
   });
 
   r.get('/', read, async (req, res) => {
@@ -82,34 +113,44 @@ export function createExecutionRouter({ runs, repos }: AppDeps): Router {
     });
   }
 
+  r.post('/:id/retry', execute, async (req, res) => {
+    const body = parseBody(retryBody, req);
+    res.status(201).json(await runs.retry(actorOf(req), runId(req.params.id), body));
+  });
+
   r.post('/:id/events', execute, async (req, res) => {
-    const body = parseBody(z.object({ name: z.string().min(1).max(200), data: z.unknown().optional() }), req);
+    const body = parseBody(eventBody, req);
     await runs.deliverEvent(actorOf(req), runId(req.params.id), { name: body.name, data: body.data ?? null });
     res.status(202).json({ delivered: true });
   });
 
+  r.get('/:id/events/stream', read, createEventStreamHandler(runs, runId));
+
   r.post('/:id/approvals/:node_id', approve, async (req, res) => {
-    const body = parseBody(z.object({ decision: z.enum(['approve', 'reject']), comment: z.string().max(5000).optional() }), req);
-    const p = principalOf(req);
-    const result = await runs.decide(actorOf(req), runId(req.params.id), String(req.params.node_id), body, {
-      id: p.user.id,
-      username: p.user.username,
-      role: p.scopes.includes('admin') ? p.user.role : 'user',
-    });
+    const body = parseBody(decisionBody, req);
+    const result = await runs.decide(actorOf(req), runId(req.params.id), String(req.params.node_id), body, approverOf(principalOf(req)));
     res.json(result);
   });
 
   r.get('/:id/logs', read, async (req, res) => {
     const q = parseQuery(logQuery, req);
-    const row = await repos.executions.get(runId(req.params.id), { ownerId: actorOf(req).ownerId });
-    if (!row) throw notFound('execution');
+    const row = await ownRow(actorOf(req), req.params.id);
     const page = await repos.logs.list(row.id, { level: q.level, nodeId: q.node_id, skip: q.skip, limit: q.limit });
-    res.json({ logs: page.items, total: page.total, skip: q.skip, limit: q.limit });
+    const logs = page.items.map((l) => ({
+      id: l.id,
+      node_id: l.node_id,
+      node_type: l.node_type,
+      level: l.level,
+      message: l.message,
+      timestamp: l.timestamp,
+      duration_ms: l.duration_ms,
+      data: l.data,
+    }));
+    res.json({ logs, total: page.total, skip: q.skip, limit: q.limit });
   });
 
   r.get('/:id/logs/summary', read, async (req, res) => {
-    const row = await repos.executions.get(runId(req.params.id), { ownerId: actorOf(req).ownerId });
-    if (!row) throw notFound('execution');
+    const row = await ownRow(actorOf(req), req.params.id);
     res.json(await repos.logs.summary(row.id));
   });
 

@@ -5,8 +5,15 @@ import { actorOf } from '../actor';
 import { notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { isUuid, parseBody, parseQuery } from '../validate';
-import { flowInputSchema, flowPatchSchema } from '../../services/flow-service';
+import {
+  flowInputSchema,
+  flowPatchSchema,
+  importSchema,
+  nodeAddSchema,
+  nodePatchSchema,
+} from '../../services/flow-service';
 import type { FlowRow } from '../../storage';
+import { getTemplate, listTemplates } from '../../templates';
 
 const listQuery = z.object({
   skip: z.coerce.number().int().min(0).default(0),
@@ -30,13 +37,38 @@ const pageQuery = z.object({
   status: z.enum(['pending', 'running', 'paused', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out']).optional(),
 });
 
+const templateListQuery = z.object({
+  skip: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  category: z.string().max(64).optional(),
+});
+
+const optionalText = (max: number) =>
+  z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).max(max).optional());
+
+const templateCreateQuery = z.object({ name: optionalText(200), description: optionalText(5000) });
+
+const exportQuery = z.object({ version: z.coerce.number().int().min(1).optional() });
+
+const rollbackBody = z.object({ comment: z.string().max(1000).optional() });
+
+/** A version number from the path: anything but a positive integer cannot exist (404). */
+function versionParam(v: unknown): number {
+  const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : 0;
+  if (n < 1) throw notFound('version');
+  return n;
+}
+
 /** The flow as the API returns it. */
 export function flowView(f: FlowRow) {
   const { deleted_at: _d, ...rest } = f;
   return rest;
 }
 
-/** `/api/v1/workflows`: flow CRUD, validation and execution. */
+/**
+ * `/api/v1/workflows`: flow CRUD, validation, versions, import/export, templates, node edits and
+ * execution. The fixed paths (`/validate`, `/templates`, `/import`) are registered before `/:id`.
+ */
 export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
   const r = Router();
   const read = requireScope('read');
@@ -67,6 +99,37 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
     res.json({ valid, errors, warnings });
   });
 
+  r.get('/templates', read, (req, res) => {
+    const q = parseQuery(templateListQuery, req);
+    const all = listTemplates().filter((t) => q.category === undefined || t.category === q.category);
+    const items = all.slice(q.skip, q.skip + q.limit).map(({ nodes, edges: _e, trigger: _t, ...summary }) => ({
+      ...summary,
+      node_count: nodes.length,
+    }));
+    res.json({ items, total: all.length, skip: q.skip, limit: q.limit });
+  });
+
+  r.get('/templates/:tid', read, (req, res) => {
+    const t = getTemplate(String(req.params.tid));
+    if (!t) throw notFound('template');
+    res.json(t);
+  });
+
+  r.post('/templates/:tid/create', write, async (req, res) => {
+    const q = parseQuery(templateCreateQuery, req);
+    const flow = await flows.createFromTemplate(actorOf(req), String(req.params.tid), q);
+    res.status(201).json(flowView(flow));
+  });
+
+  r.post('/import', write, async (req, res) => {
+    const body = req.body as Record<string, unknown> | undefined;
+    // A bare flow (what POST /workflows takes, or a seed's example) is accepted as well as an export document.
+    const doc = body && typeof body === 'object' && !('workflow' in body) && 'nodes' in body ? { workflow: body } : body;
+    req.body = doc;
+    const flow = await flows.importFlow(actorOf(req), parseBody(importSchema, req));
+    res.status(201).json(flowView(flow));
+  });
+
   r.post('/', write, async (req, res) => {
     const flow = await flows.create(actorOf(req), parseBody(flowInputSchema, req));
     res.status(201).json(flowView(flow));
@@ -90,17 +153,40 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
   });
 
   r.get('/:id/versions', read, async (req, res) => {
-    const flow = await flows.get(actorOf(req), flowId(req.params.id));
-    const versions = await repos.flows.listVersions(flow.id);
+    const versions = await flows.listVersions(actorOf(req), flowId(req.params.id));
     res.json(versions.map((v) => ({ version: v.version, created_at: v.created_at, author_id: v.author_id, comment: v.comment })));
   });
 
   r.get('/:id/versions/:v', read, async (req, res) => {
-    const flow = await flows.get(actorOf(req), flowId(req.params.id));
-    const vParam = String(req.params.v);
-    const v = /^\d+$/.test(vParam) ? await repos.flows.getVersion(flow.id, Number(vParam)) : undefined;
-    if (!v) throw notFound('version');
+    const v = await flows.getVersion(actorOf(req), flowId(req.params.id), versionParam(req.params.v));
     res.json({ version: v.version, created_at: v.created_at, author_id: v.author_id, comment: v.comment, ...v.definition });
+  });
+
+  r.post('/:id/versions/:v/rollback', write, async (req, res) => {
+    const id = flowId(req.params.id);
+    const version = versionParam(req.params.v);
+    const body = parseBody(rollbackBody, req);
+    res.json(flowView(await flows.rollback(actorOf(req), id, version, body.comment)));
+  });
+
+  r.get('/:id/export', read, async (req, res) => {
+    const q = parseQuery(exportQuery, req);
+    res.json(await flows.exportFlow(actorOf(req), flowId(req.params.id), q.version));
+  });
+
+  r.post('/:id/nodes', write, async (req, res) => {
+    const id = flowId(req.params.id);
+    const flow = await flows.addNode(actorOf(req), id, parseBody(nodeAddSchema, req));
+    res.status(201).json(flowView(flow));
+  });
+
+  r.patch('/:id/nodes/:node_id', write, async (req, res) => {
+    const id = flowId(req.params.id);
+    res.json(flowView(await flows.updateNode(actorOf(req), id, String(req.params.node_id), parseBody(nodePatchSchema, req))));
+  });
+
+  r.delete('/:id/nodes/:node_id', write, async (req, res) => {
+    res.json(flowView(await flows.removeNode(actorOf(req), flowId(req.params.id), String(req.params.node_id))));
   });
 
   r.post('/:id/execute', execute, async (req, res) => {

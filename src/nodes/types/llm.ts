@@ -16,6 +16,10 @@ function asText(value: unknown): unknown {
   return typeof value === 'object' ? JSON.stringify(value, null, 2) : String(value);
 }
 
+/** A template that rendered into a string such as "0.5" still counts as a number. */
+const numeric = (v: unknown) =>
+  typeof v === 'string' && v.trim() !== '' && !isNaN(Number(v)) ? Number(v) : v;
+
 const text = (required: string) => z.preprocess(asText, z.string().min(1, required));
 
 /** Data of an `llm` node as stored in a flow (strings may hold `{{ }}` templates). */
@@ -27,12 +31,16 @@ const dataSchema = z
     system: text('System prompt must not be empty').optional().describe('System message'),
     model: z.string().trim().min(1).optional().describe('Model name; default LLM_MODEL'),
     temperature: z
-      .union([z.number().min(0).max(2), templateString], {
-        errorMap: () => ({ message: 'Must be a number from 0 to 2 or a {{ }} template' }),
-      })
+      .preprocess(
+        numeric,
+        z.union([z.number().min(0).max(2), templateString], {
+          errorMap: () => ({ message: 'Must be a number from 0 to 2 or a {{ }} template' }),
+        }),
+      )
       .optional()
       .describe('Sampling temperature, 0..2'),
-    max_tokens: intOrTemplate(1, 'Must be a positive integer or a {{ }} template')
+    max_tokens: z
+      .preprocess(numeric, intOrTemplate(1, 'Must be a positive integer or a {{ }} template'))
       .optional()
       .describe('Upper bound of generated tokens'),
     response_format: z
@@ -47,8 +55,6 @@ const dataSchema = z
       ),
   })
   .strict();
-
-const numeric = (v: unknown) => (typeof v === 'string' && v.trim() !== '' && !isNaN(Number(v)) ? Number(v) : v);
 
 /** The same data after rendering: concrete values only. */
 const renderedSchema = dataSchema.extend({
@@ -83,7 +89,10 @@ function endpoint(baseUrl: string): URL {
 function requestBody(data: RenderedData, model: string): Record<string, unknown> {
   return {
     model,
-    messages: [...(data.system ? [{ role: 'system', content: data.system }] : []), { role: 'user', content: data.prompt }],
+    messages: [
+      ...(data.system ? [{ role: 'system', content: data.system }] : []),
+      { role: 'user', content: data.prompt },
+    ],
     ...(data.temperature !== undefined && { temperature: data.temperature }),
     ...(data.max_tokens !== undefined && { max_tokens: data.max_tokens }),
     ...(data.response_format === 'json' && { response_format: { type: 'json_object' } }),
@@ -146,7 +155,10 @@ function parseJsonContent(content: string, finishReason: string | null): unknown
   }
 }
 
-function parseCompletion(res: GuardedResponse, apiKey: string | undefined): ChatCompletion & { content: string } {
+function parseCompletion(
+  res: GuardedResponse,
+  apiKey: string | undefined,
+): ChatCompletion & { content: string } {
   let parsed: ChatCompletion;
   try {
     parsed = JSON.parse(res.body.toString('utf8')) as ChatCompletion;
@@ -160,7 +172,10 @@ function parseCompletion(res: GuardedResponse, apiKey: string | undefined): Chat
       {
         retryable: false,
         type: 'InvalidLlmResponse',
-        details: { status: res.status, body: redact(res.body.toString('utf8'), apiKey).slice(0, EXCERPT_CHARS) },
+        details: {
+          status: res.status,
+          body: redact(res.body.toString('utf8'), apiKey).slice(0, EXCERPT_CHARS),
+        },
       },
     );
   }
@@ -204,19 +219,27 @@ async function complete(data: RenderedData, ctx: NodeContext) {
   }
   const duration_ms = Date.now() - started;
   if (res.status < 200 || res.status >= 300) {
-    ctx.log('warn', `LLM ${model} → HTTP ${res.status} (${duration_ms} ms)`, { model, status: res.status, duration_ms });
+    ctx.log('warn', `LLM ${model} → HTTP ${res.status} (${duration_ms} ms)`, {
+      model,
+      status: res.status,
+      duration_ms,
+    });
     throw statusError(res, apiKey);
   }
   const completion = parseCompletion(res, apiKey);
   const finish_reason = completion.choices?.[0]?.finish_reason ?? null;
   const usage = completion.usage ?? null;
-  ctx.log('info', `LLM ${completion.model ?? model} answered in ${duration_ms} ms (${finish_reason ?? 'no finish reason'})`, {
-    model: completion.model ?? model,
-    duration_ms,
-    finish_reason,
-    prompt_chars: data.prompt.length,
-    usage,
-  });
+  ctx.log(
+    'info',
+    `LLM ${completion.model ?? model} answered in ${duration_ms} ms (${finish_reason ?? 'no finish reason'})`,
+    {
+      model: completion.model ?? model,
+      duration_ms,
+      finish_reason,
+      prompt_chars: data.prompt.length,
+      usage,
+    },
+  );
   return { completion, model: completion.model ?? model, usage, finish_reason };
 }
 
@@ -260,12 +283,17 @@ export const llmNode = defineNode({
     const parsed = renderedSchema.safeParse(raw);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`);
-      throw new NodeError(`Invalid llm data: ${issues.join('; ')}`, { retryable: false, type: 'InvalidConfig' });
+      throw new NodeError(`Invalid llm data: ${issues.join('; ')}`, {
+        retryable: false,
+        type: 'InvalidConfig',
+      });
     }
     const data = parsed.data;
     const { completion, model, usage, finish_reason } = await complete(data, ctx);
     const result =
-      data.response_format === 'json' ? parseJsonContent(completion.content, finish_reason) : completion.content;
+      data.response_format === 'json'
+        ? parseJsonContent(completion.content, finish_reason)
+        : completion.content;
     return { output: { result, model, usage, finish_reason } };
   },
 });

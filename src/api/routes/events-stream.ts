@@ -1,0 +1,46 @@
+import type { RequestHandler } from 'express';
+import type { RunService } from '../../services/run-service';
+import type { LiveEvent } from '../../services/run-events';
+import { actorOf } from '../actor';
+
+/** A comment line every so often keeps proxies from closing a quiet stream. */
+const KEEP_ALIVE_MS = 15_000;
+
+/** One server-sent event: `id`, `event` (the type) and the event as JSON `data`. */
+export function formatSse(id: number, e: LiveEvent): string {
+  return `id: ${id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+/**
+ * `GET /executions/{id}/events/stream`: the run's live events as server-sent events. Ownership is
+ * checked before the stream opens (404 as JSON); the stream ends after the terminal event, and
+ * polling stops as soon as the client goes away.
+ */
+export function createEventStreamHandler(runs: RunService, runId: (id: unknown) => string): RequestHandler {
+  return async (req, res) => {
+    const watch = await runs.openWatch(actorOf(req), runId(req.params.id));
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    const abort = new AbortController();
+    // `res` (not `req`) closes when the client disconnects: `req` closes once its body is read.
+    res.on('close', () => abort.abort());
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    let seq = 0;
+    try {
+      await watch((e) => res.write(formatSse(++seq, e)), abort.signal);
+    } catch (err) {
+      req.log?.warn({ err }, 'live event stream failed');
+      if (!abort.signal.aborted) {
+        res.write(`event: error\ndata: ${JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'live event stream failed' } })}\n\n`);
+      }
+    } finally {
+      clearInterval(keepAlive);
+      res.end();
+    }
+  };
+}
