@@ -35,7 +35,11 @@ function stats(values: number[]): Stats {
 }
 
 const fmt = (s: Stats) => `${s.mean.toFixed(1)} / ${s.p50.toFixed(1)} / ${s.p95.toFixed(1)}`;
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 /** CPU time (user + system) of a process from /proc, in ms; 0 where /proc is unavailable. */
 function procCpuMs(pid: number): number {
   try {
@@ -77,11 +81,19 @@ const FLOW = {
 /** A tiny JSON client for the API. */
 function apiClient(baseUrl: string) {
   let token: string | undefined;
-  const call = async (method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> => {
+  const call = async (
+    method: string,
+    urlPath: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any }> => {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(baseUrl + urlPath, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(baseUrl + urlPath, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -102,7 +114,10 @@ function apiClient(baseUrl: string) {
 type Api = ReturnType<typeof apiClient>;
 
 function expectStatus(what: string, res: { status: number; body: unknown }, status: number): any {
-  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+  if (res.status !== status)
+    throw new Error(
+      `${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`,
+    );
   return res.body;
 }
 
@@ -110,7 +125,11 @@ function expectStatus(what: string, res: { status: number; body: unknown }, stat
 async function listRuns(api: Api, flowId: string): Promise<any[]> {
   const all: any[] = [];
   for (let skip = 0; ; skip += 100) {
-    const page = expectStatus('list runs', await api.call('GET', `/api/v1/workflows/${flowId}/executions?limit=100&skip=${skip}`), 200);
+    const page = expectStatus(
+      'list runs',
+      await api.call('GET', `/api/v1/workflows/${flowId}/executions?limit=100&skip=${skip}`),
+      200,
+    );
     all.push(...page.items);
     if (all.length >= page.total || page.items.length === 0) return all;
   }
@@ -118,7 +137,11 @@ async function listRuns(api: Api, flowId: string): Promise<any[]> {
 
 /** Total of `GET /api/v1/executions?status=…` (listing also reconciles the listed rows with Temporal). */
 async function countRuns(api: Api, status: string, limit = 1): Promise<number> {
-  return expectStatus('count runs', await api.call('GET', `/api/v1/executions?status=${status}&limit=${limit}`), 200).total;
+  return expectStatus(
+    'count runs',
+    await api.call('GET', `/api/v1/executions?status=${status}&limit=${limit}`),
+    200,
+  ).total;
 }
 
 async function main(): Promise<void> {
@@ -136,7 +159,12 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
 
   const cliPath = await findTemporalCli({ temporal: {} });
-  const server = await startDevServer({ cliPath, port: await getFreePort(), headless: true, namespace: 'default' });
+  const server = await startDevServer({
+    cliPath,
+    port: await getFreePort(),
+    headless: true,
+    namespace: 'default',
+  });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flows-e2e-bench-'));
   const config = loadConfig({
     NODE_ENV: 'development',
@@ -157,9 +185,21 @@ async function main(): Promise<void> {
     const api = apiClient(platform.apiUrl as string);
     const username = `bench${Date.now()}`;
     const password = 'correct horse battery staple';
-    expectStatus('register', await api.call('POST', '/api/v1/auth/register', { username, email: `${username}@example.test`, password }), 201);
-    api.setToken(expectStatus('login', await api.call('POST', '/api/v1/auth/login', { username, password }), 200).access_token);
-    const createFlow = async () => expectStatus('create flow', await api.call('POST', '/api/v1/workflows', FLOW), 201).id as string;
+    expectStatus(
+      'register',
+      await api.call('POST', '/api/v1/auth/register', {
+        username,
+        email: `${username}@example.test`,
+        password,
+      }),
+      201,
+    );
+    api.setToken(
+      expectStatus('login', await api.call('POST', '/api/v1/auth/login', { username, password }), 200)
+        .access_token,
+    );
+    const createFlow = async () =>
+      expectStatus('create flow', await api.call('POST', '/api/v1/workflows', FLOW), 201).id as string;
 
     // (a) sequential, wait: true
     const seqFlow = await createFlow();
@@ -169,10 +209,14 @@ async function main(): Promise<void> {
     let cpuA = cpuMeter(server.pid);
     for (let i = 0; i < warmup + sequential; i++) {
       const t0 = performance.now();
-      const res = await api.call('POST', `/api/v1/workflows/${seqFlow}/execute`, { wait: true, input_data: { n: i } });
+      const res = await api.call('POST', `/api/v1/workflows/${seqFlow}/execute`, {
+        wait: true,
+        input_data: { n: i },
+      });
       const ms = performance.now() - t0;
       const run = expectStatus('execute (wait)', res, 200);
-      if (run.status !== 'completed' || run.output_data?.n !== i) throw new Error(`run not completed as expected: ${JSON.stringify(run)}`);
+      if (run.status !== 'completed' || run.output_data?.n !== i)
+        throw new Error(`run not completed as expected: ${JSON.stringify(run)}`);
       if (i < warmup) {
         if (i === warmup - 1) cpuA = cpuMeter(server.pid);
         continue;
@@ -198,7 +242,9 @@ async function main(): Promise<void> {
       Array.from({ length: clients }, async () => {
         while (Date.now() < stopAt) {
           const t0 = performance.now();
-          const res = await api.call('POST', `/api/v1/workflows/${tpFlow}/execute`, { input_data: { n: seq++ } });
+          const res = await api.call('POST', `/api/v1/workflows/${tpFlow}/execute`, {
+            input_data: { n: seq++ },
+          });
           if (res.status === 201) {
             accepted++;
             acceptMs.push(performance.now() - t0);
@@ -219,7 +265,8 @@ async function main(): Promise<void> {
       if (done !== completed) lastProgress = Date.now();
       completed = done;
       if (unfinished === 0) break;
-      if (Date.now() - lastProgress > 60_000) throw new Error(`no progress for 60 s: ${completed} completed, ${unfinished} unfinished`);
+      if (Date.now() - lastProgress > 60_000)
+        throw new Error(`no progress for 60 s: ${completed} completed, ${unfinished} unfinished`);
       await sleep(200);
     }
     const drainedMs = Date.now() - start;
@@ -234,22 +281,40 @@ async function main(): Promise<void> {
     const runLatency = finished.map((r) => Date.parse(r.finished_at) - Date.parse(r.created_at));
     const loadB2 = load();
 
-    out(`## end-to-end — ${new Date().toISOString()}, ${os.cpus().length} CPUs, SQLite, in-process API + worker\n`);
+    out(
+      `## end-to-end — ${new Date().toISOString()}, ${os.cpus().length} CPUs, SQLite, in-process API + worker\n`,
+    );
     out('| measurement | value |');
     out('|---|---|');
-    out(`| (a) sequential \`execute {"wait": true}\`, ${sequential} runs after ${warmup} warm-up: ms mean / p50 / p95 | ${fmt(stats(seqMs))} |`);
-    out(`| (a) of which inside Temporal (run's \`execution_time_ms\`): mean / p50 / p95 | ${fmt(stats(engineMs))} |`);
-    out(`| (a) CPU ms per run: platform process (API + worker) / dev server | ${(cpuSeq.own / sequential).toFixed(1)} / ${(cpuSeq.server / sequential).toFixed(1)} |`);
+    out(
+      `| (a) sequential \`execute {"wait": true}\`, ${sequential} runs after ${warmup} warm-up: ms mean / p50 / p95 | ${fmt(stats(seqMs))} |`,
+    );
+    out(
+      `| (a) of which inside Temporal (run's \`execution_time_ms\`): mean / p50 / p95 | ${fmt(stats(engineMs))} |`,
+    );
+    out(
+      `| (a) CPU ms per run: platform process (API + worker) / dev server | ${(cpuSeq.own / sequential).toFixed(1)} / ${(cpuSeq.server / sequential).toFixed(1)} |`,
+    );
     out(`| (a) load average (1/5/15 min) before → after | ${loadA0} → ${loadA1} |`);
-    out(`| (b) ${clients} clients × ${seconds} s: executes accepted (201) | ${accepted} (${((accepted * 1000) / firedMs).toFixed(1)}/s)${failures.size ? `; failed: ${JSON.stringify(Object.fromEntries(failures))}` : ''} |`);
+    out(
+      `| (b) ${clients} clients × ${seconds} s: executes accepted (201) | ${accepted} (${((accepted * 1000) / firedMs).toFixed(1)}/s)${failures.size ? `; failed: ${JSON.stringify(Object.fromEntries(failures))}` : ''} |`,
+    );
     out(`| (b) \`execute\` response time ms mean / p50 / p95 | ${fmt(stats(acceptMs))} |`);
     out(`| (b) runs completed / accepted | ${finished.length} / ${runs.length} |`);
-    out(`| (b) completed during the ${seconds} s firing window | ${inWindow} (**${((inWindow * 1000) / (stopAt - start)).toFixed(1)} runs/s**) |`);
-    out(`| (b) all completed after (first accept → last close) | ${((lastClose - firstCreated) / 1000).toFixed(1)} s (**${((finished.length * 1000) / (lastClose - firstCreated)).toFixed(1)} runs/s**) |`);
+    out(
+      `| (b) completed during the ${seconds} s firing window | ${inWindow} (**${((inWindow * 1000) / (stopAt - start)).toFixed(1)} runs/s**) |`,
+    );
+    out(
+      `| (b) all completed after (first accept → last close) | ${((lastClose - firstCreated) / 1000).toFixed(1)} s (**${((finished.length * 1000) / (lastClose - firstCreated)).toFixed(1)} runs/s**) |`,
+    );
     const drained = closes.filter((t) => t > stopAt).length;
-    out(`| (b) completed after the firing stopped (backlog drain only) | ${drained} in ${((lastClose - stopAt) / 1000).toFixed(1)} s (**${drained > 0 ? ((drained * 1000) / (lastClose - stopAt)).toFixed(1) : 'n/a'} runs/s**) |`);
+    out(
+      `| (b) completed after the firing stopped (backlog drain only) | ${drained} in ${((lastClose - stopAt) / 1000).toFixed(1)} s (**${drained > 0 ? ((drained * 1000) / (lastClose - stopAt)).toFixed(1) : 'n/a'} runs/s**) |`,
+    );
     out(`| (b) accept → close per run ms mean / p50 / p95 | ${fmt(stats(runLatency))} |`);
-    out(`| (b) CPU ms per completed run: platform process / dev server (firing + drain, incl. the drain's polling) | ${(cpuTp.own / finished.length).toFixed(1)} / ${(cpuTp.server / finished.length).toFixed(1)} |`);
+    out(
+      `| (b) CPU ms per completed run: platform process / dev server (firing + drain, incl. the drain's polling) | ${(cpuTp.own / finished.length).toFixed(1)} / ${(cpuTp.server / finished.length).toFixed(1)} |`,
+    );
     out(`| (b) index caught up (all rows terminal) after | ${(drainedMs / 1000).toFixed(1)} s |`);
     out(`| (b) load average before → end of firing → end | ${loadB0} → ${loadB1} → ${loadB2} |`);
   } finally {

@@ -81,7 +81,11 @@ function stats(values: number[]): Stats {
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const f1 = (v: number) => v.toFixed(1);
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** CPU time (user + system) of a process from /proc, in ms; 0 where /proc is unavailable. */
 function procCpuMs(pid: number): number {
@@ -104,12 +108,23 @@ function chainFlow(n: number) {
 }
 
 async function historyFacts(client: Client, workflowId: string, firstRunId: string): Promise<HistoryFacts> {
-  const facts: HistoryFacts = { events: 0, runs: 0, bytes: 0, workflowTasks: 0, wftMs: 0, wftWaitMs: 0, activityMs: 0, serverMs: 0 };
+  const facts: HistoryFacts = {
+    events: 0,
+    runs: 0,
+    bytes: 0,
+    workflowTasks: 0,
+    wftMs: 0,
+    wftWaitMs: 0,
+    activityMs: 0,
+    serverMs: 0,
+  };
   let runId: string | undefined = firstRunId;
   let first: number | undefined;
   let last = 0;
   while (runId) {
-    const history: temporal.api.history.v1.IHistory = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const history: temporal.api.history.v1.IHistory = await client.workflow
+      .getHandle(workflowId, runId)
+      .fetchHistory();
     const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
     facts.runs++;
     facts.events += events.length;
@@ -154,7 +169,10 @@ async function timeline(client: Client, workflowId: string, runId: string): Prom
   const events = history.events ?? [];
   const t0 = tsToMs(events[0]?.eventTime);
   return events
-    .map((e) => `${String(tsToMs(e.eventTime) - t0).padStart(6)} ${String(e.eventId).padStart(5)} ${EventType[e.eventType ?? 0]}`)
+    .map(
+      (e) =>
+        `${String(tsToMs(e.eventTime) - t0).padStart(6)} ${String(e.eventId).padStart(5)} ${EventType[e.eventType ?? 0]}`,
+    )
     .join('\n');
 }
 
@@ -197,7 +215,9 @@ async function main(): Promise<void> {
     // (for the `__stack_trace` query). Replacing that hook is only possible in-process (debugMode):
     // with nothing (--no-promise-hook) or with a counter of workflow-context promises (--count-promises).
     values['debug-mode'] = true;
-    const { globalHandlers } = require('@temporalio/worker/lib/workflow/vm-shared') as { globalHandlers: { setPromiseHook(): void } };
+    const { globalHandlers } = require('@temporalio/worker/lib/workflow/vm-shared') as {
+      globalHandlers: { setPromiseHook(): void };
+    };
     globalHandlers.setPromiseHook = () => {
       if (!values['count-promises']) return;
       v8.promiseHooks.onInit((promise) => {
@@ -211,7 +231,12 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('./workflows/overhead-bundle'),
     logger: new DefaultLogger('WARN'),
   });
-  const server = await startDevServer({ cliPath, port: await getFreePort(), headless: true, namespace: 'default' });
+  const server = await startDevServer({
+    cliPath,
+    port: await getFreePort(),
+    headless: true,
+    namespace: 'default',
+  });
   const { connection, client } = await connectTemporal(server.address, 'default');
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const out = (line = '') => console.log(line);
@@ -235,7 +260,11 @@ async function main(): Promise<void> {
       debugMode: values['debug-mode'],
     });
 
-    const runOnce = async (kind: Kind, n: number, definition: ReturnType<typeof compileFlow>): Promise<Sample> => {
+    const runOnce = async (
+      kind: Kind,
+      n: number,
+      definition: ReturnType<typeof compileFlow>,
+    ): Promise<Sample> => {
       const input: RunFlowInput = {
         execution_id: randomUUID(),
         flow_id: randomUUID(),
@@ -263,8 +292,16 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const handle =
         kind === 'runFlow'
-          ? await client.workflow.start('runFlow', { ...common, workflowId: workflowIdFor(input.execution_id), args: [input] })
-          : await client.workflow.start('handWrittenChain', { ...common, workflowId: `hand-${input.execution_id}`, args: [handArgs] });
+          ? await client.workflow.start('runFlow', {
+              ...common,
+              workflowId: workflowIdFor(input.execution_id),
+              args: [input],
+            })
+          : await client.workflow.start('handWrittenChain', {
+              ...common,
+              workflowId: `hand-${input.execution_id}`,
+              args: [handArgs],
+            });
       await handle.result();
       const wallMs = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
@@ -296,7 +333,13 @@ async function main(): Promise<void> {
         for (const kind of KINDS) {
           const facts = [];
           for (const s of samples[kind]) facts.push(await historyFacts(client, s.workflowId, s.firstRunId));
-          results.push({ n, kind, samples: samples[kind], facts: averageFacts(facts), load: `${loadBefore} → ${loadAfter}` });
+          results.push({
+            n,
+            kind,
+            samples: samples[kind],
+            facts: averageFacts(facts),
+            load: `${loadBefore} → ${loadAfter}`,
+          });
         }
         if (values.dump) {
           for (const kind of KINDS) {
@@ -316,8 +359,12 @@ async function main(): Promise<void> {
         : values['debug-mode']
           ? ', debugMode'
           : '';
-    out(`## interpreter overhead — ${new Date().toISOString()}, ${os.cpus().length} CPUs, warm-up ${warmup} pair(s)${mode}\n`);
-    out('| N | workflow | runs | wall ms mean / p50 / p95 | ms per activity | worker CPU ms/run | server CPU ms/run | history events | runs (CAN) | history KB |');
+    out(
+      `## interpreter overhead — ${new Date().toISOString()}, ${os.cpus().length} CPUs, warm-up ${warmup} pair(s)${mode}\n`,
+    );
+    out(
+      '| N | workflow | runs | wall ms mean / p50 / p95 | ms per activity | worker CPU ms/run | server CPU ms/run | history events | runs (CAN) | history KB |',
+    );
     out('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const w = stats(r.samples.map((s) => s.wallMs));
@@ -328,10 +375,14 @@ async function main(): Promise<void> {
       );
       if (values['count-promises']) {
         const p = mean(r.samples.map((s) => s.promises ?? 0));
-        out(`|   | ↳ workflow-context promises per run: ${f1(p)} (${f1(p / r.n)} per activity) | | | | | | | | |`);
+        out(
+          `|   | ↳ workflow-context promises per run: ${f1(p)} (${f1(p / r.n)} per activity) | | | | | | | | |`,
+        );
       }
     }
-    out('\n| N | ratio runFlow / hand-written: wall mean | wall p50 | wall p95 | worker CPU | server CPU | load average (1/5/15 min, before → after) |');
+    out(
+      '\n| N | ratio runFlow / hand-written: wall mean | wall p50 | wall p95 | worker CPU | server CPU | load average (1/5/15 min, before → after) |',
+    );
     out('|---|---|---|---|---|---|---|');
     for (const n of sizes) {
       const [a, b] = KINDS.map((k) => results.find((r) => r.n === n && r.kind === k)!);
@@ -345,11 +396,15 @@ async function main(): Promise<void> {
       );
     }
     out('\nWhere the time goes, from the histories (means per run, ms; server clock):\n');
-    out('| N | workflow | workflow tasks | WFT scheduled→started (sum) | WFT started→completed (sum) | activity scheduled→completed (sum) | first→last event |');
+    out(
+      '| N | workflow | workflow tasks | WFT scheduled→started (sum) | WFT started→completed (sum) | activity scheduled→completed (sum) | first→last event |',
+    );
     out('|---|---|---|---|---|---|---|');
     for (const r of results) {
       const f = r.facts;
-      out(`| ${r.n} | ${r.kind} | ${f1(f.workflowTasks)} | ${f1(f.wftWaitMs)} | ${f1(f.wftMs)} | ${f1(f.activityMs)} | ${f1(f.serverMs)} |`);
+      out(
+        `| ${r.n} | ${r.kind} | ${f1(f.workflowTasks)} | ${f1(f.wftWaitMs)} | ${f1(f.wftMs)} | ${f1(f.activityMs)} | ${f1(f.serverMs)} |`,
+      );
     }
   } finally {
     await nativeConnection.close();

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Keys whose values never reach a log line. */
 export const REDACT_PATHS = [
@@ -18,9 +18,13 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-/** The process logger (API, worker and the Temporal SDK's logger are bridged to it). */
-export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { ...base }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+/**
+ * The process logger (API, worker and the Temporal SDK's logger are bridged to it); `destination`
+ * defaults to stdout (tests pass a stream to inspect log lines).
+ */
+export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const options = { level, base: { ...base }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

@@ -8,7 +8,8 @@ export async function executeNode(node: CompiledNode, runner: GraphRunner): Prom
   if (node.exec.kind === 'control') {
     const handler = controlHandlers[node.type];
     if (!handler) throw new Error(`node ${node.id}: no interpreter for control node type ${node.type}`);
-    await runner.run.pace();
+    const yielded = runner.run.pace();
+    if (yielded) await yielded;
     return handler(node, runner);
   }
   return runActivityNode(node, runner);

@@ -122,8 +122,10 @@ export class GraphRunner {
         // Drain running activities, then hand the settled state to a fresh run.
         if (this.running.size === 0) return { kind: 'continue-as-new', carried: this.carriedState() };
       } else if (this.ready.length) {
-        await this.run.whenRunning();
-        if (this.stop || this.cancelled) continue;
+        if (this.run.paused) {
+          await this.run.whenRunning();
+          if (this.stop || this.cancelled) continue;
+        }
         const id = this.ready.shift() as string;
         this.start(id);
         continue;

@@ -69,11 +69,15 @@ export class RunState {
     if (this.paused) await condition(() => !this.paused);
   }
 
-  /** Counts a node run in workflow code; every {@link MAX_SYNC_STEPS} of them, yields to Temporal. */
-  async pace(): Promise<void> {
-    if (++this.syncSteps < MAX_SYNC_STEPS) return;
+  /**
+   * Counts a node run in workflow code; every {@link MAX_SYNC_STEPS} of them, returns a 1 ms timer
+   * to await so the activation ends. Synchronous otherwise: every promise in the workflow sandbox
+   * costs a captured stack trace.
+   */
+  pace(): Promise<void> | undefined {
+    if (++this.syncSteps < MAX_SYNC_STEPS) return undefined;
     this.syncSteps = 0;
-    await sleep(1);
+    return sleep(1);
   }
 
   /** An activity is about to be awaited: the activation will end there anyway. */

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startPlatform, type Platform } from '../../src/platform';
@@ -25,8 +26,11 @@ export interface TestPlatform {
 
 let userSeq = 0;
 
-/** Starts a platform for one suite. */
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+/** Starts a platform for one suite; `options.logDestination` receives its log lines (with LOG_LEVEL set in `env`). */
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  options: { logDestination?: DestinationStream } = {},
+): Promise<TestPlatform> {
   const temporal = await getTestTemporal();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flows-platform-'));
   let pg: TestDb | undefined;
@@ -47,7 +51,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     ...env,
   });
   if (pg) await pg.db.destroy();
-  const platform = await startPlatform(config, createLogger(config.logLevel));
+  const platform = await startPlatform(config, createLogger(config.logLevel, {}, options.logDestination));
   const url = platform.apiUrl as string;
 
   const api: TestPlatform['api'] = async (method, urlPath, body, auth, headers = {}) => {

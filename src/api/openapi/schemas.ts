@@ -197,8 +197,8 @@ export const logEntry = z
     message: z.string(),
     timestamp,
     duration_ms: z.number().nullable(),
+    data: json.optional(),
   })
-  .passthrough()
   .openapi('LogEntry');
 
 /** An entry of the node catalogue. */

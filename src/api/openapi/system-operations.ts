@@ -2,6 +2,10 @@ import type { OperationDoc } from './operation-doc';
 import { componentHealth, nodeType } from './schemas';
 import { z } from './zod';
 
+const health = z
+  .object({ status: z.enum(['ok', 'degraded']), api: componentHealth, database: componentHealth, temporal: componentHealth })
+  .openapi('Health');
+
 /** Health, the node catalogue and the documentation itself. */
 export const systemOperations: OperationDoc[] = [
   {
@@ -10,13 +14,8 @@ export const systemOperations: OperationDoc[] = [
     tag: 'system',
     summary: 'Health of the API, the database and Temporal',
     responses: {
-      200: {
-        description: 'every component is up',
-        schema: z
-          .object({ status: z.enum(['ok', 'degraded']), api: componentHealth, database: componentHealth, temporal: componentHealth })
-          .openapi('Health'),
-      },
-      503: { description: 'a component is down (same body, `status: degraded`)' },
+      200: { description: 'every component is up', schema: health },
+      503: { description: 'a component is down (`status: degraded`)', schema: health },
     },
   },
   {

@@ -28,7 +28,7 @@ const dataSchema = z
     prompt: text('Prompt is required').describe(
       'User message; a template giving an object or array is sent as JSON',
     ),
-    system: text('System prompt must not be empty').optional().describe('System message'),
+    system: z.preprocess(asText, z.string()).optional().describe('System message (an empty one is not sent)'),
     model: z.string().trim().min(1).optional().describe('Model name; default LLM_MODEL'),
     temperature: z
       .preprocess(

@@ -1,0 +1,339 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
+
+interface SseEvent {
+  id: string;
+  event: string;
+  data: any;
+}
+
+/** A real streaming HTTP client for server-sent events. */
+async function openStream(url: string, headers: Record<string, string> = {}) {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  const events: SseEvent[] = [];
+  const waiters: (() => void)[] = [];
+  let ended = false;
+  const done = (async () => {
+    if (!res.ok || !res.body) return;
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done: finished } = await reader.read();
+        if (finished) break;
+        buffer += decoder.decode(value, { stream: true });
+        let at: number;
+        while ((at = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, at);
+          buffer = buffer.slice(at + 2);
+          const fields: Record<string, string> = {};
+          for (const line of frame.split('\n')) {
+            if (line.startsWith(':')) continue;
+            const i = line.indexOf(':');
+            fields[line.slice(0, i)] = line.slice(i + 1).trim();
+          }
+          if (fields.event) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
+          waiters.splice(0).forEach((w) => w());
+        }
+      }
+    } catch {
+      // aborted by the test
+    } finally {
+      ended = true;
+      waiters.splice(0).forEach((w) => w());
+    }
+  })();
+  /** Resolves with the first event of `type` (optionally matching `pred`), waiting for it if needed. */
+  const next = async (type: string, pred: (e: SseEvent) => boolean = () => true, timeoutMs = 15_000): Promise<SseEvent> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = events.find((e) => e.event === type && pred(e));
+      if (found) return found;
+      if (ended) throw new Error(`stream ended without ${type}: ${events.map((e) => e.event).join(',')}`);
+      if (Date.now() > deadline) throw new Error(`no ${type} within ${timeoutMs} ms: ${events.map((e) => e.event).join(',')}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  };
+  return { res, events, next, done, ended: () => ended, close: () => abort.abort() };
+}
+
+describe('live events (SSE) and node tests', function () {
+  this.timeout(90_000);
+  let tp: TestPlatform;
+  let token: string;
+  let other: string;
+  let server: http.Server;
+  let base: string;
+
+  const api = (method: string, path: string, body?: unknown, auth: string | { apiKey: string } = token) =>
+    tp.api(method, `/api/v1${path}`, body, auth);
+  const createFlow = async (flow: unknown) => {
+    const r = await api('POST', '/workflows', flow);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.id as string;
+  };
+  const start = async (workflowId: string, input_data: unknown = {}) => {
+    const r = await api('POST', '/executions', { workflow_id: workflowId, input_data });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.id as string;
+  };
+  const streamUrl = (id: string) => `${tp.url}/api/v1/executions/${id}/events/stream`;
+  const bearer = () => ({ authorization: `Bearer ${token}` });
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status, ok: status < 400 }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    tp = await startTestPlatform();
+    await tp.login(); // the first user is an admin; the tests use regular users
+    token = (await tp.login()).token;
+    other = (await tp.login()).token;
+  });
+  after(async () => {
+    await tp?.stop();
+    server?.close();
+  });
+
+  describe('GET /executions/{id}/events/stream', () => {
+    it('syncs state, then streams node, pause, log and terminal events, and ends the stream', async () => {
+      const flow = await createFlow({
+        name: 'live',
+        nodes: [
+          { id: 'start', type: 'start' },
+          { id: 'a', type: 'noop', data: { value: 'A', delay_ms: 800 } },
+          { id: 'w', type: 'wait-event', data: { name: 'go' } },
+          { id: 'check', type: 'condition', data: { expression: 'w.result.ok' } },
+          { id: 'yes', type: 'noop', data: { value: 'yes' } },
+          { id: 'no', type: 'noop', data: { value: 'no' } },
+        ],
+        edges: [
+          { source: 'start', target: 'a' },
+          { source: 'a', target: 'w' },
+          { source: 'w', target: 'check' },
+          { source: 'check', target: 'yes', source_handle: 'true' },
+          { source: 'check', target: 'no', source_handle: 'false' },
+        ],
+      });
+      const id = await start(flow);
+      const s = await openStream(streamUrl(id), bearer());
+      assert.equal(s.res.status, 200);
+      assert.match(s.res.headers.get('content-type') ?? '', /^text\/event-stream/);
+
+      const sync = await s.next('state_sync');
+      assert.equal(s.events[0].event, 'state_sync');
+      assert.equal(sync.data.execution_id, id);
+      assert.equal(sync.data.data.execution.id, id);
+      assert.ok(Array.isArray(sync.data.data.steps));
+      assert.ok(typeof sync.data.data.progress.total === 'number');
+
+      const aStarted = await s.next('node_started', (e) => e.data.data.node_id === 'a');
+      assert.equal(aStarted.data.data.node_type, 'noop');
+      const aDone = await s.next('node_completed', (e) => e.data.data.node_id === 'a');
+      assert.deepEqual(aDone.data.data.output, { result: 'A' });
+      const log = await s.next('log', (e) => e.data.data.node_id === 'a');
+      assert.equal(log.data.data.level, 'info');
+      for (const f of ['id', 'node_id', 'node_type', 'level', 'message', 'timestamp', 'duration_ms']) assert.ok(f in log.data.data, f);
+      const waiting = await s.next('node_waiting', (e) => e.data.data.node_id === 'w');
+      assert.deepEqual(waiting.data.data.waiting_for, { node_id: 'w', kind: 'event', name: 'go' });
+
+      assert.equal((await api('POST', `/executions/${id}/pause`)).status, 200);
+      assert.equal((await s.next('execution_paused')).data.data.status, 'paused');
+      assert.equal((await api('POST', `/executions/${id}/resume`)).status, 200);
+      await s.next('execution_resumed');
+
+      assert.equal((await api('POST', `/executions/${id}/events`, { name: 'go', data: { ok: true } })).status, 202);
+      await s.next('node_completed', (e) => e.data.data.node_id === 'yes');
+      assert.equal((await s.next('node_skipped', (e) => e.data.data.node_id === 'no')).data.data.status, 'skipped');
+      const end = await s.next('execution_completed');
+      assert.equal(end.data.data.status, 'completed');
+      assert.equal(end.data.data.output_data, 'yes');
+      await s.done;
+      assert.ok(s.ended());
+      assert.equal(s.events.at(-1)?.event, 'execution_completed');
+      // Event ids increase; every node start comes before its completion.
+      const order = s.events.map((e) => `${e.event}:${e.data.data.node_id ?? ''}`);
+      assert.ok(order.indexOf('node_started:a') < order.indexOf('node_completed:a'));
+      assert.ok(order.indexOf('node_started:yes') < order.indexOf('node_completed:yes'));
+      assert.deepEqual(
+        s.events.map((e) => Number(e.id)),
+        s.events.map((_e, i) => i + 1),
+      );
+    });
+
+    it('streams node_failed and execution_failed for a failing run', async () => {
+      const flow = await createFlow({
+        name: 'fails live',
+        nodes: [
+          { id: 'start', type: 'start' },
+          { id: 'slow', type: 'noop', data: { delay_ms: 500 } },
+          { id: 'fetch', type: 'http-request', data: { url: `${base}/?status=404` } },
+        ],
+        edges: [
+          { source: 'start', target: 'slow' },
+          { source: 'slow', target: 'fetch' },
+        ],
+      });
+      const id = await start(flow);
+      const s = await openStream(streamUrl(id), bearer());
+      const failed = await s.next('node_failed', (e) => e.data.data.node_id === 'fetch');
+      assert.match(failed.data.data.error.message, /404/);
+      await s.next('log', (e) => e.data.data.level === 'error');
+      const end = await s.next('execution_failed');
+      assert.equal(end.data.data.status, 'failed');
+      assert.equal(end.data.data.error.node_id, 'fetch');
+      await s.done;
+    });
+
+    it('on a finished run sends state_sync, the logs and the terminal event, then ends; cancelled runs end with execution_cancelled', async () => {
+      const flow = await createFlow({
+        name: 'quick',
+        nodes: [
+          { id: 'start', type: 'start' },
+          { id: 'n', type: 'noop', data: { value: 1 } },
+        ],
+        edges: [{ source: 'start', target: 'n' }],
+      });
+      const id = await start(flow);
+      await waitForRun(tp, token, id);
+      const s = await openStream(streamUrl(id), bearer());
+      await s.done;
+      const types = s.events.map((e) => e.event);
+      assert.equal(types[0], 'state_sync');
+      assert.equal(types.at(-1), 'execution_completed');
+      assert.ok(types.includes('log'));
+      assert.equal(s.events[0].data.data.status, 'completed');
+
+      const waits = await createFlow({
+        name: 'waits live',
+        nodes: [
+          { id: 'start', type: 'start' },
+          { id: 'w', type: 'wait-event', data: { name: 'never' } },
+        ],
+        edges: [{ source: 'start', target: 'w' }],
+      });
+      const wid = await start(waits);
+      const c = await openStream(streamUrl(wid), bearer());
+      await c.next('node_waiting');
+      await api('POST', `/executions/${wid}/cancel`);
+      assert.equal((await c.next('execution_cancelled')).data.data.status, 'cancelled');
+      await c.done;
+    });
+
+    it('accepts ?token= (EventSource cannot send headers); 401 without credentials, 404 for other users', async () => {
+      const flow = await createFlow({ name: 'tok', nodes: [{ id: 'start', type: 'start' }], edges: [] });
+      const id = await start(flow);
+      await waitForRun(tp, token, id);
+      const viaQuery = await openStream(`${streamUrl(id)}?token=${encodeURIComponent(token)}`);
+      assert.equal(viaQuery.res.status, 200);
+      await viaQuery.done;
+      assert.equal(viaQuery.events.at(-1)?.event, 'execution_completed');
+
+      const none = await fetch(streamUrl(id));
+      assert.equal(none.status, 401);
+      const theirs = await fetch(streamUrl(id), { headers: { authorization: `Bearer ${other}` } });
+      assert.equal(theirs.status, 404);
+      assert.equal((await theirs.json()).error.code, 'NOT_FOUND');
+      // ?token= is honoured on the stream only.
+      assert.equal((await fetch(`${tp.url}/api/v1/executions/${id}?token=${encodeURIComponent(token)}`)).status, 401);
+    });
+
+    it('stops polling when the client disconnects', async () => {
+      const flow = await createFlow({
+        name: 'long wait',
+        nodes: [
+          { id: 'start', type: 'start' },
+          { id: 'n', type: 'noop', data: { delay_ms: 20_000 } },
+        ],
+        edges: [{ source: 'start', target: 'n' }],
+      });
+      const id = await start(flow);
+      const logs = tp.platform.repos.logs;
+      const list = logs.list.bind(logs);
+      let polls = 0;
+      logs.list = (executionId, options) => {
+        if (executionId === id) polls++;
+        return list(executionId, options);
+      };
+      try {
+        const s = await openStream(streamUrl(id), bearer());
+        await s.next('node_started');
+        assert.ok(polls > 0);
+        s.close();
+        await s.done;
+        await new Promise((r) => setTimeout(r, 600));
+        const after = polls;
+        await new Promise((r) => setTimeout(r, 1_000));
+        assert.equal(polls, after, 'no polling after the client went away');
+      } finally {
+        logs.list = list;
+        await api('POST', `/executions/${id}/terminate`);
+      }
+    });
+  });
+
+  describe('POST /nodes/test', () => {
+    it('runs a control node through Temporal and returns its output and port', async () => {
+      const r = await api('POST', '/nodes/test', { type: 'transform', data: { expression: 'input.a * 2' }, input: { a: 21 } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.success, true);
+      assert.deepEqual(r.body.output, { result: 42 });
+      assert.equal(r.body.error, null);
+      assert.deepEqual(r.body.logs, []);
+      assert.ok(r.body.duration_ms >= 0);
+      assert.match(r.body.temporal.workflow_id, /^node-test-/);
+      const cond = await api('POST', '/nodes/test', { type: 'condition', data: { expression: 'input.n > 1' }, input: { n: 2 } });
+      assert.equal(cond.body.port, 'true');
+    });
+
+    it('runs an activity node with templates over the input, returning its logs', async () => {
+      const r = await api('POST', '/nodes/test', { type: 'http_request', data: { url: `${base}/?status={{ input.code }}` }, input: { code: 200 } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.success, true);
+      assert.deepEqual(r.body.output.result, { status: 200, ok: true });
+      assert.equal(r.body.attempt, 1);
+      assert.ok(r.body.logs.some((l: any) => l.level === 'info'), JSON.stringify(r.body.logs));
+    });
+
+    it('reports a failing node with success:false, its error and error logs, after one attempt', async () => {
+      const r = await api('POST', '/nodes/test', { type: 'http-request', data: { url: `${base}/?status=500` } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.success, false);
+      assert.equal(r.body.output, null);
+      assert.match(r.body.error.message, /500/);
+      assert.equal(r.body.attempt, 1);
+      assert.ok(r.body.logs.some((l: any) => l.level === 'error'));
+    });
+
+    it('is not listed as an execution', async () => {
+      const before = (await api('GET', '/executions')).body.total;
+      await api('POST', '/nodes/test', { type: 'noop', data: { value: 1 } });
+      assert.equal((await api('GET', '/executions')).body.total, before);
+    });
+
+    it('answers 422 for an unknown type, invalid data, or a node that cannot run alone; 403 without execute', async () => {
+      const unknown = await api('POST', '/nodes/test', { type: 'teleport', data: {} });
+      assert.equal(unknown.status, 422);
+      assert.ok(unknown.body.error.details.type);
+      const invalid = await api('POST', '/nodes/test', { type: 'http-request', data: { url: 42 } });
+      assert.equal(invalid.status, 422);
+      assert.ok(invalid.body.error.details['data.url'], JSON.stringify(invalid.body));
+      const approval = await api('POST', '/nodes/test', { type: 'approval', data: {} });
+      assert.equal(approval.status, 422);
+      assert.equal((await api('POST', '/nodes/test', { data: {} })).status, 422);
+      assert.equal((await api('POST', '/nodes/test', { type: 'noop', data: 'x' })).status, 422);
+      const key = await api('POST', '/auth/api-keys', { name: 'ro', scopes: ['read'] });
+      assert.equal((await api('POST', '/nodes/test', { type: 'noop' }, { apiKey: key.body.key })).status, 403);
+      assert.equal((await tp.api('POST', '/api/v1/nodes/test', { type: 'noop' })).status, 401);
+    });
+  });
+});
