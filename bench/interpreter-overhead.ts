@@ -14,7 +14,6 @@
  * Results: docs/benchmarks.md, "Interpreter overhead".
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
@@ -30,6 +29,7 @@ import { findTemporalCli } from '../src/temporal/cli';
 import { connectTemporal } from '../src/temporal/connection';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
 import { activityOptionsFor } from '../workflows/activity-node';
+import { codeVersion, loadAverage, mean, procCpuMs, stats } from './measure';
 import type { HandWrittenChainInput } from './workflows/hand-written-chain';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -67,36 +67,7 @@ interface HistoryFacts {
   serverMs: number;
 }
 
-interface Stats {
-  mean: number;
-  p50: number;
-  p95: number;
-}
-
-function stats(values: number[]): Stats {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, p50: pick(0.5), p95: pick(0.95) };
-}
-
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const f1 = (v: number) => v.toFixed(1);
-const load = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
-/** CPU time (user + system) of a process from /proc, in ms; 0 where /proc is unavailable. */
-function procCpuMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
-  } catch {
-    return 0;
-  }
-}
 
 /** `start → n1 → … → nN → end`, every `ni` a `noop` returning `i`; the end node returns nN's output. */
 function chainFlow(n: number) {
@@ -277,14 +248,14 @@ async function main(): Promise<void> {
       // Same start options for both: the platform's search attributes.
       const common = { taskQueue, typedSearchAttributes: searchAttributesFor(input) };
       const noopNode = definition.nodes[1];
-      const { startToCloseTimeout, retry } = activityOptionsFor(noopNode, noopNode.id);
+      const { startToCloseTimeout, heartbeatTimeout, retry } = activityOptionsFor(noopNode, noopNode.id);
       const handArgs: HandWrittenChainInput = {
         execution_id: input.execution_id,
         flow_id: input.flow_id,
         owner_id: input.owner_id,
         input: input.input_data,
         n,
-        options: { startToCloseTimeout, retry },
+        options: { startToCloseTimeout, heartbeatTimeout, retry },
       };
       const promises0 = promiseCount;
       const serverCpu0 = procCpuMs(server.pid);
@@ -321,7 +292,7 @@ async function main(): Promise<void> {
         const definition = compileFlow(chainFlow(n));
         const runs = runsFor[n] ?? 10;
         const samples: Record<Kind, Sample[]> = { runFlow: [], 'hand-written': [] };
-        const loadBefore = load();
+        const loadBefore = loadAverage();
         for (let i = 0; i < warmup + runs; i++) {
           const order = i % 2 === 0 ? KINDS : [...KINDS].reverse();
           for (const kind of order) {
@@ -329,7 +300,7 @@ async function main(): Promise<void> {
             if (i >= warmup) samples[kind].push(s);
           }
         }
-        const loadAfter = load();
+        const loadAfter = loadAverage();
         for (const kind of KINDS) {
           const facts = [];
           for (const s of samples[kind]) facts.push(await historyFacts(client, s.workflowId, s.firstRunId));
@@ -360,7 +331,7 @@ async function main(): Promise<void> {
           ? ', debugMode'
           : '';
     out(
-      `## interpreter overhead — ${new Date().toISOString()}, ${os.cpus().length} CPUs, warm-up ${warmup} pair(s)${mode}\n`,
+      `## interpreter overhead — ${new Date().toISOString()}, ${os.cpus().length} CPUs, code ${codeVersion(['workflows', 'src/shared', 'src/nodes', 'activities'])}, warm-up ${warmup} pair(s)${mode}\n`,
     );
     out(
       '| N | workflow | runs | wall ms mean / p50 / p95 | ms per activity | worker CPU ms/run | server CPU ms/run | history events | runs (CAN) | history KB |',

@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } fro
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { createApp } from './api/app';
+import { attachEventSocket } from './api/routes/events-socket';
 import { createDb, createRepos, migrateLatest, checkDb, type Db, type Repos } from './storage';
 import { connectTemporal, type TemporalConnection } from './temporal/connection';
 import { findTemporalCli } from './temporal/cli';
@@ -154,6 +155,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
             server.closeAllConnections();
           }),
       );
+      const closeSockets = attachEventSocket(server, { config, repos, runs, logger });
+      stops.push(closeSockets);
       const timer = setInterval(() => {
         runs.reconcileActive().catch((err) => logger.warn({ err }, 'reconciler failed'));
       }, 5_000);

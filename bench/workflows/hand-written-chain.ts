@@ -16,8 +16,8 @@ export interface HandWrittenChainInput {
   input: unknown;
   /** Number of `noop` activities, `n1` … `nN`; node `ni` has `data: {value: i}`. */
   n: number;
-  /** `startToCloseTimeout` and `retry` exactly as `runFlow` derives them from the compiled node. */
-  options: Pick<ActivityOptions, 'startToCloseTimeout' | 'retry'>;
+  /** `startToCloseTimeout`, `heartbeatTimeout` and `retry` exactly as `runFlow` derives them from the compiled node. */
+  options: Pick<ActivityOptions, 'startToCloseTimeout' | 'heartbeatTimeout' | 'retry'>;
 }
 
 type NoopActivities = { noop(input: NodeActivityInput): Promise<NodeActivityResult> };

@@ -13,11 +13,22 @@ export function issuesToDetails(issues: z.ZodIssue[], prefix = ''): Record<strin
   return details;
 }
 
-/** Parses the JSON body: 422 with every problem's path when it does not fit. */
+/**
+ * Parses the JSON body: 422 with every problem's path when it does not fit. A request without a
+ * body is parsed as `{}`; a body that no parser took (an unsupported Content-Type) is a 400.
+ */
 export function parseBody<S extends z.ZodTypeAny>(schema: S, req: Request): z.infer<S> {
-  const r = schema.safeParse(req.body ?? {});
+  if (req.body === undefined && hasBody(req)) {
+    throw badRequest(`unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/json`);
+  }
+  const r = schema.safeParse(req.body === undefined ? {} : req.body);
   if (!r.success) throw unprocessable('request body is invalid', issuesToDetails(r.error.issues));
   return r.data;
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Parses the query string: 400 when a parameter has the wrong type. */

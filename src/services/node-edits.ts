@@ -34,7 +34,11 @@ export function nodeIds(nodes: unknown[]): Set<string> {
 
 /** A free id for a new node of `type`: `http-request-1`, `http-request-2`… */
 export function freeNodeId(type: string, taken: Set<string>): string {
-  const base = normalizeType(type).replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'node';
+  const base =
+    normalizeType(type)
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 50) || 'node';
   for (let n = 1; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }
 
@@ -56,7 +60,8 @@ function pathMapper(nodeIndex: number, firstNewEdge: number): (flowPath: string)
   return (flowPath) => {
     const m = INDEXED.exec(flowPath);
     if (m && m[1] === 'nodes' && Number(m[2]) === nodeIndex) return m[3].replace(/^\./, '') || '(root)';
-    if (m && m[1] === 'edges' && Number(m[2]) >= firstNewEdge) return `edges[${Number(m[2]) - firstNewEdge}]${m[3]}`;
+    if (m && m[1] === 'edges' && Number(m[2]) >= firstNewEdge)
+      return `edges[${Number(m[2]) - firstNewEdge}]${m[3]}`;
     return `workflow.${flowPath || '(root)'}`;
   };
 }

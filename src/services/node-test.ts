@@ -58,7 +58,8 @@ const UNTESTABLE: Record<string, string> = {
 function compileTestFlow(req: NodeTestRequest): CompiledFlow {
   const def = getNodeDefinition(req.type);
   if (!def) throw unprocessable('unknown node type', { type: `Unknown node type "${req.type}"` });
-  if (UNTESTABLE[def.type]) throw unprocessable('node type cannot be tested alone', { type: `${def.type} ${UNTESTABLE[def.type]}` });
+  if (UNTESTABLE[def.type])
+    throw unprocessable('node type cannot be tested alone', { type: `${def.type} ${UNTESTABLE[def.type]}` });
   try {
     // One attempt: a debugging run should report the first failure, not retry it for minutes.
     return compileFlow({
@@ -86,7 +87,11 @@ function stepOf(outcome: { result?: RunFlowResult; steps?: StepState[] }): StepS
  * `node-test-<uuid>` and trigger type `test`, is visible in the Temporal Web UI, and is not
  * indexed in the executions table; its log lines are returned and then removed from the log table.
  */
-export async function runNodeTest(deps: NodeTestDeps, actor: Actor, req: NodeTestRequest): Promise<NodeTestResult> {
+export async function runNodeTest(
+  deps: NodeTestDeps,
+  actor: Actor,
+  req: NodeTestRequest,
+): Promise<NodeTestResult> {
   const definition = compileTestFlow(req);
   const id = randomUUID();
   const workflowId = `node-test-${id}`;
@@ -127,13 +132,21 @@ export async function runNodeTest(deps: NodeTestDeps, actor: Actor, req: NodeTes
       step = stepOf({ steps: (cause.details?.[0] as { steps?: StepState[] } | undefined)?.steps });
       runError = { message: cause.message, type: cause.type ?? undefined };
     } else {
-      runError = { message: cause?.name === 'TimeoutFailure' ? `node did not finish within ${timeoutMs} ms` : (cause?.message ?? err.message), type: cause?.name };
+      runError = {
+        message:
+          cause?.name === 'TimeoutFailure'
+            ? `node did not finish within ${timeoutMs} ms`
+            : (cause?.message ?? err.message),
+        type: cause?.name,
+      };
     }
   }
   const duration = Date.now() - started;
 
   const logs = await deps.repos.logs.list(id, { limit: 100 });
-  await deps.repos.logs.deleteByExecution(id).catch((err) => deps.logger.warn({ err }, 'could not remove node test logs'));
+  await deps.repos.logs
+    .deleteByExecution(id)
+    .catch((err) => deps.logger.warn({ err }, 'could not remove node test logs'));
   const success = step?.status === 'completed';
   return {
     success,
@@ -141,7 +154,13 @@ export async function runNodeTest(deps: NodeTestDeps, actor: Actor, req: NodeTes
     error: success ? null : (step?.error ?? runError ?? { message: 'node did not run' }),
     port: step?.port ?? null,
     attempt: step?.attempt ?? 0,
-    logs: logs.items.map((l) => ({ level: l.level, message: l.message, timestamp: l.timestamp, duration_ms: l.duration_ms, data: l.data })),
+    logs: logs.items.map((l) => ({
+      level: l.level,
+      message: l.message,
+      timestamp: l.timestamp,
+      duration_ms: l.duration_ms,
+      data: l.data,
+    })),
     duration_ms: step?.duration_ms ?? duration,
     temporal: { workflow_id: workflowId, run_id: handle.firstExecutionRunId },
   };

@@ -73,7 +73,9 @@ function definitionLoader(repos: Repos): (row: ExecutionRow) => Promise<NodeInde
     const key = `${row.flow_id}@${row.flow_version}`;
     let p = cache.get(key);
     if (!p) {
-      p = repos.flows.getVersion(row.flow_id, row.flow_version).then((v) => indexNodes(v?.definition.nodes ?? []));
+      p = repos.flows
+        .getVersion(row.flow_id, row.flow_version)
+        .then((v) => indexNodes(v?.definition.nodes ?? []));
       cache.set(key, p);
     }
     return p;
@@ -81,13 +83,22 @@ function definitionLoader(repos: Repos): (row: ExecutionRow) => Promise<NodeInde
 }
 
 /** Whether `user` is named (literally, by username or id) in the `approvers` of node `nodeId` of the run's version. */
-export async function isStaticApprover(repos: Repos, row: ExecutionRow, nodeId: string, user: Approver): Promise<boolean> {
+export async function isStaticApprover(
+  repos: Repos,
+  row: ExecutionRow,
+  nodeId: string,
+  user: Approver,
+): Promise<boolean> {
   const nodes = await definitionLoader(repos)(row);
   const node = nodes.get(nodeId);
   return node?.type === 'approval' && names(node, user);
 }
 
-async function activeRows(repos: Repos, ownerId: string | undefined, flowId: string | undefined): Promise<ExecutionRow[]> {
+async function activeRows(
+  repos: Repos,
+  ownerId: string | undefined,
+  flowId: string | undefined,
+): Promise<ExecutionRow[]> {
   const rows: ExecutionRow[] = [];
   for (let skip = 0; skip < MAX_SCANNED_RUNS; skip += PAGE) {
     const page = await repos.executions.list({ ownerId, flowId, status: [...ACTIVE], skip, limit: PAGE });
@@ -129,7 +140,9 @@ export async function listPendingApprovals(
   const admin = actor.ownerId === undefined;
   const candidates = await activeRows(repos, actor.ownerId, options.workflowId);
   if (!admin) {
-    const others = (await activeRows(repos, undefined, options.workflowId)).filter((r) => r.owner_id !== actor.userId);
+    const others = (await activeRows(repos, undefined, options.workflowId)).filter(
+      (r) => r.owner_id !== actor.userId,
+    );
     for (const row of others) {
       const nodes = await nodesOf(row);
       if ([...nodes.values()].some((n) => n.type === 'approval' && names(n, user))) candidates.push(row);
@@ -154,7 +167,9 @@ export async function listPendingApprovals(
         workflow_version: row.flow_version,
         node_id: w.node_id,
         title: w.name ?? node?.label ?? null,
-        instructions: ((node?.data as { instructions?: unknown } | undefined)?.instructions as string | undefined) ?? null,
+        instructions:
+          ((node?.data as { instructions?: unknown } | undefined)?.instructions as string | undefined) ??
+          null,
         approvers,
         requested_at: step?.started_at ?? null,
         can_decide: user.role === 'admin' || (approvers.length === 0 ? own : names(node, user)),

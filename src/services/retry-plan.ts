@@ -1,4 +1,4 @@
-import type { CarriedState, CompiledFlow, CompiledNode, StepState } from '../shared/flow';
+import type { CarriedState, CompiledFlow, CompiledNode, FlowEdge, StepState } from '../shared/flow';
 import { canonicalJson } from '../storage';
 
 /** What a retried run starts from. */
@@ -62,8 +62,26 @@ export function planRetry(
 
   const steps: Record<string, StepState> = {};
   const vars: Record<string, unknown> = {};
+  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
   for (const id of topologicalOrder(graph)) {
-    if (rerun.has(id)) continue;
+    if (rerun.has(id)) {
+      // The interpreter starts every seeded-ready node without checking that an edge into it was
+      // taken, so a node reached only through untaken edges of kept nodes is seeded as skipped.
+      const incoming = graph.edges.filter((e) => e.target === id);
+      const decided = incoming.length > 0 && incoming.every((e) => steps[e.source]);
+      if (decided && !incoming.some((e) => taken(e, steps[e.source], nodes.get(e.source) as CompiledNode))) {
+        const n = nodes.get(id) as CompiledNode;
+        steps[id] = {
+          node_id: id,
+          node_type: n.type,
+          ...(n.label ? { label: n.label } : {}),
+          status: 'skipped',
+          attempt: 0,
+        };
+        rerun.delete(id);
+      }
+      continue;
+    }
     const s = byId.get(id) as StepState;
     steps[id] = s;
     const result = (s.output as { result?: unknown } | undefined)?.result;
@@ -75,6 +93,18 @@ export function planRetry(
     carried: { steps, vars, edge_state: {} },
     rerun: graph.nodes.filter((n) => rerun.has(n.id)).map((n) => n.id),
   };
+}
+
+/** Whether the interpreter follows `edge` from a settled step (mirrors workflows/graph-runner `edgeTaken`). */
+function taken(edge: FlowEdge, step: StepState, source: CompiledNode): boolean {
+  if (step.status !== 'completed') return false;
+  const port = step.port ?? 'default';
+  const handle = edge.source_handle;
+  if (handle === undefined || handle === null || handle === '') {
+    if (port === 'error') return false;
+    return port === 'default' || !source.exec.ports.includes('default');
+  }
+  return handle === port;
 }
 
 /** Node ids with every node after its parents (definition order among equals; cycles cannot compile). */

@@ -86,7 +86,12 @@ function logData(l: LogRow): Record<string, unknown> {
  * transitions and new log lines, until the terminal event or until `signal` aborts. A node that
  * starts and settles between two polls still yields `node_started` before its settle event.
  */
-export async function watchRun(executionId: string, source: WatchSource, emit: (e: LiveEvent) => void, options: WatchOptions): Promise<void> {
+export async function watchRun(
+  executionId: string,
+  source: WatchSource,
+  emit: (e: LiveEvent) => void,
+  options: WatchOptions,
+): Promise<void> {
   const { signal } = options;
   const send = (type: LiveEventType, data: Record<string, unknown>) =>
     emit({ type, execution_id: executionId, timestamp: new Date().toISOString(), data });
@@ -135,7 +140,9 @@ export async function watchRun(executionId: string, source: WatchSource, emit: (
   while (!signal.aborted) {
     const idle = snap.status === 'paused' || snap.status === 'waiting';
     try {
-      await sleep(idle ? (options.idleIntervalMs ?? 1_000) : (options.intervalMs ?? 250), undefined, { signal });
+      await sleep(idle ? (options.idleIntervalMs ?? 1_000) : (options.intervalMs ?? 250), undefined, {
+        signal,
+      });
     } catch {
       return;
     }

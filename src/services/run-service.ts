@@ -5,7 +5,11 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/common';
 import type { Logger } from 'pino';
 import { compileFlow } from '../nodes/compile-flow';
 import { FlowValidationError } from '../nodes/validate-flow';
@@ -27,13 +31,24 @@ import { SubFlowNotFound } from '../../activities/system';
 import { conflict, forbidden, notFound, temporalUnavailable, unprocessable } from '../api/errors';
 import type { Actor } from './flow-service';
 import { checkInput } from './input-schema';
-import { isStaticApprover, listPendingApprovals, type ApprovalListOptions, type Approver } from './pending-approvals';
+import {
+  isStaticApprover,
+  listPendingApprovals,
+  type ApprovalListOptions,
+  type Approver,
+} from './pending-approvals';
 import { nodeFingerprint, planRetry } from './retry-plan';
 import { watchRun, type LiveEvent, type RunSnapshot } from './run-events';
 import { runNodeTest, type NodeTestRequest } from './node-test';
 
 /** Statuses after which nothing changes. */
-export const TERMINAL: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'];
+export const TERMINAL: readonly ExecutionStatus[] = [
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+];
 /** Statuses of a run that Temporal is executing (the live status query answers for these). */
 const LIVE: readonly ExecutionStatus[] = ['running', 'paused', 'waiting'];
 
@@ -140,7 +155,9 @@ export function stepView(s: StepState): StepView {
 }
 
 function progressOf(steps: StepState[]): { completed: number; total: number } {
-  const done = steps.filter((s) => s.status !== 'pending' && s.status !== 'running' && s.status !== 'waiting');
+  const done = steps.filter(
+    (s) => s.status !== 'pending' && s.status !== 'running' && s.status !== 'waiting',
+  );
   return { completed: done.length, total: steps.length };
 }
 
@@ -175,7 +192,12 @@ export function createRunService(deps: RunServiceDeps) {
       finished_at: row.finished_at,
       execution_time_ms: row.execution_time_ms,
       created_at: row.created_at,
-      temporal: { namespace, workflow_id: wid, run_id: row.temporal_run_id, ui_url: uiUrl(wid, row.temporal_run_id) },
+      temporal: {
+        namespace,
+        workflow_id: wid,
+        run_id: row.temporal_run_id,
+        ui_url: uiUrl(wid, row.temporal_run_id),
+      },
       ...(steps ? { steps: steps.map(stepView) } : {}),
     };
   };
@@ -188,14 +210,20 @@ export function createRunService(deps: RunServiceDeps) {
       return compileFlow(graph);
     } catch (err) {
       if (err instanceof FlowValidationError) {
-        throw unprocessable('flow is invalid and cannot run', Object.fromEntries(err.errors.map((e) => [e.path, e.message])));
+        throw unprocessable(
+          'flow is invalid and cannot run',
+          Object.fromEntries(err.errors.map((e) => [e.path, e.message])),
+        );
       }
       throw err;
     }
   }
 
   /** The graph of `flow` at `version` (the head when absent or equal). */
-  async function graphAt(flow: FlowRow, version: number | undefined): Promise<{ graph: unknown; version: number }> {
+  async function graphAt(
+    flow: FlowRow,
+    version: number | undefined,
+  ): Promise<{ graph: unknown; version: number }> {
     if (version === undefined || version === flow.version) return { graph: flow, version: flow.version };
     const v = await repos.flows.getVersion(flow.id, version);
     if (!v) throw notFound(`version ${version} of workflow`);
@@ -239,7 +267,11 @@ export function createRunService(deps: RunServiceDeps) {
       return (
         (await repos.executions.update(
           row.id,
-          { status: 'running', temporal_run_id: handle.firstExecutionRunId, started_at: new Date().toISOString() },
+          {
+            status: 'running',
+            temporal_run_id: handle.firstExecutionRunId,
+            started_at: new Date().toISOString(),
+          },
           { ifStatusIn: ['pending'] },
         )) ?? row
       );
@@ -247,12 +279,16 @@ export function createRunService(deps: RunServiceDeps) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return row;
       logger.error({ err, execution_id: row.id }, 'could not start run on Temporal');
       // The row stays `pending`: the reconciler starts it once Temporal is back, so it is not lost.
-      throw temporalUnavailable('Temporal is unavailable; the run is accepted and will start when it is back');
+      throw temporalUnavailable(
+        'Temporal is unavailable; the run is accepted and will start when it is back',
+      );
     }
   }
 
   /** Reads the authoritative state from Temporal and updates the index row. */
-  async function reconcile(row: ExecutionRow): Promise<{ row: ExecutionRow; result?: RunFlowResult; failure?: FailureInfo }> {
+  async function reconcile(
+    row: ExecutionRow,
+  ): Promise<{ row: ExecutionRow; result?: RunFlowResult; failure?: FailureInfo }> {
     if (TERMINAL.includes(row.status)) return { row };
     const handle = handleOf(row);
     let desc;
@@ -286,7 +322,12 @@ export function createRunService(deps: RunServiceDeps) {
       result = outcome.result;
       failure = outcome.failure;
       if (result) patch.output_data = result.output ?? null;
-      if (failure) patch.error = { message: failure.message, node_id: failure.node_id ?? null, type: failure.type ?? null };
+      if (failure)
+        patch.error = {
+          message: failure.message,
+          node_id: failure.node_id ?? null,
+          type: failure.type ?? null,
+        };
     } else {
       patch.error = { message: `run ${status}` };
     }
@@ -294,7 +335,10 @@ export function createRunService(deps: RunServiceDeps) {
     return { row, result, failure };
   }
 
-  async function stepsOf(row: ExecutionRow, known?: { result?: RunFlowResult; failure?: FailureInfo }): Promise<StepState[]> {
+  async function stepsOf(
+    row: ExecutionRow,
+    known?: { result?: RunFlowResult; failure?: FailureInfo },
+  ): Promise<StepState[]> {
     if (known?.result) return known.result.steps;
     if (known?.failure?.steps) return known.failure.steps;
     const handle = handleOf(row);
@@ -385,7 +429,12 @@ export function createRunService(deps: RunServiceDeps) {
   }
 
   /** The row of a run the caller may decide an approval of: theirs, or one whose node lists them. */
-  async function approvalRow(actor: Actor, id: string, nodeId: string, user: Approver): Promise<ExecutionRow> {
+  async function approvalRow(
+    actor: Actor,
+    id: string,
+    nodeId: string,
+    user: Approver,
+  ): Promise<ExecutionRow> {
     const own = await repos.executions.get(id, { ownerId: actor.ownerId });
     if (own) return own;
     const row = await repos.executions.get(id);
@@ -398,7 +447,11 @@ export function createRunService(deps: RunServiceDeps) {
     reconcile,
 
     /** Starts a run of a flow the actor may see; the idempotency key is per caller and flow. */
-    async execute(actor: Actor, flowId: string, req: ExecuteRequest): Promise<{ execution: ExecutionView; created: boolean }> {
+    async execute(
+      actor: Actor,
+      flowId: string,
+      req: ExecuteRequest,
+    ): Promise<{ execution: ExecutionView; created: boolean }> {
       const flow = await repos.flows.get(flowId, { ownerId: actor.ownerId });
       if (!flow) throw notFound('workflow');
       // Keys are stored per flow owner; another caller (an admin) gets a key space of their own.
@@ -409,7 +462,9 @@ export function createRunService(deps: RunServiceDeps) {
         : undefined;
       const reuse = (existing: ExecutionRow) => {
         if (existing.flow_id !== flow.id) {
-          throw conflict('Idempotency-Key was already used for a run of another workflow', { execution_id: existing.id });
+          throw conflict('Idempotency-Key was already used for a run of another workflow', {
+            execution_id: existing.id,
+          });
         }
       };
       if (key) {
@@ -439,7 +494,11 @@ export function createRunService(deps: RunServiceDeps) {
     },
 
     /** Waits up to `timeoutMs` for a run to finish; returns its view and whether it finished. */
-    async waitFor(actor: Actor, id: string, timeoutMs: number): Promise<{ execution: ExecutionView; finished: boolean }> {
+    async waitFor(
+      actor: Actor,
+      id: string,
+      timeoutMs: number,
+    ): Promise<{ execution: ExecutionView; finished: boolean }> {
       const row = await getRow(actor, id);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
@@ -479,9 +538,14 @@ export function createRunService(deps: RunServiceDeps) {
     },
 
     /** Pause, resume, cancel or terminate a run; 409 when its state does not allow it. */
-    async control(actor: Actor, id: string, action: 'pause' | 'resume' | 'cancel' | 'terminate'): Promise<ExecutionView> {
+    async control(
+      actor: Actor,
+      id: string,
+      action: 'pause' | 'resume' | 'cancel' | 'terminate',
+    ): Promise<ExecutionView> {
       const row = await activeRow(actor, id);
-      if (row.status === 'pending') throw conflict('run has not started on Temporal yet', { status: row.status });
+      if (row.status === 'pending')
+        throw conflict('run has not started on Temporal yet', { status: row.status });
       const handle = handleOf(row);
       const live = await liveStatus(row);
       const paused = live?.paused ?? row.status === 'paused';
@@ -520,7 +584,13 @@ export function createRunService(deps: RunServiceDeps) {
      * Decides a waiting approval node: 409 when not waiting / decided, 403 when not an approver.
      * Besides the run's owner, a user named in the node's (literal) `approvers` may decide.
      */
-    async decide(actor: Actor, id: string, nodeId: string, req: { decision: 'approve' | 'reject'; comment?: string }, user: Approver) {
+    async decide(
+      actor: Actor,
+      id: string,
+      nodeId: string,
+      req: { decision: 'approve' | 'reject'; comment?: string },
+      user: Approver,
+    ) {
       const { row } = await reconcile(await approvalRow(actor, id, nodeId, user));
       if (TERMINAL.includes(row.status)) throw conflict(`run is ${row.status}`, { status: row.status });
       try {
@@ -551,32 +621,48 @@ export function createRunService(deps: RunServiceDeps) {
       const known = await reconcile(await getRow(actor, id));
       const earlier = known.row;
       if (!TERMINAL.includes(earlier.status)) {
-        throw conflict(`run is ${earlier.status}: cancel it or wait for it to finish before retrying`, { status: earlier.status });
+        throw conflict(`run is ${earlier.status}: cancel it or wait for it to finish before retrying`, {
+          status: earlier.status,
+        });
       }
       if (earlier.status === 'completed' && req.from_node === undefined) {
-        throw conflict('run completed: give from_node to run it again from a node', { status: earlier.status });
+        throw conflict('run completed: give from_node to run it again from a node', {
+          status: earlier.status,
+        });
       }
       const flow = await repos.flows.get(earlier.flow_id, { includeDeleted: true });
       if (!flow) throw notFound('workflow');
       if (flow.deleted_at) throw conflict('the workflow of this run was deleted');
 
       const newId = randomUUID();
-      const failedNode = (earlier.error as { node_id?: string | null } | null)?.node_id ?? known.failure?.node_id ?? undefined;
+      const failedNode =
+        (earlier.error as { node_id?: string | null } | null)?.node_id ?? known.failure?.node_id ?? undefined;
       const fromNode = req.from_node ?? failedNode;
-      const trigger: RunTrigger = { type: 'retry', retry_of: earlier.id, from_node: fromNode ?? null, user_id: actor.userId };
+      const trigger: RunTrigger = {
+        type: 'retry',
+        retry_of: earlier.id,
+        from_node: fromNode ?? null,
+        user_id: actor.userId,
+      };
       const version = req.use_latest_version ? flow.version : earlier.flow_version;
       const input = await buildInput(flow, version, newId, trigger, earlier.input_data);
       if (req.from_node !== undefined && !input.definition.nodes.some((n) => n.id === req.from_node)) {
-        throw unprocessable('from_node is not a node of the workflow', { from_node: `no node ${req.from_node} in version ${version}` });
+        throw unprocessable('from_node is not a node of the workflow', {
+          from_node: `no node ${req.from_node} in version ${version}`,
+        });
       }
       const steps = await stepsOf(earlier, known);
       const before = steps.find((s) => s.node_id === fromNode);
       if (req.from_node !== undefined && before?.status === 'skipped') {
-        throw unprocessable('from_node was skipped in the earlier run', { from_node: `${req.from_node} was skipped; retry from a node upstream of it` });
+        throw unprocessable('from_node was skipped in the earlier run', {
+          from_node: `${req.from_node} was skipped; retry from a node upstream of it`,
+        });
       }
       let reusable: ((nodeId: string) => boolean) | undefined;
       if (version !== earlier.flow_version) {
-        const old = await graphAt(flow, earlier.flow_version).then((g) => compileFlow(g.graph)).catch(() => undefined);
+        const old = await graphAt(flow, earlier.flow_version)
+          .then((g) => compileFlow(g.graph))
+          .catch(() => undefined);
         const same = new Set<string>();
         for (const n of input.definition.nodes) {
           const o = old?.nodes.find((x) => x.id === n.id);
@@ -600,7 +686,10 @@ export function createRunService(deps: RunServiceDeps) {
      * Checks that the caller may watch the run (404 otherwise) and returns a function that streams
      * its live events until the run ends or `signal` aborts.
      */
-    async openWatch(actor: Actor, id: string): Promise<(emit: (e: LiveEvent) => void, signal: AbortSignal) => Promise<void>> {
+    async openWatch(
+      actor: Actor,
+      id: string,
+    ): Promise<(emit: (e: LiveEvent) => void, signal: AbortSignal) => Promise<void>> {
       const row = await getRow(actor, id);
       return (emit, signal) =>
         watchRun(
@@ -621,7 +710,9 @@ export function createRunService(deps: RunServiceDeps) {
 
     /** Loads, compiles and records a child run for a `sub-flow` node (worker side). */
     async prepareChild(input: PrepareSubFlowInput): Promise<RunFlowInput> {
-      const flow = await repos.flows.get(input.workflow_id, { ownerId: input.owner_id }).catch(() => undefined);
+      const flow = await repos.flows
+        .get(input.workflow_id, { ownerId: input.owner_id })
+        .catch(() => undefined);
       if (!flow) throw new SubFlowNotFound(`sub-flow ${input.workflow_id} not found`);
       const id = randomUUID();
       const trigger: RunTrigger = { type: 'sub-flow', parent_execution_id: input.parent_execution_id };
@@ -650,7 +741,12 @@ export function createRunService(deps: RunServiceDeps) {
             const flow = await repos.flows.get(row.flow_id, { includeDeleted: true });
             if (flow) {
               const input = await buildInput(flow, row.flow_version, row.id, row.trigger, row.input_data);
-              const exists = await handleOf(row).describe().then(() => true, () => false);
+              const exists = await handleOf(row)
+                .describe()
+                .then(
+                  () => true,
+                  () => false,
+                );
               if (!exists) await launch(row, input, flow.name);
             }
           }
@@ -674,7 +770,9 @@ interface FailureInfo {
   steps?: StepState[];
 }
 
-async function fetchOutcome(handle: WorkflowHandle): Promise<{ result?: RunFlowResult; failure?: FailureInfo }> {
+async function fetchOutcome(
+  handle: WorkflowHandle,
+): Promise<{ result?: RunFlowResult; failure?: FailureInfo }> {
   try {
     return { result: (await handle.result()) as RunFlowResult };
   } catch (err) {
@@ -682,7 +780,14 @@ async function fetchOutcome(handle: WorkflowHandle): Promise<{ result?: RunFlowR
       const cause = err.cause;
       if (cause instanceof ApplicationFailure) {
         const d = (cause.details?.[0] ?? {}) as { node_id?: string; steps?: StepState[] };
-        return { failure: { message: cause.message, type: cause.type ?? undefined, node_id: d.node_id, steps: d.steps } };
+        return {
+          failure: {
+            message: cause.message,
+            type: cause.type ?? undefined,
+            node_id: d.node_id,
+            steps: d.steps,
+          },
+        };
       }
       return { failure: { message: cause?.message ?? err.message } };
     }

@@ -50,7 +50,12 @@ export const approvalGatedChange: FlowTemplate = {
       type: 'http-request',
       label: 'Apply the change',
       position: { x: 480, y: -80 },
-      data: { method: 'POST', url: '{{ input.change_url }}', body: '{{ input.payload }}', idempotency_key: true },
+      data: {
+        method: 'POST',
+        url: '{{ input.change_url }}',
+        body: '{{ input.payload }}',
+        idempotency_key: true,
+      },
     },
     {
       id: 'applied',

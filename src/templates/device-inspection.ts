@@ -29,7 +29,10 @@ export const deviceInspection: FlowTemplate = {
         input_schema: {
           type: 'object',
           required: ['devices_url', 'report_url'],
-          properties: { devices_url: { type: 'string', minLength: 1 }, report_url: { type: 'string', minLength: 1 } },
+          properties: {
+            devices_url: { type: 'string', minLength: 1 },
+            report_url: { type: 'string', minLength: 1 },
+          },
         },
       },
     },
@@ -65,14 +68,21 @@ export const deviceInspection: FlowTemplate = {
       type: 'http-request',
       label: 'Send the report',
       position: { x: 800, y: -80 },
-      data: { method: 'POST', url: '{{ input.report_url }}', body: '{{ analyze.result }}', idempotency_key: true },
+      data: {
+        method: 'POST',
+        url: '{{ input.report_url }}',
+        body: '{{ analyze.result }}',
+        idempotency_key: true,
+      },
     },
     {
       id: 'reported',
       type: 'end',
       label: 'Reported',
       position: { x: 1000, y: -80 },
-      data: { output: { all_online: false, report: '{{ analyze.result }}', delivered: '{{ notify.status }}' } },
+      data: {
+        output: { all_online: false, report: '{{ analyze.result }}', delivered: '{{ notify.status }}' },
+      },
     },
     {
       id: 'all-online',

@@ -26,7 +26,11 @@ export const httpFanOut: FlowTemplate = {
       label: 'Start',
       position: { x: 0, y: 0 },
       data: {
-        input_schema: { type: 'object', required: ['base_url'], properties: { base_url: { type: 'string', minLength: 1 } } },
+        input_schema: {
+          type: 'object',
+          required: ['base_url'],
+          properties: { base_url: { type: 'string', minLength: 1 } },
+        },
       },
     },
     call('users', 'Get users', '/users', -120),
@@ -43,7 +47,13 @@ export const httpFanOut: FlowTemplate = {
           '"counts": { "users": $count(users.result), "orders": $count(orders.result), "inventory": $count(inventory.result) } }',
       },
     },
-    { id: 'end', type: 'end', label: 'End', position: { x: 720, y: 0 }, data: { output: '{{ join.result }}' } },
+    {
+      id: 'end',
+      type: 'end',
+      label: 'End',
+      position: { x: 720, y: 0 },
+      data: { output: '{{ join.result }}' },
+    },
   ],
   edges: [
     { source: 'start', target: 'users' },

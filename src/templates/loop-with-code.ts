@@ -27,7 +27,9 @@ export const loopWithCode: FlowTemplate = {
       type: 'start',
       label: 'Items',
       position: { x: 0, y: 0 },
-      data: { input_schema: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } } },
+      data: {
+        input_schema: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } },
+      },
     },
     {
       id: 'each',
@@ -38,7 +40,10 @@ export const loopWithCode: FlowTemplate = {
         items: '{{ input.items }}',
         concurrency: 5,
         error_handling: 'continue',
-        body: { nodes: [{ id: 'price', type: 'code', label: 'Line total', data: { code: PRICE_LINE } }], edges: [] },
+        body: {
+          nodes: [{ id: 'price', type: 'code', label: 'Line total', data: { code: PRICE_LINE } }],
+          edges: [],
+        },
       },
     },
     {
@@ -52,7 +57,13 @@ export const loopWithCode: FlowTemplate = {
           '"failed": [each.errors.{ "index": index, "error": error.message }] }',
       },
     },
-    { id: 'end', type: 'end', label: 'End', position: { x: 600, y: 0 }, data: { output: '{{ summary.result }}' } },
+    {
+      id: 'end',
+      type: 'end',
+      label: 'End',
+      position: { x: 600, y: 0 },
+      data: { output: '{{ summary.result }}' },
+    },
   ],
   edges: [
     { source: 'start', target: 'each' },

@@ -9,7 +9,10 @@ export const retryWithFallback: FlowTemplate = {
     'Either way the result says which source answered (and why the primary did not).',
   category: 'reliability',
   tags: ['http-request', 'retry', 'on_error', 'fallback'],
-  example_input: { primary_url: 'https://api.example.com/rates', fallback_url: 'https://mirror.example.com/rates' },
+  example_input: {
+    primary_url: 'https://api.example.com/rates',
+    fallback_url: 'https://mirror.example.com/rates',
+  },
   trigger: { type: 'manual' },
   nodes: [
     {
@@ -21,7 +24,10 @@ export const retryWithFallback: FlowTemplate = {
         input_schema: {
           type: 'object',
           required: ['primary_url', 'fallback_url'],
-          properties: { primary_url: { type: 'string', minLength: 1 }, fallback_url: { type: 'string', minLength: 1 } },
+          properties: {
+            primary_url: { type: 'string', minLength: 1 },
+            fallback_url: { type: 'string', minLength: 1 },
+          },
         },
       },
     },
@@ -54,7 +60,13 @@ export const retryWithFallback: FlowTemplate = {
           ': { "source": "primary", "data": primary.result }',
       },
     },
-    { id: 'end', type: 'end', label: 'End', position: { x: 800, y: 0 }, data: { output: '{{ pick.result }}' } },
+    {
+      id: 'end',
+      type: 'end',
+      label: 'End',
+      position: { x: 800, y: 0 },
+      data: { output: '{{ pick.result }}' },
+    },
   ],
   edges: [
     { source: 'start', target: 'primary' },

@@ -29,7 +29,9 @@ export const textProcessing: FlowTemplate = {
     '(its first two sentences) in a sandboxed code step. Replace the "analyze" step with an llm node for an abstractive summary.',
   category: 'data',
   tags: ['text', 'code', 'transform', 'summary'],
-  example_input: { text: 'Temporal keeps workflows durable. Workers can crash and runs still finish. That is the point.' },
+  example_input: {
+    text: 'Temporal keeps workflows durable. Workers can crash and runs still finish. That is the point.',
+  },
   trigger: { type: 'manual' },
   nodes: [
     {
@@ -37,7 +39,9 @@ export const textProcessing: FlowTemplate = {
       type: 'start',
       label: 'Text',
       position: { x: 0, y: 0 },
-      data: { input_schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } },
+      data: {
+        input_schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
+      },
     },
     {
       id: 'clean',
@@ -46,8 +50,20 @@ export const textProcessing: FlowTemplate = {
       position: { x: 200, y: 0 },
       data: { expression: '$trim($replace(input.text, /\\s+/, " "))' },
     },
-    { id: 'analyze', type: 'code', label: 'Analyse and summarise', position: { x: 400, y: 0 }, data: { code: ANALYZE } },
-    { id: 'end', type: 'end', label: 'Result', position: { x: 600, y: 0 }, data: { output: '{{ analyze.result }}' } },
+    {
+      id: 'analyze',
+      type: 'code',
+      label: 'Analyse and summarise',
+      position: { x: 400, y: 0 },
+      data: { code: ANALYZE },
+    },
+    {
+      id: 'end',
+      type: 'end',
+      label: 'Result',
+      position: { x: 600, y: 0 },
+      data: { output: '{{ analyze.result }}' },
+    },
   ],
   edges: [
     { source: 'start', target: 'clean' },

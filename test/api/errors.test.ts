@@ -60,6 +60,21 @@ describe('cross-cutting API errors, request ids and logs', function () {
     assertErrorBody(r, 400, 'BAD_REQUEST');
   });
 
+  it('refuses a body it cannot read (400) and a JSON body that is not an object (422)', async () => {
+    const created = await tp.api('POST', '/api/v1/workflows', { name: 'content types' }, token);
+    const path = `/api/v1/workflows/${created.body.id}`;
+    for (const type of ['text/plain', 'application/vnd.api+json', 'application/octet-stream']) {
+      const r = await raw(tp, 'PATCH', path, '{"name":"renamed"}', { authorization: `Bearer ${token}`, 'content-type': type });
+      assert.match(assertErrorBody(r, 400, 'BAD_REQUEST').message, /Content-Type/);
+    }
+    for (const body of ['null', '[]', '"x"', '42']) {
+      const r = await raw(tp, 'PATCH', path, body, { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+      assertErrorBody(r, 422, 'VALIDATION_ERROR');
+    }
+    const unchanged = await tp.api('GET', path, undefined, token);
+    assert.equal(unchanged.body.updated_at, created.body.updated_at);
+  });
+
   it('answers a body over BODY_LIMIT with 413 PAYLOAD_TOO_LARGE', async () => {
     const big = JSON.stringify({ name: 'x', description: 'y'.repeat(5000) });
     for (const [path, headers] of [

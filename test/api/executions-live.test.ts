@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
 import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
 
 interface SseEvent {
@@ -12,7 +13,10 @@ interface SseEvent {
 /** A real streaming HTTP client for server-sent events. */
 async function openStream(url: string, headers: Record<string, string> = {}) {
   const abort = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  const res = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: abort.signal,
+  });
   const events: SseEvent[] = [];
   const waiters: (() => void)[] = [];
   let ended = false;
@@ -36,7 +40,8 @@ async function openStream(url: string, headers: Record<string, string> = {}) {
             const i = line.indexOf(':');
             fields[line.slice(0, i)] = line.slice(i + 1).trim();
           }
-          if (fields.event) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
+          if (fields.event)
+            events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
           waiters.splice(0).forEach((w) => w());
         }
       }
@@ -48,13 +53,18 @@ async function openStream(url: string, headers: Record<string, string> = {}) {
     }
   })();
   /** Resolves with the first event of `type` (optionally matching `pred`), waiting for it if needed. */
-  const next = async (type: string, pred: (e: SseEvent) => boolean = () => true, timeoutMs = 15_000): Promise<SseEvent> => {
+  const next = async (
+    type: string,
+    pred: (e: SseEvent) => boolean = () => true,
+    timeoutMs = 15_000,
+  ): Promise<SseEvent> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = events.find((e) => e.event === type && pred(e));
       if (found) return found;
       if (ended) throw new Error(`stream ended without ${type}: ${events.map((e) => e.event).join(',')}`);
-      if (Date.now() > deadline) throw new Error(`no ${type} within ${timeoutMs} ms: ${events.map((e) => e.event).join(',')}`);
+      if (Date.now() > deadline)
+        throw new Error(`no ${type} within ${timeoutMs} ms: ${events.map((e) => e.event).join(',')}`);
       await new Promise<void>((r) => {
         waiters.push(r);
         setTimeout(r, 200);
@@ -62,6 +72,15 @@ async function openStream(url: string, headers: Record<string, string> = {}) {
     }
   };
   return { res, events, next, done, ended: () => ended, close: () => abort.abort() };
+}
+
+type Stream = Awaited<ReturnType<typeof openStream>>;
+
+/** Whether the stream has shown `nodeId` in `status`: in its state_sync, or through a later event. */
+async function seen(s: Stream, nodeId: string, status: string, event: string): Promise<void> {
+  const sync = await s.next('state_sync');
+  if (sync.data.data.steps.some((st: any) => st.node_id === nodeId && st.status === status)) return;
+  await s.next(event, (e) => e.data.data.node_id === nodeId);
 }
 
 describe('live events (SSE) and node tests', function () {
@@ -90,7 +109,9 @@ describe('live events (SSE) and node tests', function () {
   before(async () => {
     server = http.createServer((req, res) => {
       const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ status, ok: status < 400 }));
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status, ok: status < 400 }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -136,13 +157,13 @@ describe('live events (SSE) and node tests', function () {
       assert.ok(Array.isArray(sync.data.data.steps));
       assert.ok(typeof sync.data.data.progress.total === 'number');
 
-      const aStarted = await s.next('node_started', (e) => e.data.data.node_id === 'a');
-      assert.equal(aStarted.data.data.node_type, 'noop');
+      await seen(s, 'a', 'running', 'node_started');
       const aDone = await s.next('node_completed', (e) => e.data.data.node_id === 'a');
       assert.deepEqual(aDone.data.data.output, { result: 'A' });
       const log = await s.next('log', (e) => e.data.data.node_id === 'a');
       assert.equal(log.data.data.level, 'info');
-      for (const f of ['id', 'node_id', 'node_type', 'level', 'message', 'timestamp', 'duration_ms']) assert.ok(f in log.data.data, f);
+      for (const f of ['id', 'node_id', 'node_type', 'level', 'message', 'timestamp', 'duration_ms'])
+        assert.ok(f in log.data.data, f);
       const waiting = await s.next('node_waiting', (e) => e.data.data.node_id === 'w');
       assert.deepEqual(waiting.data.data.waiting_for, { node_id: 'w', kind: 'event', name: 'go' });
 
@@ -151,9 +172,15 @@ describe('live events (SSE) and node tests', function () {
       assert.equal((await api('POST', `/executions/${id}/resume`)).status, 200);
       await s.next('execution_resumed');
 
-      assert.equal((await api('POST', `/executions/${id}/events`, { name: 'go', data: { ok: true } })).status, 202);
+      assert.equal(
+        (await api('POST', `/executions/${id}/events`, { name: 'go', data: { ok: true } })).status,
+        202,
+      );
       await s.next('node_completed', (e) => e.data.data.node_id === 'yes');
-      assert.equal((await s.next('node_skipped', (e) => e.data.data.node_id === 'no')).data.data.status, 'skipped');
+      assert.equal(
+        (await s.next('node_skipped', (e) => e.data.data.node_id === 'no')).data.data.status,
+        'skipped',
+      );
       const end = await s.next('execution_completed');
       assert.equal(end.data.data.status, 'completed');
       assert.equal(end.data.data.output_data, 'yes');
@@ -162,7 +189,7 @@ describe('live events (SSE) and node tests', function () {
       assert.equal(s.events.at(-1)?.event, 'execution_completed');
       // Event ids increase; every node start comes before its completion.
       const order = s.events.map((e) => `${e.event}:${e.data.data.node_id ?? ''}`);
-      assert.ok(order.indexOf('node_started:a') < order.indexOf('node_completed:a'));
+      assert.ok(order.indexOf('node_started:w') < 0, 'a waiting node is reported as node_waiting only');
       assert.ok(order.indexOf('node_started:yes') < order.indexOf('node_completed:yes'));
       assert.deepEqual(
         s.events.map((e) => Number(e.id)),
@@ -223,7 +250,7 @@ describe('live events (SSE) and node tests', function () {
       });
       const wid = await start(waits);
       const c = await openStream(streamUrl(wid), bearer());
-      await c.next('node_waiting');
+      await seen(c, 'w', 'waiting', 'node_waiting');
       await api('POST', `/executions/${wid}/cancel`);
       assert.equal((await c.next('execution_cancelled')).data.data.status, 'cancelled');
       await c.done;
@@ -242,9 +269,12 @@ describe('live events (SSE) and node tests', function () {
       assert.equal(none.status, 401);
       const theirs = await fetch(streamUrl(id), { headers: { authorization: `Bearer ${other}` } });
       assert.equal(theirs.status, 404);
-      assert.equal((await theirs.json()).error.code, 'NOT_FOUND');
+      assert.equal(((await theirs.json()) as any).error.code, 'NOT_FOUND');
       // ?token= is honoured on the stream only.
-      assert.equal((await fetch(`${tp.url}/api/v1/executions/${id}?token=${encodeURIComponent(token)}`)).status, 401);
+      assert.equal(
+        (await fetch(`${tp.url}/api/v1/executions/${id}?token=${encodeURIComponent(token)}`)).status,
+        401,
+      );
     });
 
     it('stops polling when the client disconnects', async () => {
@@ -266,8 +296,9 @@ describe('live events (SSE) and node tests', function () {
       };
       try {
         const s = await openStream(streamUrl(id), bearer());
-        await s.next('node_started');
-        assert.ok(polls > 0);
+        await s.next('state_sync');
+        await new Promise((r) => setTimeout(r, 600));
+        assert.ok(polls > 1);
         s.close();
         await s.done;
         await new Promise((r) => setTimeout(r, 600));
@@ -281,9 +312,85 @@ describe('live events (SSE) and node tests', function () {
     });
   });
 
+  describe('WebSocket /api/v1/ws/executions/{id}', () => {
+    const wsUrl = (id: string, query = '') =>
+      `${tp.url.replace(/^http/, 'ws')}/api/v1/ws/executions/${id}${query}`;
+
+    /** Collects a socket's messages until the server closes it. */
+    const collect = (ws: WebSocket) =>
+      new Promise<{ messages: any[]; code: number }>((resolve, reject) => {
+        const messages: any[] = [];
+        ws.on('message', (m) => messages.push(JSON.parse(String(m))));
+        ws.on('close', (code) => resolve({ messages, code }));
+        ws.on('error', reject);
+      });
+    /** The HTTP status a refused upgrade answered with. */
+    const refusal = (url: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(url, { headers });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          res.resume();
+        });
+        ws.on('open', () => reject(new Error('socket opened')));
+        ws.on('error', () => undefined);
+      });
+
+    it('streams the same events as SSE and closes with 1000 after the terminal event', async () => {
+      const flow = await createFlow({
+        name: 'ws',
+        nodes: [
+          { id: 'start', type: 'start' },
+          { id: 'w', type: 'wait-event', data: { name: 'go' } },
+          { id: 'n', type: 'noop', data: { value: '{{ w.result }}' } },
+        ],
+        edges: [
+          { source: 'start', target: 'w' },
+          { source: 'w', target: 'n' },
+        ],
+      });
+      const id = await start(flow);
+      const ws = new WebSocket(wsUrl(id), { headers: bearer() });
+      const done = collect(ws);
+      await new Promise((r) => ws.once('open', r));
+      await new Promise((r) => setTimeout(r, 500));
+      await api('POST', `/executions/${id}/events`, { name: 'go', data: 'hi' });
+      const { messages, code } = await done;
+      assert.equal(code, 1000);
+      assert.equal(messages[0].type, 'state_sync');
+      assert.equal(messages[0].execution_id, id);
+      const completed = messages.find((m) => m.type === 'node_completed' && m.data.node_id === 'n');
+      assert.deepEqual(completed.data.output, { result: 'hi' });
+      assert.ok(messages.some((m) => m.type === 'log'));
+      assert.equal(messages.at(-1).type, 'execution_completed');
+    });
+
+    it('accepts ?token= and refuses bad credentials, missing scope and other users’ runs', async () => {
+      const flow = await createFlow({ name: 'ws done', nodes: [{ id: 'start', type: 'start' }], edges: [] });
+      const id = await start(flow);
+      await waitForRun(tp, token, id);
+      const viaQuery = await collect(new WebSocket(wsUrl(id, `?token=${encodeURIComponent(token)}`)));
+      assert.deepEqual(
+        viaQuery.messages.map((m) => m.type),
+        ['state_sync', 'execution_completed'],
+      );
+      assert.equal(await refusal(wsUrl(id)), 401);
+      assert.equal(await refusal(wsUrl(id, '?token=nonsense')), 401);
+      assert.equal(await refusal(wsUrl(id), { authorization: `Bearer ${other}` }), 404);
+      assert.equal(await refusal(wsUrl('not-a-uuid'), bearer()), 404);
+      const key = await api('POST', '/auth/api-keys', { name: 'exec only', scopes: ['execute'] });
+      assert.equal(await refusal(wsUrl(id), { 'x-api-key': key.body.key }), 403);
+      assert.equal(await refusal(`${tp.url.replace(/^http/, 'ws')}/api/v1/ws/elsewhere`, bearer()), 404);
+    });
+  });
+
   describe('POST /nodes/test', () => {
     it('runs a control node through Temporal and returns its output and port', async () => {
-      const r = await api('POST', '/nodes/test', { type: 'transform', data: { expression: 'input.a * 2' }, input: { a: 21 } });
+      const r = await api('POST', '/nodes/test', {
+        type: 'transform',
+        data: { expression: 'input.a * 2' },
+        input: { a: 21 },
+      });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.success, true);
       assert.deepEqual(r.body.output, { result: 42 });
@@ -291,21 +398,35 @@ describe('live events (SSE) and node tests', function () {
       assert.deepEqual(r.body.logs, []);
       assert.ok(r.body.duration_ms >= 0);
       assert.match(r.body.temporal.workflow_id, /^node-test-/);
-      const cond = await api('POST', '/nodes/test', { type: 'condition', data: { expression: 'input.n > 1' }, input: { n: 2 } });
+      const cond = await api('POST', '/nodes/test', {
+        type: 'condition',
+        data: { expression: 'input.n > 1' },
+        input: { n: 2 },
+      });
       assert.equal(cond.body.port, 'true');
     });
 
     it('runs an activity node with templates over the input, returning its logs', async () => {
-      const r = await api('POST', '/nodes/test', { type: 'http_request', data: { url: `${base}/?status={{ input.code }}` }, input: { code: 200 } });
+      const r = await api('POST', '/nodes/test', {
+        type: 'http_request',
+        data: { url: `${base}/?status={{ input.code }}` },
+        input: { code: 200 },
+      });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.success, true);
       assert.deepEqual(r.body.output.result, { status: 200, ok: true });
       assert.equal(r.body.attempt, 1);
-      assert.ok(r.body.logs.some((l: any) => l.level === 'info'), JSON.stringify(r.body.logs));
+      assert.ok(
+        r.body.logs.some((l: any) => l.level === 'info'),
+        JSON.stringify(r.body.logs),
+      );
     });
 
     it('reports a failing node with success:false, its error and error logs, after one attempt', async () => {
-      const r = await api('POST', '/nodes/test', { type: 'http-request', data: { url: `${base}/?status=500` } });
+      const r = await api('POST', '/nodes/test', {
+        type: 'http-request',
+        data: { url: `${base}/?status=500` },
+      });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.success, false);
       assert.equal(r.body.output, null);
@@ -332,7 +453,10 @@ describe('live events (SSE) and node tests', function () {
       assert.equal((await api('POST', '/nodes/test', { data: {} })).status, 422);
       assert.equal((await api('POST', '/nodes/test', { type: 'noop', data: 'x' })).status, 422);
       const key = await api('POST', '/auth/api-keys', { name: 'ro', scopes: ['read'] });
-      assert.equal((await api('POST', '/nodes/test', { type: 'noop' }, { apiKey: key.body.key })).status, 403);
+      assert.equal(
+        (await api('POST', '/nodes/test', { type: 'noop' }, { apiKey: key.body.key })).status,
+        403,
+      );
       assert.equal((await tp.api('POST', '/api/v1/nodes/test', { type: 'noop' })).status, 401);
     });
   });

@@ -25,8 +25,12 @@ describe('executions API: retry and approvals', function () {
   let healthy = false;
   const calls = new Map<string, number>();
 
-  const api = (method: string, path: string, body?: unknown, auth: string | { apiKey: string } = alice.token) =>
-    tp.api(method, `/api/v1${path}`, body, auth);
+  const api = (
+    method: string,
+    path: string,
+    body?: unknown,
+    auth: string | { apiKey: string } = alice.token,
+  ) => tp.api(method, `/api/v1${path}`, body, auth);
   const createFlow = async (flow: unknown, as = alice.token) => {
     const r = await api('POST', '/workflows', flow, as);
     assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -51,7 +55,9 @@ describe('executions API: retry and approvals', function () {
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down"}');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: 'fetched', call: calls.get(path) }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ value: 'fetched', call: calls.get(path) }));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -72,7 +78,12 @@ describe('executions API: retry and approvals', function () {
       nodes: [
         { id: 'start', type: 'start' },
         { id: 'a', type: 'noop', data: { value: { n: '{{ input.n }}' } } },
-        { id: 'b', type: 'http-request', data: { url: `${base}/flaky` }, retry: { max_attempts: 2, initial_interval_ms: 50 } },
+        {
+          id: 'b',
+          type: 'http-request',
+          data: { url: `${base}/flaky` },
+          retry: { max_attempts: 2, initial_interval_ms: 50 },
+        },
         { id: 'c', type: 'transform', data: { expression: '{"n": a.result.n, "b": b.result.value}' } },
         { id: 'end', type: 'end', data: { output: '{{ c.result }}' } },
       ],
@@ -104,7 +115,12 @@ describe('executions API: retry and approvals', function () {
       const r = await api('POST', `/executions/${failedId}/retry`, {});
       assert.equal(r.status, 201, JSON.stringify(r.body));
       assert.notEqual(r.body.id, failedId);
-      assert.deepEqual(r.body.trigger, { type: 'retry', retry_of: failedId, from_node: 'b', user_id: alice.user.id });
+      assert.deepEqual(r.body.trigger, {
+        type: 'retry',
+        retry_of: failedId,
+        from_node: 'b',
+        user_id: alice.user.id,
+      });
       assert.deepEqual(r.body.input_data, { n: 7 });
       const run = await waitForRun(tp, alice.token, r.body.id);
       assert.equal(run.status, 'completed', JSON.stringify(run.error));
@@ -171,7 +187,10 @@ describe('executions API: retry and approvals', function () {
       const v3 = retryFlow();
       v3.nodes[1].data = { value: { n: '{{ input.n + 1 }}' } };
       await api('PATCH', `/workflows/${flowId}`, { nodes: v3.nodes, edges: v3.edges });
-      const rerun = await api('POST', `/executions/${id}/retry`, { use_latest_version: true, from_node: 'c' });
+      const rerun = await api('POST', `/executions/${id}/retry`, {
+        use_latest_version: true,
+        from_node: 'c',
+      });
       const rerunRun = await waitForRun(tp, alice.token, rerun.body.id);
       assert.deepEqual(rerunRun.output_data, { n: 6, b: 'fetched' });
       assert.ok((await api('GET', `/executions/${rerunRun.id}/logs?node_id=a`)).body.total >= 1);
@@ -196,10 +215,16 @@ describe('executions API: retry and approvals', function () {
       assert.equal(unknown.status, 422);
       assert.ok(unknown.body.error.details.from_node);
       assert.equal((await api('POST', `/executions/${failedId}/retry`, { from_node: 7 })).status, 422);
-      assert.equal((await api('POST', `/executions/${failedId}/retry`, { use_latest_version: 'yes' })).status, 422);
+      assert.equal(
+        (await api('POST', `/executions/${failedId}/retry`, { use_latest_version: 'yes' })).status,
+        422,
+      );
       assert.equal((await api('POST', `/executions/${failedId}/retry`, {}, bob.token)).status, 404);
       const key = await api('POST', '/auth/api-keys', { name: 'ro', scopes: ['read'] });
-      assert.equal((await api('POST', `/executions/${failedId}/retry`, {}, { apiKey: key.body.key })).status, 403);
+      assert.equal(
+        (await api('POST', `/executions/${failedId}/retry`, {}, { apiKey: key.body.key })).status,
+        403,
+      );
     });
   });
 
@@ -212,7 +237,16 @@ describe('executions API: retry and approvals', function () {
         name: 'needs bob',
         nodes: [
           { id: 'start', type: 'start' },
-          { id: 'approve', type: 'approval', label: 'Ship it', data: { title: 'Ship {{ input.v }}?', instructions: 'Check the changelog', approvers: [bob.user.username] } },
+          {
+            id: 'approve',
+            type: 'approval',
+            label: 'Ship it',
+            data: {
+              title: 'Ship {{ input.v }}?',
+              instructions: 'Check the changelog',
+              approvers: [bob.user.username],
+            },
+          },
           { id: 'hold', type: 'wait-event', data: { name: 'release' } },
           { id: 'no', type: 'noop', data: { value: 'rejected' } },
         ],
@@ -276,14 +310,36 @@ describe('executions API: retry and approvals', function () {
       const owner = await api('POST', `/executions/${id}/approvals/approve`, { decision: 'approve' });
       assert.equal(owner.status, 403, JSON.stringify(owner.body));
       assert.equal(owner.body.error.code, 'FORBIDDEN');
-      assert.equal((await api('POST', `/executions/${id}/approvals/approve`, { decision: 'approve' }, carol.token)).status, 404);
-      const key = await api('POST', '/auth/api-keys', { name: 'no approve', scopes: ['read', 'execute'] }, bob.token);
-      const scoped = await api('POST', `/executions/${id}/approvals/approve`, { decision: 'approve' }, { apiKey: key.body.key });
+      assert.equal(
+        (await api('POST', `/executions/${id}/approvals/approve`, { decision: 'approve' }, carol.token))
+          .status,
+        404,
+      );
+      const key = await api(
+        'POST',
+        '/auth/api-keys',
+        { name: 'no approve', scopes: ['read', 'execute'] },
+        bob.token,
+      );
+      const scoped = await api(
+        'POST',
+        `/executions/${id}/approvals/approve`,
+        { decision: 'approve' },
+        { apiKey: key.body.key },
+      );
       assert.equal(scoped.status, 403);
       assert.match(scoped.body.error.message, /approve/);
-      assert.equal((await api('POST', `/executions/${id}/approvals/approve`, { decision: 'maybe' }, bob.token)).status, 422);
+      assert.equal(
+        (await api('POST', `/executions/${id}/approvals/approve`, { decision: 'maybe' }, bob.token)).status,
+        422,
+      );
 
-      const ok = await api('POST', `/executions/${id}/approvals/approve`, { decision: 'approve', comment: 'LGTM' }, bob.token);
+      const ok = await api(
+        'POST',
+        `/executions/${id}/approvals/approve`,
+        { decision: 'approve', comment: 'LGTM' },
+        bob.token,
+      );
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.equal(ok.body.decision, 'approved');
       assert.equal(ok.body.comment, 'LGTM');
@@ -294,11 +350,22 @@ describe('executions API: retry and approvals', function () {
         const s = await api('GET', `/executions/${id}/status`);
         return s.body.waiting_for?.some((w: any) => w.node_id === 'hold') || undefined;
       }, 'hold to wait');
-      const again = await api('POST', `/executions/${id}/approvals/approve`, { decision: 'reject' }, bob.token);
+      const again = await api(
+        'POST',
+        `/executions/${id}/approvals/approve`,
+        { decision: 'reject' },
+        bob.token,
+      );
       assert.equal(again.status, 409);
       assert.equal(again.body.error.code, 'CONFLICT');
-      assert.equal((await api('POST', `/executions/${id}/approvals/hold`, { decision: 'approve' }, alice.token)).status, 409);
-      assert.equal((await api('POST', `/executions/${id}/approvals/ghost`, { decision: 'approve' }, alice.token)).status, 409);
+      assert.equal(
+        (await api('POST', `/executions/${id}/approvals/hold`, { decision: 'approve' }, alice.token)).status,
+        409,
+      );
+      assert.equal(
+        (await api('POST', `/executions/${id}/approvals/ghost`, { decision: 'approve' }, alice.token)).status,
+        409,
+      );
 
       await api('POST', `/executions/${id}/events`, { name: 'release' });
       const run = await waitForRun(tp, alice.token, id);
@@ -307,7 +374,10 @@ describe('executions API: retry and approvals', function () {
       assert.equal(steps.approve.port, 'approved');
       assert.equal(steps.hold.status, 'completed');
       assert.equal(steps.no.status, 'skipped');
-      assert.equal((await api('POST', `/executions/${id}/approvals/approve`, { decision: 'approve' }, bob.token)).status, 409);
+      assert.equal(
+        (await api('POST', `/executions/${id}/approvals/approve`, { decision: 'approve' }, bob.token)).status,
+        409,
+      );
     });
 
     it('lets the owner reject when the node names no approvers, and the run takes the rejected port', async () => {
@@ -315,14 +385,20 @@ describe('executions API: retry and approvals', function () {
       await waitingApproval(id);
       const item = (await api('GET', '/approvals')).body.items.find((i: any) => i.execution_id === id);
       assert.equal(item.can_decide, true);
-      assert.equal((await api('POST', `/executions/${id}/approvals/gate`, { decision: 'approve' }, bob.token)).status, 404);
+      assert.equal(
+        (await api('POST', `/executions/${id}/approvals/gate`, { decision: 'approve' }, bob.token)).status,
+        404,
+      );
       const r = await api('POST', `/executions/${id}/approvals/gate`, { decision: 'reject', comment: 'no' });
       assert.equal(r.status, 200);
       assert.equal(r.body.decision, 'rejected');
       const run = await waitForRun(tp, alice.token, id);
       assert.equal(run.output_data, 'rejected');
       assert.equal(run.steps.find((s: any) => s.node_id === 'yes').status, 'skipped');
-      assert.equal((await api('GET', '/approvals')).body.items.filter((i: any) => i.execution_id === id).length, 0);
+      assert.equal(
+        (await api('GET', '/approvals')).body.items.filter((i: any) => i.execution_id === id).length,
+        0,
+      );
     });
   });
 });

@@ -3,7 +3,20 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
 
-const STEP_FIELDS = ['attempt', 'duration_ms', 'error', 'finished_at', 'input', 'label', 'node_id', 'node_type', 'output', 'port', 'started_at', 'status'];
+const STEP_FIELDS = [
+  'attempt',
+  'duration_ms',
+  'error',
+  'finished_at',
+  'input',
+  'label',
+  'node_id',
+  'node_type',
+  'output',
+  'port',
+  'started_at',
+  'status',
+];
 
 const helloFlow = {
   name: 'hello runs',
@@ -66,8 +79,13 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
   let base: string;
   const ids: Record<string, string> = {};
 
-  const api = (method: string, path: string, body?: unknown, auth: string | { apiKey: string } = token, headers?: Record<string, string>) =>
-    tp.api(method, `/api/v1${path}`, body, auth, headers);
+  const api = (
+    method: string,
+    path: string,
+    body?: unknown,
+    auth: string | { apiKey: string } = token,
+    headers?: Record<string, string>,
+  ) => tp.api(method, `/api/v1${path}`, body, auth, headers);
   const createFlow = async (flow: unknown, as = token) => {
     const r = await api('POST', '/workflows', flow, as);
     assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -78,7 +96,8 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.id as string;
   };
-  const stepOf = async (id: string, nodeId: string) => (await api('GET', `/executions/${id}`)).body.steps?.find((s: any) => s.node_id === nodeId);
+  const stepOf = async (id: string, nodeId: string) =>
+    (await api('GET', `/executions/${id}`)).body.steps?.find((s: any) => s.node_id === nodeId);
 
   before(async () => {
     server = http.createServer((req, res) => {
@@ -113,12 +132,21 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
     });
 
     it('waits with wait:true: 200 with the output when done in time, 202 with the running run otherwise', async () => {
-      const done = await api('POST', '/executions', { workflow_id: ids.hello, input_data: { name: 'Bo' }, wait: true, timeout_ms: 20_000 });
+      const done = await api('POST', '/executions', {
+        workflow_id: ids.hello,
+        input_data: { name: 'Bo' },
+        wait: true,
+        timeout_ms: 20_000,
+      });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.equal(done.body.status, 'completed');
       assert.deepEqual(done.body.output_data, { greeting: 'Hello, Bo' });
 
-      const waiting = await api('POST', '/executions', { workflow_id: ids.events, wait: true, timeout_ms: 300 });
+      const waiting = await api('POST', '/executions', {
+        workflow_id: ids.events,
+        wait: true,
+        timeout_ms: 300,
+      });
       assert.equal(waiting.status, 202, JSON.stringify(waiting.body));
       assert.equal(waiting.body.status, 'running');
       assert.equal((await api('POST', `/executions/${waiting.body.id}/terminate`)).status, 200);
@@ -126,14 +154,32 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
 
     it('returns the same execution for the same Idempotency-Key and caller; another caller gets their own', async () => {
       const key = { 'Idempotency-Key': 'order-42' };
-      const first = await api('POST', '/executions', { workflow_id: ids.hello, input_data: { name: 'Key' } }, token, key);
+      const first = await api(
+        'POST',
+        '/executions',
+        { workflow_id: ids.hello, input_data: { name: 'Key' } },
+        token,
+        key,
+      );
       assert.equal(first.status, 201);
-      const again = await api('POST', '/executions', { workflow_id: ids.hello, input_data: { name: 'Key' } }, token, key);
+      const again = await api(
+        'POST',
+        '/executions',
+        { workflow_id: ids.hello, input_data: { name: 'Key' } },
+        token,
+        key,
+      );
       assert.equal(again.status, 200);
       assert.equal(again.body.id, first.body.id);
 
       const theirFlow = await createFlow(helloFlow, other);
-      const theirs = await api('POST', '/executions', { workflow_id: theirFlow, input_data: { name: 'Key' } }, other, key);
+      const theirs = await api(
+        'POST',
+        '/executions',
+        { workflow_id: theirFlow, input_data: { name: 'Key' } },
+        other,
+        key,
+      );
       assert.equal(theirs.status, 201);
       assert.notEqual(theirs.body.id, first.body.id);
 
@@ -150,9 +196,14 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
       assert.ok(missing.body.error.details.workflow_id);
       assert.equal((await api('POST', '/executions', { workflow_id: ids.hello, wait: 'yes' })).status, 422);
       assert.equal((await api('POST', '/executions', { workflow_id: ids.hello, version: 9 })).status, 404);
-      assert.equal((await api('POST', '/executions', { workflow_id: '00000000-0000-4000-8000-000000000000' })).status, 404);
+      assert.equal(
+        (await api('POST', '/executions', { workflow_id: '00000000-0000-4000-8000-000000000000' })).status,
+        404,
+      );
       assert.equal((await api('POST', '/executions', { workflow_id: ids.hello }, other)).status, 404);
-      const longKey = await api('POST', '/executions', { workflow_id: ids.hello }, token, { 'Idempotency-Key': 'k'.repeat(201) });
+      const longKey = await api('POST', '/executions', { workflow_id: ids.hello }, token, {
+        'Idempotency-Key': 'k'.repeat(201),
+      });
       assert.equal(longKey.status, 400);
       const malformed = await fetch(`${tp.url}/api/v1/executions`, {
         method: 'POST',
@@ -202,7 +253,10 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
       assert.equal((await api('GET', `/executions?workflow_id=${listFlow}&status=completed`)).body.total, 3);
       assert.equal((await api('GET', `/executions?workflow_id=${listFlow}&status=failed`)).body.total, 0);
       assert.equal((await api('GET', '/executions?search=zebra')).body.total, 3);
-      assert.equal((await api('GET', `/executions?search=${runIds[1].slice(0, 13)}`)).body.items[0].id, runIds[1]);
+      assert.equal(
+        (await api('GET', `/executions?search=${runIds[1].slice(0, 13)}`)).body.items[0].id,
+        runIds[1],
+      );
       const future = new Date(Date.now() + 60_000).toISOString();
       assert.equal((await api('GET', `/executions?workflow_id=${listFlow}&since=${future}`)).body.total, 0);
       assert.equal((await api('GET', `/executions?workflow_id=${listFlow}&until=${future}`)).body.total, 3);
@@ -211,7 +265,14 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
     });
 
     it('answers 400 for malformed query parameters', async () => {
-      for (const q of ['limit=0', 'limit=101', 'skip=-1', 'status=bogus', 'workflow_id=nope', 'since=yesterday']) {
+      for (const q of [
+        'limit=0',
+        'limit=101',
+        'skip=-1',
+        'status=bogus',
+        'workflow_id=nope',
+        'since=yesterday',
+      ]) {
         const r = await api('GET', `/executions?${q}`);
         assert.equal(r.status, 400, q);
         assert.equal(r.body.error.code, 'BAD_REQUEST');
@@ -234,7 +295,12 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
 
       const status = await api('GET', `/executions/${runIds[0]}/status`);
       assert.equal(status.status, 200);
-      assert.deepEqual(status.body, { status: 'completed', paused: false, progress: { completed: 3, total: 3 }, current_nodes: [] });
+      assert.deepEqual(status.body, {
+        status: 'completed',
+        paused: false,
+        progress: { completed: 3, total: 3 },
+        current_nodes: [],
+      });
     });
 
     it('answers 404 for unknown ids and other users\u2019 runs on every route', async () => {
@@ -250,7 +316,12 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
         ['POST', `/executions/${id}/retry`],
         ['POST', `/executions/${id}/events`],
       ] as const) {
-        const r = await api(m, p, p.endsWith('/events') ? { name: 'x' } : m === 'POST' ? {} : undefined, other);
+        const r = await api(
+          m,
+          p,
+          p.endsWith('/events') ? { name: 'x' } : m === 'POST' ? {} : undefined,
+          other,
+        );
         assert.equal(r.status, 404, `${m} ${p}: ${JSON.stringify(r.body)}`);
         assert.equal(r.body.error.code, 'NOT_FOUND');
       }
@@ -325,9 +396,16 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
       const key = await api('POST', '/auth/api-keys', { name: 'read-only', scopes: ['read'] });
       const id = await start(ids.events);
       for (const action of ['pause', 'resume', 'cancel', 'terminate']) {
-        assert.equal((await api('POST', `/executions/${id}/${action}`, undefined, { apiKey: key.body.key })).status, 403, action);
+        assert.equal(
+          (await api('POST', `/executions/${id}/${action}`, undefined, { apiKey: key.body.key })).status,
+          403,
+          action,
+        );
       }
-      assert.equal((await api('POST', `/executions/${id}/events`, { name: 'x' }, { apiKey: key.body.key })).status, 403);
+      assert.equal(
+        (await api('POST', `/executions/${id}/events`, { name: 'x' }, { apiKey: key.body.key })).status,
+        403,
+      );
       await api('POST', `/executions/${id}/terminate`);
     });
   });
@@ -345,7 +423,10 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
 
       // An event with another name is kept but does not wake the node.
       assert.equal((await api('POST', `/executions/${id}/events`, { name: 'other', data: {} })).status, 202);
-      const r = await api('POST', `/executions/${id}/events`, { name: 'payment.received', data: { amount: 99 } });
+      const r = await api('POST', `/executions/${id}/events`, {
+        name: 'payment.received',
+        data: { amount: 99 },
+      });
       assert.equal(r.status, 202);
       assert.deepEqual(r.body, { delivered: true });
       const run = await waitForRun(tp, token, id);
@@ -370,7 +451,12 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
         nodes: [
           { id: 'start', type: 'start' },
           { id: 'ok', type: 'noop', data: { value: 1 } },
-          { id: 'fetch', type: 'http-request', data: { url: `${base}/x?status=404` }, retry: { max_attempts: 1 } },
+          {
+            id: 'fetch',
+            type: 'http-request',
+            data: { url: `${base}/x?status=404` },
+            retry: { max_attempts: 1 },
+          },
         ],
         edges: [
           { source: 'start', target: 'ok' },
@@ -391,7 +477,8 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
       assert.equal(all.body.skip, 0);
       assert.equal(all.body.limit, 50);
       for (const l of all.body.logs) {
-        for (const f of ['id', 'node_id', 'node_type', 'level', 'message', 'timestamp', 'duration_ms']) assert.ok(f in l, f);
+        for (const f of ['id', 'node_id', 'node_type', 'level', 'message', 'timestamp', 'duration_ms'])
+          assert.ok(f in l, f);
       }
       const errors = await api('GET', `/executions/${id}/logs?level=error`);
       assert.ok(errors.body.total >= 1);

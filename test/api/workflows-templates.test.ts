@@ -39,7 +39,13 @@ async function startUpstream() {
           id: 'chatcmpl-1',
           object: 'chat.completion',
           model: 'fake-llm',
-          choices: [{ index: 0, message: { role: 'assistant', content: 'FAKE-LLM-ANSWER: 1 device offline' }, finish_reason: 'stop' }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: 'FAKE-LLM-ANSWER: 1 device offline' },
+              finish_reason: 'stop',
+            },
+          ],
           usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
         });
       }
@@ -55,7 +61,8 @@ async function startUpstream() {
           ],
         });
       }
-      if (path === '/devices-ok') return json(res, 200, { devices: [{ id: 1, name: 'pump-1', status: 'online' }] });
+      if (path === '/devices-ok')
+        return json(res, 200, { devices: [{ id: 1, name: 'pump-1', status: 'online' }] });
       if (path === '/broken') return json(res, 503, { error: 'down' });
       if (path === '/mirror') return json(res, 200, { rate: 1.08 });
       if (req.method === 'POST') return json(res, 202, { accepted: true });
@@ -85,7 +92,11 @@ async function startSmtp() {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = ((server as unknown as { server: http.Server }).server.address() as AddressInfo).port;
-  return { url: `smtp://127.0.0.1:${port}`, messages, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 describe('flows API: templates, and the seeds\u2019 flows imported and run', function () {
@@ -114,7 +125,12 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
     return r.body;
   };
   const runToEnd = async (flowId: string, input: unknown) => {
-    const r = await tp.api('POST', `${V1}/workflows/${flowId}/execute`, { input_data: input, wait: true, timeout_ms: 60_000 }, token);
+    const r = await tp.api(
+      'POST',
+      `${V1}/workflows/${flowId}/execute`,
+      { input_data: input, wait: true, timeout_ms: 60_000 },
+      token,
+    );
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body;
   };
@@ -126,18 +142,36 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       assert.equal(list.status, 200);
       assert.ok(list.body.total >= 5, JSON.stringify(list.body));
       const ids = list.body.items.map((t: any) => t.id);
-      for (const id of ['approval-gated-change', 'http-fan-out', 'text-processing', 'device-inspection', 'loop-with-code', 'retry-with-fallback']) {
+      for (const id of [
+        'approval-gated-change',
+        'http-fan-out',
+        'text-processing',
+        'device-inspection',
+        'loop-with-code',
+        'retry-with-fallback',
+      ]) {
         assert.ok(ids.includes(id), id);
       }
       for (const item of list.body.items) {
-        assert.ok(item.name && item.description && item.category && item.node_count > 0, JSON.stringify(item));
+        assert.ok(
+          item.name && item.description && item.category && item.node_count > 0,
+          JSON.stringify(item),
+        );
         assert.equal(item.nodes, undefined);
 
         const t = await tp.api('GET', `${V1}/workflows/templates/${item.id}`, undefined, token);
         assert.equal(t.status, 200);
         assert.equal(t.body.nodes.length, item.node_count);
-        const v = await tp.api('POST', `${V1}/workflows/validate`, { nodes: t.body.nodes, edges: t.body.edges }, token);
-        assert.deepEqual({ id: item.id, valid: v.body.valid, errors: v.body.errors, warnings: v.body.warnings }, { id: item.id, valid: true, errors: [], warnings: [] });
+        const v = await tp.api(
+          'POST',
+          `${V1}/workflows/validate`,
+          { nodes: t.body.nodes, edges: t.body.edges },
+          token,
+        );
+        assert.deepEqual(
+          { id: item.id, valid: v.body.valid, errors: v.body.errors, warnings: v.body.warnings },
+          { id: item.id, valid: true, errors: [], warnings: [] },
+        );
 
         const flow = await fromTemplate(item.id);
         assert.equal(flow.name, t.body.name);
@@ -146,12 +180,20 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
         assert.deepEqual(flow.nodes, t.body.nodes);
       }
 
-      const page = await tp.api('GET', `${V1}/workflows/templates?category=reliability&limit=1`, undefined, token);
+      const page = await tp.api(
+        'GET',
+        `${V1}/workflows/templates?category=reliability&limit=1`,
+        undefined,
+        token,
+      );
       assert.deepEqual(
         page.body.items.map((t: any) => t.id),
         ['retry-with-fallback'],
       );
-      assert.equal((await tp.api('GET', `${V1}/workflows/templates?limit=500`, undefined, token)).status, 400);
+      assert.equal(
+        (await tp.api('GET', `${V1}/workflows/templates?limit=500`, undefined, token)).status,
+        400,
+      );
     });
 
     it('names the created flow from the query, and answers 404 for an unknown template', async () => {
@@ -165,7 +207,12 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       const missing = await tp.api('POST', `${V1}/workflows/templates/nope/create`, undefined, token);
       assert.equal(missing.status, 404);
       assert.equal(missing.body.error.code, 'NOT_FOUND');
-      const tooLong = await tp.api('POST', `${V1}/workflows/templates/http-fan-out/create?name=${'x'.repeat(300)}`, undefined, token);
+      const tooLong = await tp.api(
+        'POST',
+        `${V1}/workflows/templates/http-fan-out/create?name=${'x'.repeat(300)}`,
+        undefined,
+        token,
+      );
       assert.equal(tooLong.status, 400);
       assert.equal((await tp.api('GET', `${V1}/workflows/templates`)).status, 401);
     });
@@ -177,7 +224,12 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       assert.deepEqual(run.output_data.counts, { users: 2, orders: 1, inventory: 3 });
       assert.deepEqual(run.output_data.orders, [{ id: 'o1' }]);
 
-      const missingInput = await tp.api('POST', `${V1}/workflows/${flow.id}/execute`, { input_data: {} }, token);
+      const missingInput = await tp.api(
+        'POST',
+        `${V1}/workflows/${flow.id}/execute`,
+        { input_data: {} },
+        token,
+      );
       assert.equal(missingInput.status, 422);
       assert.ok(missingInput.body.error.details.input_data, JSON.stringify(missingInput.body));
     });
@@ -185,7 +237,10 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
     it('runs the device inspection: reports devices that are not online, skips the report when all are', async () => {
       const flow = await fromTemplate('device-inspection');
       const report = `/report-${flow.id}`;
-      const bad = await runToEnd(flow.id, { devices_url: `${upstream.base}/devices`, report_url: upstream.base + report });
+      const bad = await runToEnd(flow.id, {
+        devices_url: `${upstream.base}/devices`,
+        report_url: upstream.base + report,
+      });
       assert.equal(bad.status, 'completed', JSON.stringify(bad));
       assert.equal(bad.output_data.all_online, false);
       assert.equal(bad.output_data.delivered, 202);
@@ -195,7 +250,10 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       assert.deepEqual(posted.devices, [{ id: 2, name: 'valve-7', status: 'offline' }]);
       assert.equal(posted.summary, '1 of 3 devices need attention: valve-7');
 
-      const ok = await runToEnd(flow.id, { devices_url: `${upstream.base}/devices-ok`, report_url: upstream.base + report });
+      const ok = await runToEnd(flow.id, {
+        devices_url: `${upstream.base}/devices-ok`,
+        report_url: upstream.base + report,
+      });
       assert.deepEqual(ok.output_data, { all_online: true, checked: 1 });
       assert.equal(calls(report).length, 1, 'no report when every device is online');
     });
@@ -203,20 +261,28 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
     it('runs the retry-with-fallback: the primary is retried, then the fallback answers', async () => {
       const flow = await fromTemplate('retry-with-fallback');
       const before = calls('/broken').length;
-      const run = await runToEnd(flow.id, { primary_url: `${upstream.base}/broken`, fallback_url: `${upstream.base}/mirror` });
+      const run = await runToEnd(flow.id, {
+        primary_url: `${upstream.base}/broken`,
+        fallback_url: `${upstream.base}/mirror`,
+      });
       assert.equal(run.status, 'completed', JSON.stringify(run));
       assert.equal(run.output_data.source, 'fallback');
       assert.deepEqual(run.output_data.data, { rate: 1.08 });
       assert.match(run.output_data.primary_error, /503/);
       assert.equal(calls('/broken').length - before, 3, 'three attempts at the primary');
 
-      const direct = await runToEnd(flow.id, { primary_url: `${upstream.base}/mirror`, fallback_url: `${upstream.base}/broken` });
+      const direct = await runToEnd(flow.id, {
+        primary_url: `${upstream.base}/mirror`,
+        fallback_url: `${upstream.base}/broken`,
+      });
       assert.deepEqual(direct.output_data, { source: 'primary', data: { rate: 1.08 } });
     });
 
     it('runs the text processing and the loop templates', async () => {
       const text = await fromTemplate('text-processing');
-      const t = await runToEnd(text.id, { text: '  Temporal keeps workflows durable.   Workers crash; runs finish! Durable workflows win.  ' });
+      const t = await runToEnd(text.id, {
+        text: '  Temporal keeps workflows durable.   Workers crash; runs finish! Durable workflows win.  ',
+      });
       assert.equal(t.status, 'completed', JSON.stringify(t));
       assert.equal(t.output_data.sentences, 3);
       assert.equal(t.output_data.summary, 'Temporal keeps workflows durable. Workers crash; runs finish!');
@@ -247,14 +313,21 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       const started = await tp.api(
         'POST',
         `${V1}/workflows/${flow.id}/execute`,
-        { input_data: { summary: 'raise limit', change_url: upstream.base + target, payload: { limit: 500 } } },
+        {
+          input_data: { summary: 'raise limit', change_url: upstream.base + target, payload: { limit: 500 } },
+        },
         token,
       );
       assert.equal(started.status, 201, JSON.stringify(started.body));
       await waitForRun(tp, token, started.body.id, ['waiting']);
       assert.equal(calls(target).length, 0, 'nothing is applied before the decision');
 
-      const decided = await tp.api('POST', `${V1}/executions/${started.body.id}/approvals/review`, { decision: 'approve', comment: 'ok' }, token);
+      const decided = await tp.api(
+        'POST',
+        `${V1}/executions/${started.body.id}/approvals/review`,
+        { decision: 'approve', comment: 'ok' },
+        token,
+      );
       assert.ok(decided.status < 300, JSON.stringify(decided.body));
       const done = await waitForRun(tp, token, started.body.id);
       assert.equal(done.status, 'completed', JSON.stringify(done));
@@ -269,7 +342,12 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
 
   describe('the seeds\u2019 flows', () => {
     it('imports and runs seed 001\u2019s flows (the text-processing one against a fake LLM)', async function () {
-      const only = await tp.api('POST', `${V1}/workflows/import`, { workflow: seed('001-start-only.json') }, token);
+      const only = await tp.api(
+        'POST',
+        `${V1}/workflows/import`,
+        { workflow: seed('001-start-only.json') },
+        token,
+      );
       assert.equal(only.status, 201, JSON.stringify(only.body));
       assert.equal(only.body.nodes[0].label, '开始');
       const r1 = await runToEnd(only.body.id, { key: 'value' });
@@ -277,7 +355,12 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       assert.deepEqual(r1.output_data, { key: 'value' });
 
       if (!getNodeDefinition('llm')) this.skip();
-      const text = await tp.api('POST', `${V1}/workflows/import`, { workflow: seed('001-text-processing.json') }, token);
+      const text = await tp.api(
+        'POST',
+        `${V1}/workflows/import`,
+        { workflow: seed('001-text-processing.json') },
+        token,
+      );
       assert.equal(text.status, 201, JSON.stringify(text.body));
       assert.deepEqual(
         text.body.nodes.map((n: any) => [n.id, n.type, n.label]),
@@ -289,13 +372,22 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       );
       const r2 = await runToEnd(text.body.id, { input: '今天天气很好。' });
       assert.equal(r2.status, 'completed', JSON.stringify(r2));
-      assert.equal(JSON.stringify(r2.output_data).includes('FAKE-LLM-ANSWER'), true, JSON.stringify(r2.output_data));
+      assert.equal(
+        JSON.stringify(r2.output_data).includes('FAKE-LLM-ANSWER'),
+        true,
+        JSON.stringify(r2.output_data),
+      );
       assert.ok(upstream.llmPrompts.includes('请总结以下文本:{input}'), upstream.llmPrompts.join('|'));
     });
 
     it('imports seed 002\u2019s inspection as written; with fetch pointed at a real endpoint it runs to the e-mail', async function () {
       if (!['llm', 'email-send', 'tool-call'].every((t) => getNodeDefinition(t))) this.skip();
-      const imported = await tp.api('POST', `${V1}/workflows/import`, { workflow: seed('002-daily-inspection.json') }, token);
+      const imported = await tp.api(
+        'POST',
+        `${V1}/workflows/import`,
+        { workflow: seed('002-daily-inspection.json') },
+        token,
+      );
       assert.equal(imported.status, 201, JSON.stringify(imported.body));
       const id = imported.body.id;
       assert.deepEqual(imported.body.trigger, { type: 'cron', schedule: '0 9 * * *' });
@@ -316,7 +408,10 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       const patched = await tp.api(
         'PATCH',
         `${V1}/workflows/${id}/nodes/fetch`,
-        { type: 'http-request', data: { tool: null, input: null, method: 'GET', url: `${upstream.base}/devices` } },
+        {
+          type: 'http-request',
+          data: { tool: null, input: null, method: 'GET', url: `${upstream.base}/devices` },
+        },
         token,
       );
       assert.equal(patched.status, 200, JSON.stringify(patched.body));
@@ -324,7 +419,10 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       const mailsBefore = smtp.messages.length;
       const run = await runToEnd(id, {});
       assert.equal(run.status, 'completed', JSON.stringify(run));
-      assert.ok(upstream.llmPrompts.some((p) => p.startsWith('分析设备数据:') && p.includes('valve-7')), upstream.llmPrompts.join('|'));
+      assert.ok(
+        upstream.llmPrompts.some((p) => p.startsWith('分析设备数据:') && p.includes('valve-7')),
+        upstream.llmPrompts.join('|'),
+      );
       assert.equal(smtp.messages.length, mailsBefore + 1);
       const mail = smtp.messages[smtp.messages.length - 1];
       assert.match(mail, /ops@example\.com/);

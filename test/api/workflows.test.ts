@@ -11,8 +11,20 @@ function greeter(name: string, greeting = 'Hello', extra: Record<string, unknown
     description: 'greets people',
     nodes: [
       { id: 'start', type: 'start', label: 'Start', position: { x: 0, y: 0 }, data: {} },
-      { id: 'greet', type: 'noop', label: 'Greet', position: { x: 200, y: 0 }, data: { value: `${greeting}, {{ input.name }}` } },
-      { id: 'end', type: 'end', label: 'End', position: { x: 400, y: 0 }, data: { output: { greeting: '{{ greet.result }}' } } },
+      {
+        id: 'greet',
+        type: 'noop',
+        label: 'Greet',
+        position: { x: 200, y: 0 },
+        data: { value: `${greeting}, {{ input.name }}` },
+      },
+      {
+        id: 'end',
+        type: 'end',
+        label: 'End',
+        position: { x: 400, y: 0 },
+        data: { output: { greeting: '{{ greet.result }}' } },
+      },
     ],
     edges: [
       { source: 'start', target: 'greet' },
@@ -48,7 +60,12 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
     return r.body as { version: number; created_at: string; author_id: string; comment: string | null }[];
   };
   const run = async (id: string, body: Record<string, unknown> = {}) => {
-    const r = await tp.api('POST', `${V1}/workflows/${id}/execute`, { input_data: { name: 'Ada' }, wait: true, ...body }, token);
+    const r = await tp.api(
+      'POST',
+      `${V1}/workflows/${id}/execute`,
+      { input_data: { name: 'Ada' }, wait: true, ...body },
+      token,
+    );
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.status, 'completed', JSON.stringify(r.body));
     return r.body;
@@ -65,7 +82,12 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
     });
 
     it('searches name and description, filters by status, sorts and pages; items carry no graph', async () => {
-      const all = await tp.api('GET', `${V1}/workflows?search=${tag}&sort_by=name&sort_order=asc`, undefined, token);
+      const all = await tp.api(
+        'GET',
+        `${V1}/workflows?search=${tag}&sort_by=name&sort_order=asc`,
+        undefined,
+        token,
+      );
       assert.equal(all.status, 200);
       assert.equal(all.body.total, 3, 'another user\u2019s flow is not listed');
       assert.deepEqual(
@@ -82,19 +104,39 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       const everyone = await tp.api('GET', `${V1}/workflows?search=${tag}`, undefined, admin);
       assert.equal(everyone.body.total, 4, 'an admin sees every owner\u2019s flows');
 
-      const desc = await tp.api('GET', `${V1}/workflows?search=${tag.toUpperCase()}&sort_by=name&sort_order=desc&skip=1&limit=1`, undefined, token);
+      const desc = await tp.api(
+        'GET',
+        `${V1}/workflows?search=${tag.toUpperCase()}&sort_by=name&sort_order=desc&skip=1&limit=1`,
+        undefined,
+        token,
+      );
       assert.deepEqual(
-        { total: desc.body.total, skip: desc.body.skip, limit: desc.body.limit, names: desc.body.items.map((f: any) => f.name) },
+        {
+          total: desc.body.total,
+          skip: desc.body.skip,
+          limit: desc.body.limit,
+          names: desc.body.items.map((f: any) => f.name),
+        },
         { total: 3, skip: 1, limit: 1, names: [`Bravo ${tag}`] },
       );
 
-      const published = await tp.api('GET', `${V1}/workflows?search=${tag}&status=published`, undefined, token);
+      const published = await tp.api(
+        'GET',
+        `${V1}/workflows?search=${tag}&status=published`,
+        undefined,
+        token,
+      );
       assert.deepEqual(
         published.body.items.map((f: any) => f.name),
         [`Bravo ${tag}`],
       );
 
-      const byCreation = await tp.api('GET', `${V1}/workflows?search=${tag}&sort_by=created_at&sort_order=asc`, undefined, token);
+      const byCreation = await tp.api(
+        'GET',
+        `${V1}/workflows?search=${tag}&sort_by=created_at&sort_order=asc`,
+        undefined,
+        token,
+      );
       assert.deepEqual(
         byCreation.body.items.map((f: any) => f.name),
         [`Bravo ${tag}`, 'alpha', `charlie ${tag}`],
@@ -128,14 +170,28 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       assert.equal(flow.version, 1);
 
       // Renaming, re-describing, publishing: same version.
-      let r = await tp.api('PATCH', `${V1}/workflows/${id}`, { name: 'renamed', description: 'new words', status: 'published' }, token);
+      let r = await tp.api(
+        'PATCH',
+        `${V1}/workflows/${id}`,
+        { name: 'renamed', description: 'new words', status: 'published' },
+        token,
+      );
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.version, 1);
       assert.equal(r.body.name, 'renamed');
 
       // Moving and relabelling nodes (and re-sending the same edges with ids): same version, but stored.
-      const moved = greeter('renamed').nodes.map((n) => ({ ...n, label: `${n.label}!`, position: { x: n.position.x + 5, y: 9 } }));
-      r = await tp.api('PATCH', `${V1}/workflows/${id}`, { nodes: moved, edges: greeter('x').edges.map((e, i) => ({ ...e, id: `e${i}` })) }, token);
+      const moved = greeter('renamed').nodes.map((n) => ({
+        ...n,
+        label: `${n.label}!`,
+        position: { x: n.position.x + 5, y: 9 },
+      }));
+      r = await tp.api(
+        'PATCH',
+        `${V1}/workflows/${id}`,
+        { nodes: moved, edges: greeter('x').edges.map((e, i) => ({ ...e, id: `e${i}` })) },
+        token,
+      );
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.version, 1);
       assert.equal(r.body.nodes[1].label, 'Greet!');
@@ -143,7 +199,12 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       assert.equal((await versionsOf(id)).length, 1);
 
       // Data change: version 2.
-      r = await tp.api('PUT', `${V1}/workflows/${id}`, { ...greeter('renamed', 'Hi'), comment: 'friendlier' }, token);
+      r = await tp.api(
+        'PUT',
+        `${V1}/workflows/${id}`,
+        { ...greeter('renamed', 'Hi'), comment: 'friendlier' },
+        token,
+      );
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.version, 2);
 
@@ -152,13 +213,22 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       assert.equal(r.body.version, 2);
 
       // Retry policy: 3. Type: 4. Edges: 5.
-      const retried = greeter('x', 'Hi').nodes.map((n) => (n.id === 'greet' ? { ...n, retry: { max_attempts: 2 } } : n));
+      const retried = greeter('x', 'Hi').nodes.map((n) =>
+        n.id === 'greet' ? { ...n, retry: { max_attempts: 2 } } : n,
+      );
       r = await tp.api('PATCH', `${V1}/workflows/${id}`, { nodes: retried }, token);
       assert.equal(r.body.version, 3);
-      const retyped = retried.map((n) => (n.id === 'greet' ? { ...n, type: 'transform', data: { expression: '"Hi, " & input.name' } } : n));
+      const retyped = retried.map((n) =>
+        n.id === 'greet' ? { ...n, type: 'transform', data: { expression: '"Hi, " & input.name' } } : n,
+      );
       r = await tp.api('PATCH', `${V1}/workflows/${id}`, { nodes: retyped }, token);
       assert.equal(r.body.version, 4, JSON.stringify(r.body));
-      r = await tp.api('PATCH', `${V1}/workflows/${id}`, { edges: [...greeter('x').edges, { source: 'start', target: 'end' }] }, token);
+      r = await tp.api(
+        'PATCH',
+        `${V1}/workflows/${id}`,
+        { edges: [...greeter('x').edges, { source: 'start', target: 'end' }] },
+        token,
+      );
       assert.equal(r.body.version, 5, JSON.stringify(r.body));
 
       const versions = await versionsOf(id);
@@ -201,11 +271,19 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       const unknown = await tp.api('POST', `${V1}/workflows/${id}/execute`, { version: 7 }, token);
       assert.equal(unknown.status, 404);
 
-      const rolled = await tp.api('POST', `${V1}/workflows/${id}/versions/1/rollback`, { comment: 'goodbye was rude' }, token);
+      const rolled = await tp.api(
+        'POST',
+        `${V1}/workflows/${id}/versions/1/rollback`,
+        { comment: 'goodbye was rude' },
+        token,
+      );
       assert.equal(rolled.status, 200, JSON.stringify(rolled.body));
       assert.equal(rolled.body.version, 3);
       assert.equal(rolled.body.name, 'pinned');
-      assert.equal(rolled.body.nodes.find((n: any) => n.id === 'greet').data.value, 'Hello, {{ input.name }}');
+      assert.equal(
+        rolled.body.nodes.find((n: any) => n.id === 'greet').data.value,
+        'Hello, {{ input.name }}',
+      );
       const [head] = await versionsOf(id);
       assert.deepEqual([head.version, head.comment], [3, 'goodbye was rude']);
       const v3 = await tp.api('GET', `${V1}/workflows/${id}/versions/3`, undefined, token);
@@ -218,10 +296,22 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       assert.equal(noComment.body.version, 4);
       assert.equal((await versionsOf(id))[0].comment, 'rollback to version 2');
 
-      assert.equal((await tp.api('POST', `${V1}/workflows/${id}/versions/42/rollback`, {}, token)).status, 404);
-      assert.equal((await tp.api('POST', `${V1}/workflows/${id}/versions/x/rollback`, {}, token)).status, 404);
-      assert.equal((await tp.api('POST', `${V1}/workflows/${id}/versions/1/rollback`, { comment: 5 }, token)).status, 422);
-      assert.equal((await tp.api('POST', `${V1}/workflows/${id}/versions/1/rollback`, {}, other)).status, 404);
+      assert.equal(
+        (await tp.api('POST', `${V1}/workflows/${id}/versions/42/rollback`, {}, token)).status,
+        404,
+      );
+      assert.equal(
+        (await tp.api('POST', `${V1}/workflows/${id}/versions/x/rollback`, {}, token)).status,
+        404,
+      );
+      assert.equal(
+        (await tp.api('POST', `${V1}/workflows/${id}/versions/1/rollback`, { comment: 5 }, token)).status,
+        422,
+      );
+      assert.equal(
+        (await tp.api('POST', `${V1}/workflows/${id}/versions/1/rollback`, {}, other)).status,
+        404,
+      );
       assert.equal((await versionsOf(id)).length, 4, 'failed rollbacks made no version');
     });
   });
@@ -248,12 +338,19 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       runs.body.items.map((e: any) => e.id),
       [finished.id],
     );
-    assert.equal((await tp.api('GET', `${V1}/workflows/${flow.id}/executions`, undefined, other)).status, 404);
+    assert.equal(
+      (await tp.api('GET', `${V1}/workflows/${flow.id}/executions`, undefined, other)).status,
+      404,
+    );
   });
 
   describe('export and import', () => {
     it('exports a portable document that another user imports as a new flow of their own', async () => {
-      const flow = await create({ ...greeter('exported'), trigger: { type: 'event', event: 'user.created' }, settings: { team: 'a' } });
+      const flow = await create({
+        ...greeter('exported'),
+        trigger: { type: 'event', event: 'user.created' },
+        settings: { team: 'a' },
+      });
       await tp.api('PUT', `${V1}/workflows/${flow.id}`, greeter('exported', 'Hey'), token);
 
       const exp = await tp.api('GET', `${V1}/workflows/${flow.id}/export`, undefined, token);
@@ -270,8 +367,14 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       assert.equal(old.body.workflow.nodes[1].data.value, 'Hello, {{ input.name }}');
       assert.deepEqual(old.body.workflow.trigger, { type: 'event', event: 'user.created' });
       assert.deepEqual(old.body.workflow.settings, { team: 'a' });
-      assert.equal((await tp.api('GET', `${V1}/workflows/${flow.id}/export?version=9`, undefined, token)).status, 404);
-      assert.equal((await tp.api('GET', `${V1}/workflows/${flow.id}/export?version=abc`, undefined, token)).status, 400);
+      assert.equal(
+        (await tp.api('GET', `${V1}/workflows/${flow.id}/export?version=9`, undefined, token)).status,
+        404,
+      );
+      assert.equal(
+        (await tp.api('GET', `${V1}/workflows/${flow.id}/export?version=abc`, undefined, token)).status,
+        400,
+      );
       assert.equal((await tp.api('GET', `${V1}/workflows/${flow.id}/export`, undefined, other)).status, 404);
 
       const imported = await tp.api('POST', `${V1}/workflows/import`, exp.body, other);
@@ -282,9 +385,17 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       assert.equal(imported.body.name, 'exported');
       assert.deepEqual(imported.body.nodes, exp.body.workflow.nodes);
       assert.deepEqual(imported.body.trigger, exp.body.workflow.trigger);
-      const runOfCopy = await tp.api('POST', `${V1}/workflows/${imported.body.id}/execute`, { input_data: { name: 'Bo' }, wait: true }, other);
+      const runOfCopy = await tp.api(
+        'POST',
+        `${V1}/workflows/${imported.body.id}/execute`,
+        { input_data: { name: 'Bo' }, wait: true },
+        other,
+      );
       assert.deepEqual(runOfCopy.body.output_data, { greeting: 'Hey, Bo' });
-      assert.equal((await tp.api('GET', `${V1}/workflows/${imported.body.id}`, undefined, token)).status, 404);
+      assert.equal(
+        (await tp.api('GET', `${V1}/workflows/${imported.body.id}`, undefined, token)).status,
+        404,
+      );
     });
 
     it('accepts the seeds\u2019 spellings and rejects invalid flows with 422 and paths', async () => {
@@ -342,7 +453,12 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       const notAFlow = await tp.api('POST', `${V1}/workflows/import`, { workflow: 'yes' }, token);
       assert.equal(notAFlow.status, 422);
       assert.ok(notAFlow.body.error.details.workflow);
-      const future = await tp.api('POST', `${V1}/workflows/import`, { workflow: greeter('f'), format_version: 2 }, token);
+      const future = await tp.api(
+        'POST',
+        `${V1}/workflows/import`,
+        { workflow: greeter('f'), format_version: 2 },
+        token,
+      );
       assert.equal(future.status, 422);
       assert.ok(future.body.error.details.format_version);
       const malformed = await fetch(`${tp.url}${V1}/workflows/import`, {
@@ -376,20 +492,40 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       );
       assert.equal(r.status, 201, JSON.stringify(r.body));
       assert.equal(r.body.version, 2);
-      assert.deepEqual(r.body.nodes[3], { id: 'shout', type: 'transform', label: 'Shout', data: { expression: '$uppercase(greet.result)' }, position: { x: 300, y: 100 } });
+      assert.deepEqual(r.body.nodes[3], {
+        id: 'shout',
+        type: 'transform',
+        label: 'Shout',
+        data: { expression: '$uppercase(greet.result)' },
+        position: { x: 300, y: 100 },
+      });
       assert.deepEqual(r.body.edges[2], { source: 'greet', target: 'shout' });
       assert.equal((await versionsOf(id))[0].comment, 'louder');
 
       // Without an id, one is generated from the type; seed spellings work here too.
-      r = await tp.api('POST', `${V1}/workflows/${id}/nodes`, { type: 'http_request', config: { url: 'https://example.test/x' } }, token);
+      r = await tp.api(
+        'POST',
+        `${V1}/workflows/${id}/nodes`,
+        { type: 'http_request', config: { url: 'https://example.test/x' } },
+        token,
+      );
       assert.equal(r.status, 201, JSON.stringify(r.body));
-      assert.deepEqual(r.body.nodes[4], { id: 'http-request-1', type: 'http-request', data: { url: 'https://example.test/x' } });
+      assert.deepEqual(r.body.nodes[4], {
+        id: 'http-request-1',
+        type: 'http-request',
+        data: { url: 'https://example.test/x' },
+      });
       assert.equal(r.body.version, 3);
 
       // Failures: duplicate id, invalid data (paths relative to the body), bad edges, other user, unknown flow.
       r = await tp.api('POST', `${V1}/workflows/${id}/nodes`, { id: 'greet', type: 'noop' }, token);
       assert.equal(r.status, 409);
-      r = await tp.api('POST', `${V1}/workflows/${id}/nodes`, { id: 'bad', type: 'http-request', data: { url: 7 }, edges: [{ source: 'ghost' }] }, token);
+      r = await tp.api(
+        'POST',
+        `${V1}/workflows/${id}/nodes`,
+        { id: 'bad', type: 'http-request', data: { url: 7 }, edges: [{ source: 'ghost' }] },
+        token,
+      );
       assert.equal(r.status, 422);
       assert.ok(r.body.error.details['data.url'], JSON.stringify(r.body.error.details));
       assert.ok(r.body.error.details['edges[0].source'], JSON.stringify(r.body.error.details));
@@ -399,11 +535,22 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       r = await tp.api('POST', `${V1}/workflows/${id}/nodes`, { data: {} }, token);
       assert.equal(r.status, 422);
       assert.ok(r.body.error.details.type);
-      assert.equal((await tp.api('POST', `${V1}/workflows/${id}/nodes`, { type: 'noop' }, other)).status, 404);
-      assert.equal((await tp.api('POST', `${V1}/workflows/${randomUUID()}/nodes`, { type: 'noop' }, token)).status, 404);
+      assert.equal(
+        (await tp.api('POST', `${V1}/workflows/${id}/nodes`, { type: 'noop' }, other)).status,
+        404,
+      );
+      assert.equal(
+        (await tp.api('POST', `${V1}/workflows/${randomUUID()}/nodes`, { type: 'noop' }, token)).status,
+        404,
+      );
 
       // Moving and relabelling: same version.
-      r = await tp.api('PATCH', `${V1}/workflows/${id}/nodes/shout`, { position: { x: 1, y: 2 }, label: 'SHOUT' }, token);
+      r = await tp.api(
+        'PATCH',
+        `${V1}/workflows/${id}/nodes/shout`,
+        { position: { x: 1, y: 2 }, label: 'SHOUT' },
+        token,
+      );
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.version, 3);
       assert.deepEqual(r.body.nodes[3].position, { x: 1, y: 2 });
@@ -413,10 +560,24 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       assert.equal(r.body.version, 3);
 
       // Data (merged), settings: new versions.
-      r = await tp.api('PATCH', `${V1}/workflows/${id}/nodes/http-request-1`, { data: { method: 'POST', body: { a: 1 } } }, token);
+      r = await tp.api(
+        'PATCH',
+        `${V1}/workflows/${id}/nodes/http-request-1`,
+        { data: { method: 'POST', body: { a: 1 } } },
+        token,
+      );
       assert.equal(r.body.version, 4);
-      assert.deepEqual(r.body.nodes[4].data, { url: 'https://example.test/x', method: 'POST', body: { a: 1 } });
-      r = await tp.api('PATCH', `${V1}/workflows/${id}/nodes/http-request-1`, { data: { body: null }, timeout_ms: 5000 }, token);
+      assert.deepEqual(r.body.nodes[4].data, {
+        url: 'https://example.test/x',
+        method: 'POST',
+        body: { a: 1 },
+      });
+      r = await tp.api(
+        'PATCH',
+        `${V1}/workflows/${id}/nodes/http-request-1`,
+        { data: { body: null }, timeout_ms: 5000 },
+        token,
+      );
       assert.equal(r.body.version, 5);
       assert.deepEqual(r.body.nodes[4].data, { url: 'https://example.test/x', method: 'POST' });
       assert.equal(r.body.nodes[4].timeout_ms, 5000);
@@ -424,15 +585,34 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       r = await tp.api('PATCH', `${V1}/workflows/${id}/nodes/shout`, { on_error: 'explode' }, token);
       assert.equal(r.status, 422);
       assert.ok(r.body.error.details.on_error, JSON.stringify(r.body.error.details));
-      r = await tp.api('PATCH', `${V1}/workflows/${id}/nodes/shout`, { type: 'condition', data: { expression: 'true' } }, token);
+      r = await tp.api(
+        'PATCH',
+        `${V1}/workflows/${id}/nodes/shout`,
+        { type: 'condition', data: { expression: 'true' } },
+        token,
+      );
       assert.equal(r.status, 200, 'a condition whose outputs have no ports yet is fine');
-      r = await tp.api('PATCH', `${V1}/workflows/${id}/nodes/greet`, { type: 'condition', data: { value: null, expression: 'true' } }, token);
+      r = await tp.api(
+        'PATCH',
+        `${V1}/workflows/${id}/nodes/greet`,
+        { type: 'condition', data: { value: null, expression: 'true' } },
+        token,
+      );
       assert.equal(r.status, 422, 'greet → end needs a port once greet is a condition');
-      assert.ok(Object.keys(r.body.error.details).some((p) => p.startsWith('workflow.edges[')), JSON.stringify(r.body.error.details));
+      assert.ok(
+        Object.keys(r.body.error.details).some((p) => p.startsWith('workflow.edges[')),
+        JSON.stringify(r.body.error.details),
+      );
       r = await tp.api('PATCH', `${V1}/workflows/${id}/nodes/shout`, { colour: 'red' }, token);
       assert.equal(r.status, 422);
-      assert.equal((await tp.api('PATCH', `${V1}/workflows/${id}/nodes/nope`, { label: 'x' }, token)).status, 404);
-      assert.equal((await tp.api('PATCH', `${V1}/workflows/${id}/nodes/shout`, { label: 'x' }, other)).status, 404);
+      assert.equal(
+        (await tp.api('PATCH', `${V1}/workflows/${id}/nodes/nope`, { label: 'x' }, token)).status,
+        404,
+      );
+      assert.equal(
+        (await tp.api('PATCH', `${V1}/workflows/${id}/nodes/shout`, { label: 'x' }, other)).status,
+        404,
+      );
 
       // Removing a node removes its edges.
       const before = (await versionsOf(id))[0].version;
@@ -441,17 +621,48 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
       assert.ok(!r.body.nodes.some((n: any) => n.id === 'greet'));
       assert.ok(!r.body.edges.some((e: any) => e.source === 'greet' || e.target === 'greet'));
       assert.equal(r.body.version, before + 1);
-      assert.equal((await tp.api('DELETE', `${V1}/workflows/${id}/nodes/greet`, undefined, token)).status, 404);
-      assert.equal((await tp.api('DELETE', `${V1}/workflows/${id}/nodes/shout`, undefined, other)).status, 404);
+      assert.equal(
+        (await tp.api('DELETE', `${V1}/workflows/${id}/nodes/greet`, undefined, token)).status,
+        404,
+      );
+      assert.equal(
+        (await tp.api('DELETE', `${V1}/workflows/${id}/nodes/shout`, undefined, other)).status,
+        404,
+      );
     });
 
     it('runs the edited flow', async () => {
       const flow = await create(greeter('grows'));
-      await tp.api('POST', `${V1}/workflows/${flow.id}/nodes`, { id: 'shout', type: 'transform', data: { expression: '$uppercase(greet.result)' }, edges: [{ source: 'greet' }] }, token);
-      await tp.api('PATCH', `${V1}/workflows/${flow.id}/nodes/end`, { data: { output: { greeting: '{{ shout.result }}' } } }, token);
+      await tp.api(
+        'POST',
+        `${V1}/workflows/${flow.id}/nodes`,
+        {
+          id: 'shout',
+          type: 'transform',
+          data: { expression: '$uppercase(greet.result)' },
+          edges: [{ source: 'greet' }],
+        },
+        token,
+      );
+      await tp.api(
+        'PATCH',
+        `${V1}/workflows/${flow.id}/nodes/end`,
+        { data: { output: { greeting: '{{ shout.result }}' } } },
+        token,
+      );
       const r = await tp.api('DELETE', `${V1}/workflows/${flow.id}/nodes/end`, undefined, token);
       assert.equal(r.body.version, 4);
-      await tp.api('POST', `${V1}/workflows/${flow.id}/nodes`, { id: 'end', type: 'end', data: { output: { greeting: '{{ shout.result }}' } }, edges: [{ source: 'shout' }] }, token);
+      await tp.api(
+        'POST',
+        `${V1}/workflows/${flow.id}/nodes`,
+        {
+          id: 'end',
+          type: 'end',
+          data: { output: { greeting: '{{ shout.result }}' } },
+          edges: [{ source: 'shout' }],
+        },
+        token,
+      );
       assert.deepEqual((await run(flow.id)).output_data, { greeting: 'HELLO, ADA' });
     });
   });
@@ -464,12 +675,14 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
     const id = flow.id;
     assert.equal((await tp.api('GET', `${V1}/workflows/${id}/versions`, undefined, reader)).status, 200);
     assert.equal((await tp.api('GET', `${V1}/workflows/${id}/export`, undefined, reader)).status, 200);
+    assert.equal((await tp.api('GET', `${V1}/workflows/templates`, undefined, reader)).status, 200);
     for (const [method, path, body] of [
       ['POST', `/workflows/${id}/versions/1/rollback`, {}],
       ['POST', '/workflows/import', { workflow: greeter('x') }],
       ['POST', `/workflows/${id}/nodes`, { type: 'noop' }],
       ['PATCH', `/workflows/${id}/nodes/greet`, { label: 'x' }],
       ['DELETE', `/workflows/${id}/nodes/greet`, undefined],
+      ['POST', '/workflows/templates/http-fan-out/create', undefined],
     ] as const) {
       const r = await tp.api(method, V1 + path, body, reader);
       assert.equal(r.status, 403, `${method} ${path}`);

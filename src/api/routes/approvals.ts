@@ -15,7 +15,11 @@ const listQuery = z.object({
 
 /** The caller as an approver: an admin role only counts when the credentials carry `admin`. */
 export function approverOf(p: Principal): Approver {
-  return { id: p.user.id, username: p.user.username, role: hasScope(p, 'admin') && p.user.role === 'admin' ? 'admin' : 'user' };
+  return {
+    id: p.user.id,
+    username: p.user.username,
+    role: hasScope(p, 'admin') && p.user.role === 'admin' ? 'admin' : 'user',
+  };
 }
 
 /** `/api/v1/approvals`: approval nodes waiting for a decision that the caller may see. */

@@ -36,7 +36,9 @@ export function createEventStreamHandler(runs: RunService, runId: (id: unknown) 
     } catch (err) {
       req.log?.warn({ err }, 'live event stream failed');
       if (!abort.signal.aborted) {
-        res.write(`event: error\ndata: ${JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'live event stream failed' } })}\n\n`);
+        res.write(
+          `event: error\ndata: ${JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'live event stream failed' } })}\n\n`,
+        );
       }
     } finally {
       clearInterval(keepAlive);

@@ -8,7 +8,17 @@ import { isUuid, parseBody, parseQuery } from '../validate';
 import { approverOf } from './approvals';
 import { createEventStreamHandler } from './events-stream';
 
-const STATUSES = ['pending', 'running', 'paused', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+const STATUSES = [
+  'pending',
+  'running',
+  'paused',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+] as const;
 const MAX_IDEMPOTENCY_KEY = 200;
 
 const listQuery = z.object({
@@ -44,7 +54,10 @@ const retryBody = z
   .strict();
 
 const eventBody = z.object({ name: z.string().min(1).max(200), data: z.unknown().optional() });
-const decisionBody = z.object({ decision: z.enum(['approve', 'reject']), comment: z.string().max(5000).optional() });
+const decisionBody = z.object({
+  decision: z.enum(['approve', 'reject']),
+  comment: z.string().max(5000).optional(),
+});
 
 /** `/api/v1/executions`: runs, their steps, control, retry, events, approvals, logs and live events. */
 export function createExecutionRouter({ runs, repos }: AppDeps): Router {
@@ -95,7 +108,9 @@ export function createExecutionRouter({ runs, repos }: AppDeps): Router {
       skip: q.skip,
       limit: q.limit,
     });
-    const items = await Promise.all(page.items.map(async (row) => runs.view((await runs.reconcile(row)).row)));
+    const items = await Promise.all(
+      page.items.map(async (row) => runs.view((await runs.reconcile(row)).row)),
+    );
     res.json({ items, total: page.total, skip: q.skip, limit: q.limit });
   });
 
@@ -128,14 +143,25 @@ export function createExecutionRouter({ runs, repos }: AppDeps): Router {
 
   r.post('/:id/approvals/:node_id', approve, async (req, res) => {
     const body = parseBody(decisionBody, req);
-    const result = await runs.decide(actorOf(req), runId(req.params.id), String(req.params.node_id), body, approverOf(principalOf(req)));
+    const result = await runs.decide(
+      actorOf(req),
+      runId(req.params.id),
+      String(req.params.node_id),
+      body,
+      approverOf(principalOf(req)),
+    );
     res.json(result);
   });
 
   r.get('/:id/logs', read, async (req, res) => {
     const q = parseQuery(logQuery, req);
     const row = await ownRow(actorOf(req), req.params.id);
-    const page = await repos.logs.list(row.id, { level: q.level, nodeId: q.node_id, skip: q.skip, limit: q.limit });
+    const page = await repos.logs.list(row.id, {
+      level: q.level,
+      nodeId: q.node_id,
+      skip: q.skip,
+      limit: q.limit,
+    });
     const logs = page.items.map((l) => ({
       id: l.id,
       node_id: l.node_id,

@@ -1,0 +1,285 @@
+/**
+ * API throughput: one API process (RUN_WORKER=false) under autocannon, on SQLite and on Postgres.
+ *
+ *   npx tsx bench/api-throughput.ts [--seconds 10] [--connections 50] [--db sqlite,postgres]
+ *     [--pg-url postgres://…] [--log-level info] [--auth jwt|api-key] [--only GET] [--cpu-prof DIR]
+ *
+ * Scenarios, one after another against the same API process: `GET /api/v1/workflows/{id}`,
+ * `GET /api/v1/workflows` (a page of 20 out of 100 flows), `POST /api/v1/workflows` (a 3-node flow),
+ * each with a JWT (`--auth api-key`: an API key), after a 2 s warm-up; `--only` picks scenarios. The API runs in a child process so that autocannon does
+ * not share its event loop; it logs at `--log-level` to /dev/null (serialisation cost included).
+ * Postgres: a fresh database is created next to `--pg-url` (default: what `.ci/postgres.sh`
+ * prints) and dropped afterwards. A Temporal dev server is started because the API connects to
+ * one, but no run is started. Results: docs/benchmarks.md, "API throughput".
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import knex from 'knex';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { startPlatform } from '../src/platform';
+import { findTemporalCli } from '../src/temporal/cli';
+import { getFreePort, startDevServer } from '../src/temporal/dev-server';
+
+const FLOW = {
+  name: 'bench flow',
+  description: 'three nodes',
+  nodes: [
+    { id: 'start', type: 'start' },
+    { id: 'work', type: 'noop', data: { value: '{{ input.n }}' } },
+    { id: 'end', type: 'end', data: { output: { n: '{{ work.result }}' } } },
+  ],
+  edges: [
+    { source: 'start', target: 'work' },
+    { source: 'work', target: 'end' },
+  ],
+};
+
+/** Child: runs the platform's API and reports its URL over IPC; exits on "stop". */
+async function serveApi(): Promise<void> {
+  const env = JSON.parse(process.env.BENCH_API_ENV ?? '{}') as Record<string, string>;
+  const config = loadConfig(env);
+  const platform = await startPlatform(config, createLogger(config.logLevel));
+  process.send?.({ url: platform.apiUrl });
+  process.on('message', (m) => {
+    if (m === 'stop') void platform.stop().finally(() => process.exit(0));
+  });
+}
+
+interface Scenario {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+}
+
+interface Row {
+  db: string;
+  scenario: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  cpuPct: number;
+}
+
+function procCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function call(url: string, method: string, urlPath: string, body?: unknown, token?: string): Promise<any> {
+  const res = await fetch(url + urlPath, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (res.status >= 300) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+function startApi(env: Record<string, string>, cpuProfDir?: string): Promise<{ child: ChildProcess; url: string }> {
+  const execArgv = [...process.execArgv, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])];
+  const child = fork(__filename, ['--serve'], {
+    env: { ...process.env, BENCH_API_ENV: JSON.stringify(env) },
+    execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
+    child.once('exit', (code) => reject(new Error(`API process exited with ${code}`)));
+  });
+}
+
+function stopApi(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send('stop');
+  });
+}
+
+async function hammer(url: string, s: Scenario, credentials: Record<string, string>, connections: number, seconds: number) {
+  return autocannon({
+    url: url + s.path,
+    method: s.method,
+    connections,
+    duration: seconds,
+    headers: { ...credentials, 'content-type': 'application/json' },
+    body: s.body,
+  });
+}
+
+interface BenchOptions {
+  connections: number;
+  seconds: number;
+  cpuProfDir?: string;
+  /** Credentials of the measured requests: a login token or an API key (scopes read, write). */
+  auth: 'jwt' | 'api-key';
+  /** Only scenarios whose name contains this. */
+  only?: string;
+}
+
+async function benchDb(db: string, env: Record<string, string>, opts: BenchOptions): Promise<Row[]> {
+  const { child, url } = await startApi(env, opts.cpuProfDir);
+  const rows: Row[] = [];
+  try {
+    const username = `bench${Date.now()}`;
+    const password = 'correct horse battery staple';
+    await call(url, 'POST', '/api/v1/auth/register', { username, email: `${username}@example.test`, password });
+    const { access_token: jwt } = await call(url, 'POST', '/api/v1/auth/login', { username, password });
+    let flowId = '';
+    for (let i = 0; i < 100; i++) flowId = (await call(url, 'POST', '/api/v1/workflows', { ...FLOW, name: `bench ${i}` }, jwt)).id;
+    const credentials: Record<string, string> =
+      opts.auth === 'jwt'
+        ? { authorization: `Bearer ${jwt}` }
+        : { 'x-api-key': (await call(url, 'POST', '/api/v1/auth/api-keys', { name: 'bench', scopes: ['read', 'write'] }, jwt)).key as string };
+
+    const scenarios: Scenario[] = [
+      { name: 'GET /api/v1/workflows/{id}', method: 'GET', path: `/api/v1/workflows/${flowId}` },
+      { name: 'GET /api/v1/workflows', method: 'GET', path: '/api/v1/workflows' },
+      { name: 'POST /api/v1/workflows', method: 'POST', path: '/api/v1/workflows', body: JSON.stringify(FLOW) },
+    ];
+    for (const s of scenarios.filter((x) => !opts.only || x.name.includes(opts.only))) {
+      await hammer(url, s, credentials, opts.connections, 2);
+      const cpu0 = procCpuMs(child.pid!);
+      const t0 = Date.now();
+      const r = await hammer(url, s, credentials, opts.connections, opts.seconds);
+      const cpuPct = ((procCpuMs(child.pid!) - cpu0) / (Date.now() - t0)) * 100;
+      const row: Row = {
+        db,
+        scenario: s.name,
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        errors: r.errors + r.timeouts,
+        non2xx: r.non2xx,
+        cpuPct,
+      };
+      rows.push(row);
+      console.error(
+        `${db.padEnd(8)} ${s.name.padEnd(30)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  ` +
+          `errors ${row.errors}  non-2xx ${row.non2xx}  API CPU ${cpuPct.toFixed(0)}%  load ${load()}`,
+      );
+    }
+  } finally {
+    await stopApi(child);
+  }
+  return rows;
+}
+
+function defaultPgUrl(): string | undefined {
+  try {
+    return execFileSync('bash', ['.ci/postgres.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '50' },
+      db: { type: 'string', default: 'sqlite,postgres' },
+      'pg-url': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      'cpu-prof': { type: 'string' },
+      auth: { type: 'string', default: 'jwt' },
+      only: { type: 'string' },
+    },
+  });
+  if (values.auth !== 'jwt' && values.auth !== 'api-key') throw new Error('--auth must be jwt or api-key');
+  const opts: BenchOptions = {
+    seconds: Number(values.seconds),
+    connections: Number(values.connections),
+    cpuProfDir: values['cpu-prof'],
+    auth: values.auth,
+    only: values.only,
+  };
+  const dbs = values.db.split(',');
+  const loadBefore = load();
+
+  const server = await startDevServer({
+    cliPath: await findTemporalCli({ temporal: {} }),
+    port: await getFreePort(),
+    headless: true,
+    namespace: 'default',
+  });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flows-api-bench-'));
+  const base = {
+    NODE_ENV: 'production',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: `api-bench-${Date.now()}`,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    LOGIN_RATE_LIMIT_PER_MINUTE: '1000000',
+    RUN_WORKER: 'false',
+    LOG_LEVEL: values['log-level'],
+  };
+  const rows: Row[] = [];
+  try {
+    if (dbs.includes('sqlite')) {
+      rows.push(...(await benchDb('sqlite', { ...base, DATABASE_URL: `sqlite:${path.join(dataDir, 'flows.sqlite')}` }, opts)));
+    }
+    if (dbs.includes('postgres')) {
+      const pgUrl = values['pg-url'] ?? defaultPgUrl();
+      if (!pgUrl) throw new Error('no Postgres: pass --pg-url or make .ci/postgres.sh work');
+      const name = `flows_bench_${randomBytes(4).toString('hex')}`;
+      const admin = knex({ client: 'pg', connection: pgUrl, pool: { min: 0, max: 1 } });
+      await admin.raw('create database ??', [name]);
+      const url = new URL(pgUrl);
+      url.pathname = `/${name}`;
+      try {
+        rows.push(...(await benchDb('postgres', { ...base, DATABASE_URL: url.toString() }, opts)));
+      } finally {
+        await admin.raw('drop database if exists ?? with (force)', [name]).catch(() => undefined);
+        await admin.destroy();
+      }
+    }
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  console.log(`\n${opts.connections} connections, ${opts.seconds} s per scenario, LOG_LEVEL=${values['log-level']}, auth ${opts.auth}; ` +
+    `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; load average before ${loadBefore}, after ${load()}\n`);
+  console.log('| database | request | req/s | p50 ms | p99 ms | errors / non-2xx | API CPU |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.db} | \`${r.scenario}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} / ${r.non2xx} | ${r.cpuPct.toFixed(0)}% |`);
+  }
+}
+
+if (process.argv.includes('--serve')) {
+  serveApi().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
