@@ -4,7 +4,8 @@
  *   npx tsx bench/api-throughput.ts [--seconds 10] [--connections 50] [--db sqlite,postgres]
  *     [--pg-url postgres://…] [--log-level info] [--auth jwt|api-key] [--only GET] [--cpu-prof DIR]
  *
- * Scenarios, one after another against the same API process: `GET /api/v1/workflows/{id}`,
+ * Scenarios, one after another against the same API process: a bare `node:http` server in that
+ * process answering `{"ok":true}` (the machine's floor at that moment), `GET /api/v1/workflows/{id}`,
  * `GET /api/v1/workflows` (a page of 20 out of 100 flows), `POST /api/v1/workflows` (a 3-node flow),
  * each with a JWT (`--auth api-key`: an API key), after a 2 s warm-up; `--only` picks scenarios. The API runs in a child process so that autocannon does
  * not share its event loop; it logs at `--log-level` to /dev/null (serialisation cost included).
@@ -16,6 +17,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,7 +49,13 @@ async function serveApi(): Promise<void> {
   const env = JSON.parse(process.env.BENCH_API_ENV ?? '{}') as Record<string, string>;
   const config = loadConfig(env);
   const platform = await startPlatform(config, createLogger(config.logLevel));
-  process.send?.({ url: platform.apiUrl });
+  // The floor: what this process answers per second with no framework, auth, database or logging.
+  const bare = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  process.send?.({ url: platform.apiUrl, bareUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/` });
   process.on('message', (m) => {
     if (m === 'stop') void platform.stop().finally(() => process.exit(0));
   });
@@ -93,7 +102,7 @@ async function call(url: string, method: string, urlPath: string, body?: unknown
   return json;
 }
 
-function startApi(env: Record<string, string>, cpuProfDir?: string): Promise<{ child: ChildProcess; url: string }> {
+function startApi(env: Record<string, string>, cpuProfDir?: string): Promise<{ child: ChildProcess; url: string; bareUrl: string }> {
   const execArgv = [...process.execArgv, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])];
   const child = fork(__filename, ['--serve'], {
     env: { ...process.env, BENCH_API_ENV: JSON.stringify(env) },
@@ -101,7 +110,7 @@ function startApi(env: Record<string, string>, cpuProfDir?: string): Promise<{ c
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
+    child.once('message', (m: { url: string; bareUrl: string }) => resolve({ child, ...m }));
     child.once('exit', (code) => reject(new Error(`API process exited with ${code}`)));
   });
 }
@@ -139,7 +148,7 @@ interface BenchOptions {
 }
 
 async function benchDb(db: string, env: Record<string, string>, opts: BenchOptions): Promise<Row[]> {
-  const { child, url } = await startApi(env, opts.cpuProfDir);
+  const { child, url, bareUrl } = await startApi(env, opts.cpuProfDir);
   const rows: Row[] = [];
   try {
     const username = `bench${Date.now()}`;
@@ -153,16 +162,17 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
         ? { authorization: `Bearer ${jwt}` }
         : { 'x-api-key': (await call(url, 'POST', '/api/v1/auth/api-keys', { name: 'bench', scopes: ['read', 'write'] }, jwt)).key as string };
 
-    const scenarios: Scenario[] = [
+    const scenarios: (Scenario & { base?: string })[] = [
+      { name: 'bare node:http (floor)', method: 'GET', path: '', base: bareUrl },
       { name: 'GET /api/v1/workflows/{id}', method: 'GET', path: `/api/v1/workflows/${flowId}` },
       { name: 'GET /api/v1/workflows', method: 'GET', path: '/api/v1/workflows' },
       { name: 'POST /api/v1/workflows', method: 'POST', path: '/api/v1/workflows', body: JSON.stringify(FLOW) },
     ];
     for (const s of scenarios.filter((x) => !opts.only || x.name.includes(opts.only))) {
-      await hammer(url, s, credentials, opts.connections, 2);
+      await hammer(s.base ?? url, s, credentials, opts.connections, 2);
       const cpu0 = procCpuMs(child.pid!);
       const t0 = Date.now();
-      const r = await hammer(url, s, credentials, opts.connections, opts.seconds);
+      const r = await hammer(s.base ?? url, s, credentials, opts.connections, opts.seconds);
       const cpuPct = ((procCpuMs(child.pid!) - cpu0) / (Date.now() - t0)) * 100;
       const row: Row = {
         db,
@@ -265,7 +275,7 @@ async function main(): Promise<void> {
 
   console.log(`\n${opts.connections} connections, ${opts.seconds} s per scenario, LOG_LEVEL=${values['log-level']}, auth ${opts.auth}; ` +
     `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; load average before ${loadBefore}, after ${load()}\n`);
-  console.log('| database | request | req/s | p50 ms | p99 ms | errors / non-2xx | API CPU |');
+  console.log('| database | request | req/s | p50 ms | p99 ms | errors / non-2xx | API process CPU |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(`| ${r.db} | \`${r.scenario}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} / ${r.non2xx} | ${r.cpuPct.toFixed(0)}% |`);

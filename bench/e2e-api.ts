@@ -227,6 +227,7 @@ async function main(): Promise<void> {
       }),
     );
     const firedMs = Date.now() - start;
+    const cpuFiring = cpuB();
     const loadB1 = loadAverage();
     // Wait for the index: the platform's own reconciler (every 5 s, oldest 100 unfinished rows) marks
     // the rows completed. Polled with limit=1 so the polling itself reconciles almost nothing.
@@ -287,6 +288,12 @@ async function main(): Promise<void> {
     out(`| (b) accept → close per run ms mean / p50 / p95 | ${formatStats(stats(runLatency))} |`);
     out(
       `| (b) CPU ms per completed run: platform process / dev server (firing + drain, until the index caught up) | ${(cpuTp.own / finished.length).toFixed(1)} / ${(cpuTp.server / finished.length).toFixed(1)} |`,
+    );
+    const cores = (cpu: { own: number; server: number }, ms: number) =>
+      `${(cpu.own / ms).toFixed(2)} + ${(cpu.server / ms).toFixed(2)}`;
+    out(
+      `| (b) CPU cores used, platform process + dev server: while firing / after | ${cores(cpuFiring, firedMs)} / ` +
+        `${cores({ own: cpuTp.own - cpuFiring.own, server: cpuTp.server - cpuFiring.server }, drainedMs - firedMs)} |`,
     );
     out(`| (b) index caught up (all rows terminal) after | ${(drainedMs / 1000).toFixed(1)} s |`);
     out(`| (b) load average before → end of firing → end | ${loadB0} → ${loadB1} → ${loadB2} |`);

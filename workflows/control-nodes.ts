@@ -81,6 +81,7 @@ export const controlHandlers: Record<string, ControlHandler> = {
   async approval(node, runner) {
     const data = (await renderTemplates(node.data, runner.context)) as {
       title?: string;
+      instructions?: unknown;
       approvers?: string[];
       timeout_ms?: number;
       default_outcome?: 'approved' | 'rejected';
@@ -91,7 +92,13 @@ export const controlHandlers: Record<string, ControlHandler> = {
       approvers: (data.approvers ?? []).map(String),
     };
     run.approvals.set(node.id, pending);
-    run.waiting.set(key, { node_id: node.id, kind: 'approval', name: data.title });
+    run.waiting.set(key, {
+      node_id: node.id,
+      kind: 'approval',
+      name: data.title,
+      approvers: pending.approvers,
+      ...(data.instructions !== undefined ? { instructions: String(data.instructions) } : {}),
+    });
     try {
       const decided =
         data.timeout_ms === undefined

@@ -113,7 +113,11 @@ export class GraphRunner {
     this.scope = new CancellationScope();
     this.restore(this.opts.carried);
     for (const n of this.graph.nodes) {
-      if (this.steps[n.id].status === 'pending' && this.isReady(n.id)) this.ready.push(n.id);
+      if (this.steps[n.id].status !== 'pending' || !this.isReady(n.id)) continue;
+      const incoming = this.incoming.get(n.id) ?? [];
+      // A resumed run may hold nodes whose inputs all settled untaken: they are skipped, not run.
+      if (incoming.length === 0 || incoming.some((i) => this.edgeState[i] === 'taken')) this.ready.push(n.id);
+      else this.skip(n.id);
     }
     while (!this.stop) {
       if (this.cancelled) throw this.cancelled;

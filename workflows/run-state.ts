@@ -15,6 +15,9 @@ export interface WaitInfo {
   kind: 'approval' | 'event' | 'delay';
   name?: string;
   until?: string;
+  /** Approvals: the rendered approvers and instructions. */
+  approvers?: string[];
+  instructions?: string;
 }
 
 /** The caller of an approval update, as the API identifies it. */

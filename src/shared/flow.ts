@@ -133,7 +133,14 @@ export interface RunStatus {
   paused: boolean;
   progress: { completed: number; total: number };
   current_nodes: string[];
-  waiting_for?: { node_id: string; kind: 'approval' | 'event' | 'delay'; name?: string; until?: string }[];
+  waiting_for?: {
+    node_id: string;
+    kind: 'approval' | 'event' | 'delay';
+    name?: string;
+    until?: string;
+    approvers?: string[];
+    instructions?: string;
+  }[];
   steps: StepState[];
 }
 

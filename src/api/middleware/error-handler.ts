@@ -2,6 +2,17 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors';
 
+/** gRPC UNAVAILABLE / DEADLINE_EXCEEDED from the Temporal client: the server cannot be reached. */
+function isTemporalUnavailable(err: unknown): boolean {
+  let e = err as { name?: string; code?: number; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if ((e.name === 'ServiceError' || e.name === 'ConnectionError') && (e.code === undefined || e.code === 14 || e.code === 4)) return true;
+    if (e.code === 14) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 /** Unknown routes: 404 in the error body. */
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new ApiError(404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`));
@@ -19,6 +30,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'BAD_REQUEST', 'malformed JSON body');
     else if (err?.type && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
       e = new ApiError(err.status === 413 ? 413 : 400, err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', String(err.message));
+    } else if (isTemporalUnavailable(err)) {
+      logger.warn({ err, req_id: (req as { id?: unknown }).id }, 'Temporal unavailable');
+      e = new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is unavailable; try again shortly');
     } else {
       logger.error({ err, req_id: (req as { id?: unknown }).id }, 'unhandled error');
       e = new ApiError(500, 'INTERNAL_ERROR', 'internal error');
