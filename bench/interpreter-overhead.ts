@@ -6,6 +6,11 @@
  *
  *   npx tsx bench/interpreter-overhead.ts [--sizes 3,40,1000] [--runs 3=20,40=20,1000=3] [--warmup 1]
  *
+ * Diagnostics: `--dump` prints the event timeline of the last run of each; `--only runFlow|hand-written`
+ * runs one side (e.g. under `tsx --cpu-prof`); `--debug-mode` runs workflows in this thread;
+ * `--no-promise-hook` and `--count-promises` (both imply debug mode) replace the SDK's per-promise
+ * stack-trace hook with nothing or with a counter of workflow-context promises.
+ *
  * One in-memory, headless dev server (tuned `DEV_SERVER_DYNAMIC_CONFIG`) and one worker whose
  * bundle (`bench/workflows/overhead-bundle.ts`) holds both workflows and whose activities are the
  * platform's (`createActivities`). Per size: `warmup` discarded pairs, then runs alternate between

@@ -34,18 +34,31 @@ async function renderData(node: CompiledNode, context: Record<string, unknown>):
   return rendered;
 }
 
+/** Whether any string in `value` holds a `{{ }}` template. */
+function containsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(containsTemplate);
+  if (value && typeof value === 'object') return Object.values(value).some(containsTemplate);
+  return false;
+}
+
 /**
- * Runs an activity node: renders its `data` templates over the run context, then calls the
- * activity named after its type with the node's own retry policy and timeout.
+ * Runs an activity node: renders its `data` templates over the run context (when it has any),
+ * then calls the activity named after its type with the node's own retry policy and timeout.
+ * Written without `async`: each promise in the workflow sandbox costs a captured stack trace.
  */
-export async function runActivityNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
-  const data = await renderData(node, runner.context);
+export function runActivityNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
+  if (!containsTemplate(node.data)) return callActivity(node, runner, node.data);
+  return renderData(node, runner.context).then((data) => callActivity(node, runner, data));
+}
+
+function callActivity(node: CompiledNode, runner: GraphRunner, data: Record<string, unknown>): Promise<NodeOutcome> {
   const { execution_id, flow_id, owner_id } = runner.run.input;
   const activities = proxyActivities<Record<string, NodeActivity>>(
     activityOptionsFor(node, `${runner.scopeKey}${node.id}`),
   );
   runner.run.activityRan();
-  const result = await activities[node.type]({
+  return activities[node.type]({
     execution_id,
     flow_id,
     owner_id,
@@ -55,11 +68,10 @@ export async function runActivityNode(node: CompiledNode, runner: GraphRunner): 
     data,
     input: runner.upstreamInput(node.id),
     ...(node.exec.needs_context ? { context: runner.context } : {}),
-  });
-  return {
+  }).then((result) => ({
     output: result.output,
     port: result.port ?? 'default',
     attempt: result.attempt,
     input: data,
-  };
+  }));
 }

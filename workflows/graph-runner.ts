@@ -119,6 +119,13 @@ export class GraphRunner {
       if (incoming.length === 0 || incoming.some((i) => this.edgeState[i] === 'taken')) this.ready.push(n.id);
       else this.skip(n.id);
     }
+    // Nodes start inside this one scope (cancelled when the graph stops early); one scope for
+    // the loop rather than one per node, since every promise in the sandbox costs a stack trace.
+    return this.scope.run(() => this.dispatch());
+  }
+
+  private async dispatch(): Promise<GraphResult> {
+    const scope = this.scope as CancellationScope;
     while (!this.stop) {
       if (this.cancelled) throw this.cancelled;
       if (this.settledCount === this.graph.nodes.length) break;
@@ -142,7 +149,7 @@ export class GraphRunner {
     }
     if (this.cancelled) throw this.cancelled;
     if (this.stop) {
-      if (this.running.size) this.scope.cancel();
+      if (this.running.size) scope.cancel();
       return this.stop;
     }
     return { kind: 'completed', output: this.graphOutput() };
@@ -213,17 +220,26 @@ export class GraphRunner {
     this.running.add(nodeId);
     step.status = CONTROL_WAITS.has(node.type) ? 'waiting' : 'running';
     step.started_at = new Date().toISOString();
-    const scope = this.scope as CancellationScope;
-    scope
-      .run(() => this.opts.execute(node, this))
-      .then(
-        (outcome) => this.complete(node, outcome),
-        (err) => this.fail(node, err),
-      )
-      .finally(() => {
-        this.running.delete(nodeId);
-        this.poke();
-      });
+    let started: Promise<NodeOutcome>;
+    try {
+      started = this.opts.execute(node, this);
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    const settle = () => {
+      this.running.delete(nodeId);
+      this.poke();
+    };
+    started.then(
+      (outcome) => {
+        this.complete(node, outcome);
+        settle();
+      },
+      (err) => {
+        this.fail(node, err);
+        settle();
+      },
+    );
   }
 
   private complete(node: CompiledNode, outcome: NodeOutcome): void {
