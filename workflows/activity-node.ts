@@ -58,6 +58,8 @@ function callActivity(node: CompiledNode, runner: GraphRunner, data: Record<stri
     activityOptionsFor(node, `${runner.scopeKey}${node.id}`),
   );
   runner.run.activityRan();
+  // The activity's result is the outcome as it is (no `.then` to reshape it: one promise less).
+  runner.steps[node.id].input = data;
   return activities[node.type]({
     execution_id,
     flow_id,
@@ -68,10 +70,5 @@ function callActivity(node: CompiledNode, runner: GraphRunner, data: Record<stri
     data,
     input: runner.upstreamInput(node.id),
     ...(node.exec.needs_context ? { context: runner.context } : {}),
-  }).then((result) => ({
-    output: result.output,
-    port: result.port ?? 'default',
-    attempt: result.attempt,
-    input: data,
-  }));
+  });
 }

@@ -6,8 +6,8 @@ import type { RunState } from './run-state';
 /** What running one node produced. */
 export interface NodeOutcome {
   output: Record<string, unknown>;
-  /** Port taken: `default` for single-port nodes. */
-  port: string;
+  /** Port taken; `default` when absent. */
+  port?: string;
   attempt?: number;
   input?: unknown;
   started_at?: string;
@@ -67,7 +67,9 @@ export class GraphRunner {
   private stop?: GraphResult;
   private cancelled?: unknown;
   private scope?: CancellationScope;
-  private wake?: () => void;
+  private done = false;
+  private done_?: { resolve: (r: GraphResult) => void; reject: (e: unknown) => void };
+  private resuming = false;
 
   constructor(
     readonly graph: CompiledFlow,
@@ -121,38 +123,69 @@ export class GraphRunner {
     }
     // Nodes start inside this one scope (cancelled when the graph stops early); one scope for
     // the loop rather than one per node, since every promise in the sandbox costs a stack trace.
-    return this.scope.run(() => this.dispatch());
+    return this.scope.run(
+      () =>
+        new Promise<GraphResult>((resolve, reject) => {
+          this.done_ = { resolve, reject };
+          this.pump();
+        }),
+    );
   }
 
-  private async dispatch(): Promise<GraphResult> {
-    const scope = this.scope as CancellationScope;
-    while (!this.stop) {
-      if (this.cancelled) throw this.cancelled;
-      if (this.settledCount === this.graph.nodes.length) break;
+  /**
+   * Starts every node that may start, and ends the graph when nothing is left to do. Called at
+   * the start and after every node settles, so nodes start in the completion callbacks rather
+   * than in a loop woken by a promise per node (each promise in the sandbox costs a stack trace).
+   */
+  private pump(): void {
+    while (!this.done) {
+      if (this.cancelled) return this.finish(undefined, this.cancelled);
+      if (this.stop) {
+        if (this.running.size) (this.scope as CancellationScope).cancel();
+        return this.finish(this.stop);
+      }
+      if (this.settledCount === this.graph.nodes.length) return this.finish({ kind: 'completed', output: this.graphOutput() });
       if (this.ready.length && this.shouldContinueAsNew()) {
         // Drain running activities, then hand the settled state to a fresh run.
-        if (this.running.size === 0) return { kind: 'continue-as-new', carried: this.carriedState() };
-      } else if (this.ready.length) {
-        if (this.run.paused) {
-          await this.run.whenRunning();
-          if (this.stop || this.cancelled) continue;
-        }
-        const id = this.ready.shift() as string;
-        this.start(id);
+        if (this.running.size === 0) return this.finish({ kind: 'continue-as-new', carried: this.carriedState() });
+        return;
+      }
+      if (this.ready.length) {
+        if (this.run.paused) return this.resumeLater();
+        this.start(this.ready.shift() as string);
         continue;
-      } else if (this.running.size === 0) {
+      }
+      if (this.running.size === 0) {
         // Nothing ready and nothing running: the remaining nodes are unreachable from this state.
         for (const n of this.graph.nodes) if (this.steps[n.id].status === 'pending') this.skip(n.id);
-        break;
+        return this.finish({ kind: 'completed', output: this.graphOutput() });
       }
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      return;
     }
-    if (this.cancelled) throw this.cancelled;
-    if (this.stop) {
-      if (this.running.size) scope.cancel();
-      return this.stop;
-    }
-    return { kind: 'completed', output: this.graphOutput() };
+  }
+
+  private resumeLater(): void {
+    if (this.resuming) return;
+    this.resuming = true;
+    this.run.whenRunning().then(
+      () => {
+        this.resuming = false;
+        this.pump();
+      },
+      (err) => {
+        this.resuming = false;
+        this.cancelled ??= err;
+        this.pump();
+      },
+    );
+  }
+
+  private finish(result?: GraphResult, error?: unknown): void {
+    if (this.done) return;
+    const done = this.done_ as { resolve: (r: GraphResult) => void; reject: (e: unknown) => void };
+    this.done = true;
+    if (error !== undefined) done.reject(error);
+    else done.resolve(result as GraphResult);
   }
 
   /** What a node sees as its `input`: its parent's output, or `{parent: output}` for several parents. */
@@ -228,7 +261,7 @@ export class GraphRunner {
     }
     const settle = () => {
       this.running.delete(nodeId);
-      this.poke();
+      this.pump();
     };
     started.then(
       (outcome) => {
@@ -248,13 +281,14 @@ export class GraphRunner {
     this.finishStep(step, outcome.started_at, outcome.finished_at);
     step.status = 'completed';
     step.attempt = outcome.attempt ?? 1;
-    step.input = outcome.input;
+    if (outcome.input !== undefined) step.input = outcome.input;
+    const port = outcome.port ?? 'default';
     step.output = outcome.output;
-    step.port = outcome.port;
+    step.port = port;
     step.error = null;
     this.context[node.id] = outcome.output;
     this.settledCount++;
-    this.settleEdges(node.id, outcome.port, true);
+    this.settleEdges(node.id, port, true);
   }
 
   private fail(node: CompiledNode, err: unknown): void {
@@ -339,11 +373,6 @@ export class GraphRunner {
     }
   }
 
-  private poke(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
 
   /**
    * The graph's output: the rendered output of the `end` node that ran (or `{end_id: output}` when
