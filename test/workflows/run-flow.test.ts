@@ -389,6 +389,12 @@ describe('runFlow interpreter', function () {
         { id: 'b', type: 'noop', data: { value: 'b' } },
       ]),
     );
+    // Pause once `a` runs: it finishes, and `b` must not start while the run is paused.
+    for (let i = 0; i < 50; i++) {
+      const s = await h.query<RunStatus>(RUN_FLOW.statusQuery);
+      if (s.current_nodes.includes('a')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await h.signal(RUN_FLOW.pauseSignal);
     await new Promise((r) => setTimeout(r, 1500));
     const s = await h.query<RunStatus>(RUN_FLOW.statusQuery);

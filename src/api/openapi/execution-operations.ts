@@ -26,7 +26,7 @@ export const executionOperations: OperationDoc[] = [
       schema: z.object({
         workflow_id: z.string().uuid(),
         input_data: json.optional(),
-        version: z.number().int().min(1).optional(),
+        version: z.number().int().min(1).max(2_147_483_647).optional(),
         wait: z.boolean().default(false).openapi({ description: 'answer when the run has finished (200) or after `timeout_ms` (202)' }),
         timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
       }),

@@ -37,7 +37,7 @@ export function page<T extends z.ZodTypeAny>(item: T, name: string) {
 
 /** `?skip&limit` of every list (limit ≤ 100). */
 export const pageQuery = z.object({
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 

@@ -38,7 +38,7 @@ const exampleFlow = {
 
 const executeBody = z.object({
   input_data: json.optional(),
-  version: z.number().int().min(1).optional().openapi({ description: 'default: the head version' }),
+  version: z.number().int().min(1).max(2_147_483_647).optional().openapi({ description: 'default: the head version' }),
   wait: z.boolean().default(false).openapi({ description: 'answer when the run has finished (200) or after `timeout_ms` (202)' }),
   timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
 });
@@ -182,7 +182,7 @@ export const workflowOperations: OperationDoc[] = [
     tag: 'import-export',
     summary: 'Export a flow (head, or `?version`) as a portable document',
     params: flowId,
-    query: z.object({ version: z.coerce.number().int().min(1).optional() }),
+    query: z.object({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
     responses: { 200: { description: 'the export document', schema: flowExport } },
   },
   {

@@ -8,7 +8,7 @@ import { parseQuery } from '../validate';
 import type { Approver } from '../../services/pending-approvals';
 
 const listQuery = z.object({
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   workflow_id: z.string().uuid().optional(),
 });

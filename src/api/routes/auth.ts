@@ -51,7 +51,7 @@ const createKeySchema = z.object({
 });
 
 const listKeysQuery = z.object({
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   include_revoked: z.enum(['true', 'false']).default('false'),
 });

@@ -22,7 +22,7 @@ const STATUSES = [
 const MAX_IDEMPOTENCY_KEY = 200;
 
 const listQuery = z.object({
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   workflow_id: z.string().uuid().optional(),
   status: z.enum(STATUSES).optional(),
@@ -32,7 +32,7 @@ const listQuery = z.object({
 });
 
 const logQuery = z.object({
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
   node_id: z.string().max(64).optional(),
@@ -41,7 +41,7 @@ const logQuery = z.object({
 const executeBody = z.object({
   workflow_id: z.string().uuid(),
   input_data: z.unknown().optional(),
-  version: z.number().int().min(1).optional(),
+  version: z.number().int().min(1).max(2_147_483_647).optional(),
   wait: z.boolean().default(false),
   timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
 });

@@ -16,7 +16,7 @@ import type { FlowRow } from '../../storage';
 import { getTemplate, listTemplates } from '../../templates';
 
 const listQuery = z.object({
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   search: z.string().max(200).optional(),
   status: z.enum(['draft', 'published', 'archived']).optional(),
@@ -26,19 +26,19 @@ const listQuery = z.object({
 
 const executeBody = z.object({
   input_data: z.unknown().optional(),
-  version: z.number().int().min(1).optional(),
+  version: z.number().int().min(1).max(2_147_483_647).optional(),
   wait: z.boolean().default(false),
   timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
 });
 
 const pageQuery = z.object({
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   status: z.enum(['pending', 'running', 'paused', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out']).optional(),
 });
 
 const templateListQuery = z.object({
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   category: z.string().max(64).optional(),
 });
@@ -48,7 +48,7 @@ const optionalText = (max: number) =>
 
 const templateCreateQuery = z.object({ name: optionalText(200), description: optionalText(5000) });
 
-const exportQuery = z.object({ version: z.coerce.number().int().min(1).optional() });
+const exportQuery = z.object({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() });
 
 const rollbackBody = z.object({ comment: z.string().max(1000).optional() });
 

@@ -18,7 +18,7 @@ export const subFlowNode = defineNode({
         .string()
         .refine((s) => isUuid(s) || isTemplate(s), { message: 'Must be a flow id (UUID) or a {{ }} template' })
         .describe('Id of the flow to run'),
-      version: z.number().int().min(1).optional().describe('Flow version; the latest when absent'),
+      version: z.number().int().min(1).max(2_147_483_647).optional().describe('Flow version; the latest when absent'),
       input: z.unknown().optional().describe("The child run's input_data; templates allowed"),
     })
     .strict(),
