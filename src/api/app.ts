@@ -34,6 +34,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   app.use(
@@ -46,9 +47,12 @@ export function createApp(deps: AppDeps): Express {
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/health' },
+      // Lean request lines (the default serializers copy every header on every request).
       serializers: {
         req: (req) => ({ id: req.id, method: req.method, url: String(req.url).replace(/([?&](token|key|api_key|secret)=)[^&]*/gi, '$1[redacted]') }),
+        res: (res) => ({ statusCode: res.statusCode }),
       },
+      wrapSerializers: false,
     }),
   );
   const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
