@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
+import { executeAndRespond, executeBodySchema } from '../execute-request';
 import { actorOf, principalOf } from '../actor';
-import { badRequest, notFound } from '../errors';
+import { notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { isUuid, parseBody, parseQuery } from '../validate';
 import { approverOf } from './approvals';
@@ -19,7 +20,6 @@ const STATUSES = [
   'terminated',
   'timed_out',
 ] as const;
-const MAX_IDEMPOTENCY_KEY = 200;
 
 const listQuery = z.object({
   skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
@@ -38,13 +38,7 @@ const logQuery = z.object({
   node_id: z.string().max(64).optional(),
 });
 
-const executeBody = z.object({
-  workflow_id: z.string().uuid(),
-  input_data: z.unknown().optional(),
-  version: z.number().int().min(1).max(2_147_483_647).optional(),
-  wait: z.boolean().default(false),
-  timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
-});
+const executeBody = executeBodySchema.extend({ workflow_id: z.string().uuid() });
 
 const retryBody = z
   .object({
@@ -77,23 +71,8 @@ export function createExecutionRouter({ runs, repos }: AppDeps): Router {
 
   r.post('/', execute, async (req, res) => {
     const body = parseBody(executeBody, req);
-    const key = req.get('Idempotency-Key');
-    if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
-      throw badRequest(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
-    }
     const actor = actorOf(req);
-    const { execution, created } = await runs.execute(actor, body.workflow_id, {
-      input_data: body.input_data,
-      version: body.version,
-      idempotency_key: key,
-      trigger: { type: 'api', user_id: actor.userId },
-    });
-    if (!body.wait) {
-      res.status(created ? 201 : 200).json(execution);
-      return;
-    }
-    const waited = await runs.waitFor(actor, execution.id, body.timeout_ms);
-    res.status(waited.finished ? 200 : 202).json(waited.execution);
+    await executeAndRespond(runs, actor, body.workflow_id, body, req, res, { type: 'api', user_id: actor.userId });
   });
 
   r.get('/', read, async (req, res) => {

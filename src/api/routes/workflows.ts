@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { actorOf } from '../actor';
+import { executeAndRespond, executeBodySchema } from '../execute-request';
 import { notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { isUuid, parseBody, parseQuery } from '../validate';
@@ -24,12 +25,6 @@ const listQuery = z.object({
   sort_order: z.enum(['asc', 'desc']).default('desc'),
 });
 
-const executeBody = z.object({
-  input_data: z.unknown().optional(),
-  version: z.number().int().min(1).max(2_147_483_647).optional(),
-  wait: z.boolean().default(false),
-  timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
-});
 
 const pageQuery = z.object({
   skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
@@ -190,21 +185,9 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
   });
 
   r.post('/:id/execute', execute, async (req, res) => {
-    const body = parseBody(executeBody, req);
+    const body = parseBody(executeBodySchema, req);
     const actor = actorOf(req);
-    const key = req.get('Idempotency-Key');
-    const { execution, created } = await runs.execute(actor, flowId(req.params.id), {
-      input_data: body.input_data,
-      version: body.version,
-      idempotency_key: key && key.length <= 200 ? key : undefined,
-      trigger: { type: 'manual', user_id: actor.userId },
-    });
-    if (!body.wait) {
-      res.status(created ? 201 : 200).json(execution);
-      return;
-    }
-    const waited = await runs.waitFor(actor, execution.id, body.timeout_ms);
-    res.status(waited.finished ? 200 : 202).json(waited.execution);
+    await executeAndRespond(runs, actor, flowId(req.params.id), body, req, res, { type: 'manual', user_id: actor.userId });
   });
 
   r.get('/:id/executions', read, async (req, res) => {

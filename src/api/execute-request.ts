@@ -1,0 +1,52 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { RunTrigger } from '../shared/flow';
+import type { Actor } from '../services/flow-service';
+import type { RunService } from '../services/run-service';
+import { badRequest } from './errors';
+
+/** Body of `POST /workflows/{id}/execute` (and, with `workflow_id`, of `POST /executions`). */
+export const executeBodySchema = z.object({
+  input_data: z.unknown().optional(),
+  version: z.number().int().min(1).max(2_147_483_647).optional(),
+  wait: z.boolean().default(false),
+  timeout_ms: z.number().int().min(1).max(300_000).default(30_000),
+});
+
+export const MAX_IDEMPOTENCY_KEY = 200;
+
+/** The `Idempotency-Key` header: 400 when it is empty or longer than {@link MAX_IDEMPOTENCY_KEY}. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('Idempotency-Key');
+  if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
+    throw badRequest(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+  }
+  return key;
+}
+
+/**
+ * Starts a run and answers as DESIGN §2 says: 201 (200 for a repeated idempotency key); with
+ * `wait`, 200 and the output when it finishes within `timeout_ms`, else 202 with the running run.
+ */
+export async function executeAndRespond(
+  runs: RunService,
+  actor: Actor,
+  flowId: string,
+  body: z.infer<typeof executeBodySchema>,
+  req: Request,
+  res: Response,
+  trigger: RunTrigger,
+): Promise<void> {
+  const { execution, created } = await runs.execute(actor, flowId, {
+    input_data: body.input_data,
+    version: body.version,
+    idempotency_key: idempotencyKeyOf(req),
+    trigger,
+  });
+  if (!body.wait) {
+    res.status(created ? 201 : 200).json(execution);
+    return;
+  }
+  const waited = await runs.waitFor(actor, execution.id, body.timeout_ms);
+  res.status(waited.finished ? 200 : 202).json(waited.execution);
+}
