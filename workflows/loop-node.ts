@@ -1,4 +1,4 @@
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild, patched, workflowInfo } from '@temporalio/workflow';
 import type { CompiledFlow, CompiledNode } from '../src/shared/flow';
 import { renderTemplates } from '../src/shared/expressions';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
@@ -70,6 +70,9 @@ async function runBatches(
   let next = 0;
   const lane = async () => {
     while (next < batches.length && !out.stoppedAt) {
+      // A paused run starts no new batch (batches already running finish). Runs recorded before
+      // this started batches while paused, hence the patch.
+      if (runner.run.paused && patched('loop-batches-wait-while-paused')) await runner.run.whenRunning();
       const b = batches[next++];
       const input: LoopBatchInput = {
         run: runner.run.input,

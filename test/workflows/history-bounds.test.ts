@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { memoryLogSink } from '../../activities/log-sink';
 import { compileFlow } from '../../src/nodes/compile-flow';
-import { workflowIdFor, type RunFlowInput, type RunFlowResult } from '../../src/shared/flow';
+import { RUN_FLOW, workflowIdFor, type RunFlowInput, type RunFlowResult } from '../../src/shared/flow';
 import { searchAttributesFor } from '../../src/shared/search-attributes';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { DEV_SERVER_DYNAMIC_CONFIG, getFreePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
@@ -127,6 +127,33 @@ describe('history stays bounded', function () {
       assert.ok(c.historyLength < 5000, `${c.workflowId} has ${c.historyLength} events`);
     }
     assert.ok(count >= 10, `expected child batches, found ${count}`);
+  });
+
+  it('starts no new loop batch while the run is paused', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `b${i}`);
+    const body = {
+      nodes: ids.map((id, i) => ({ id, type: 'noop', data: { value: i } })),
+      edges: ids.slice(1).map((id, i) => ({ source: ids[i], target: id })),
+    };
+    // 40 body nodes: 10 items a batch, so 30 items make 3 sequential batches.
+    const h = await start(
+      chain([{ id: 'each', type: 'loop', data: { items: '{{ [1..30] }}', body } }], '{{ $count(each.result) }}'),
+    );
+    const children = async () => {
+      let n = 0;
+      for await (const _c of client.workflow.list({ query: `WorkflowId STARTS_WITH "${h.workflowId}/"` })) n++;
+      return n;
+    };
+    for (let i = 0; i < 100 && (await children()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await h.signal(RUN_FLOW.pauseSignal);
+    const first = await client.workflow.getHandle(`${h.workflowId}/each/batch-0`).result();
+    assert.equal((first as { results: unknown[] }).results.length, 10);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await children(), 1, 'a new batch started while paused');
+    await h.signal(RUN_FLOW.resumeSignal);
+    const result = (await h.result()) as RunFlowResult;
+    assert.equal(result.output, 30);
+    assert.equal(await children(), 3);
   });
 
   it('runs a loop with an activity body over 500 items in batches', async () => {
