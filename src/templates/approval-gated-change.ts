@@ -1,4 +1,4 @@
-import type { FlowTemplate } from './template';
+import { startRequiring, type FlowTemplate } from './template';
 
 /** A change that is applied (HTTP call) only after a person approves it; a rejection ends the run. */
 export const approvalGatedChange: FlowTemplate = {
@@ -16,23 +16,7 @@ export const approvalGatedChange: FlowTemplate = {
   },
   trigger: { type: 'manual' },
   nodes: [
-    {
-      id: 'start',
-      type: 'start',
-      label: 'Change request',
-      position: { x: 0, y: 0 },
-      data: {
-        input_schema: {
-          type: 'object',
-          required: ['summary', 'change_url'],
-          properties: {
-            summary: { type: 'string', minLength: 1 },
-            change_url: { type: 'string', minLength: 1 },
-            payload: {},
-          },
-        },
-      },
-    },
+    startRequiring(['summary', 'change_url'], 'Change request'),
     {
       id: 'review',
       type: 'approval',

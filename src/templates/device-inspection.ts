@@ -1,4 +1,4 @@
-import type { FlowTemplate } from './template';
+import { startRequiring, type FlowTemplate } from './template';
 
 /**
  * Seed 002's daily device inspection with the node types that exist today: the device list comes
@@ -20,22 +20,7 @@ export const deviceInspection: FlowTemplate = {
   },
   trigger: { type: 'manual' },
   nodes: [
-    {
-      id: 'start',
-      type: 'start',
-      label: 'Start',
-      position: { x: 0, y: 0 },
-      data: {
-        input_schema: {
-          type: 'object',
-          required: ['devices_url', 'report_url'],
-          properties: {
-            devices_url: { type: 'string', minLength: 1 },
-            report_url: { type: 'string', minLength: 1 },
-          },
-        },
-      },
-    },
+    startRequiring(['devices_url', 'report_url']),
     {
       id: 'fetch',
       type: 'http-request',

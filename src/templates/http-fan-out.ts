@@ -1,4 +1,4 @@
-import type { FlowTemplate } from './template';
+import { startRequiring, type FlowTemplate } from './template';
 
 const call = (id: string, label: string, path: string, y: number) => ({
   id,
@@ -20,19 +20,7 @@ export const httpFanOut: FlowTemplate = {
   example_input: { base_url: 'https://api.example.com' },
   trigger: { type: 'manual' },
   nodes: [
-    {
-      id: 'start',
-      type: 'start',
-      label: 'Start',
-      position: { x: 0, y: 0 },
-      data: {
-        input_schema: {
-          type: 'object',
-          required: ['base_url'],
-          properties: { base_url: { type: 'string', minLength: 1 } },
-        },
-      },
-    },
+    startRequiring(['base_url']),
     call('users', 'Get users', '/users', -120),
     call('orders', 'Get orders', '/orders', 0),
     call('inventory', 'Get inventory', '/inventory', 120),

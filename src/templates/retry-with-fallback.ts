@@ -1,4 +1,4 @@
-import type { FlowTemplate } from './template';
+import { startRequiring, type FlowTemplate } from './template';
 
 /** An HTTP call retried with backoff that, when it still fails, routes to a fallback source. */
 export const retryWithFallback: FlowTemplate = {
@@ -15,22 +15,7 @@ export const retryWithFallback: FlowTemplate = {
   },
   trigger: { type: 'manual' },
   nodes: [
-    {
-      id: 'start',
-      type: 'start',
-      label: 'Start',
-      position: { x: 0, y: 0 },
-      data: {
-        input_schema: {
-          type: 'object',
-          required: ['primary_url', 'fallback_url'],
-          properties: {
-            primary_url: { type: 'string', minLength: 1 },
-            fallback_url: { type: 'string', minLength: 1 },
-          },
-        },
-      },
-    },
+    startRequiring(['primary_url', 'fallback_url']),
     {
       id: 'primary',
       type: 'http-request',

@@ -15,3 +15,20 @@ export interface FlowTemplate {
   nodes: FlowNode[];
   edges: FlowEdge[];
 }
+
+/** The start node of a template whose input is a few required, non-empty strings (URLs, text). */
+export function startRequiring(fields: string[], label = 'Start'): FlowNode {
+  return {
+    id: 'start',
+    type: 'start',
+    label,
+    position: { x: 0, y: 0 },
+    data: {
+      input_schema: {
+        type: 'object',
+        required: fields,
+        properties: Object.fromEntries(fields.map((f) => [f, { type: 'string', minLength: 1 }])),
+      },
+    },
+  };
+}
