@@ -6,57 +6,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import type {
-  Client,
-  Connection,
-  WorkflowHandle,
-  WorkflowHandleWithFirstExecutionRunId,
-} from '@temporalio/client';
+import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { compileFlow } from '../../src/nodes/compile-flow';
-import {
-  RUN_FLOW,
-  workflowIdFor,
-  type RunFlowInput,
-  type RunFlowResult,
-  type RunStatus,
-} from '../../src/shared/flow';
-import { searchAttributesFor } from '../../src/shared/search-attributes';
+import { RUN_FLOW, type RunFlowResult, type RunStatus } from '../../src/shared/flow';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { connectTemporal } from '../../src/temporal/connection';
 import { getFreePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { createWorker } from '../../src/worker/create-worker';
-import { chain } from '../helpers/engine';
+import { chain, startFlow } from '../helpers/engine';
 import { getTestTemporal, uniqueTaskQueue } from '../helpers/temporal-env';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Starts `graph` as a `runFlow` run on `taskQueue`. */
-function startFlow(
-  client: Client,
-  taskQueue: string,
-  graph: unknown,
-  inputData: unknown = {},
-): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  const input: RunFlowInput = {
-    execution_id: randomUUID(),
-    flow_id: randomUUID(),
-    flow_version: 1,
-    owner_id: 'owner-1',
-    trigger: { type: 'test' },
-    input_data: inputData,
-    definition: compileFlow(graph),
-  };
-  return client.workflow.start('runFlow', {
-    taskQueue,
-    workflowId: workflowIdFor(input.execution_id),
-    args: [input],
-    typedSearchAttributes: searchAttributesFor(input),
-  });
-}
 
 /** Polls the status query until `reached` holds; fails with the last status after `timeoutMs`. */
 async function waitForStatus(

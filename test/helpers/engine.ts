@@ -2,7 +2,7 @@
  * Runs compiled flows through the real `runFlow` workflow on the shared Temporal dev server, with
  * a worker on a unique task queue: the interpreter's tests need no API or database.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { memoryLogSink } from '../../activities/log-sink';
@@ -59,24 +59,8 @@ export async function startTestEngine(): Promise<TestEngine> {
     },
   });
   const running = worker.run();
-  const start: TestEngine['start'] = async (graph, inputData = {}, extra = {}) => {
-    const input: RunFlowInput = {
-      execution_id: randomUUID(),
-      flow_id: randomUUID(),
-      flow_version: 1,
-      owner_id: 'owner-1',
-      trigger: { type: 'test' },
-      input_data: inputData,
-      definition: compileFlow(graph),
-      ...extra,
-    };
-    return t.client.workflow.start('runFlow', {
-      taskQueue,
-      workflowId: workflowIdFor(input.execution_id),
-      args: [input],
-      typedSearchAttributes: searchAttributesFor(input),
-    });
-  };
+  const start: TestEngine['start'] = (graph, inputData = {}, extra = {}) =>
+    startFlow(t.client, taskQueue, graph, inputData, extra);
   return {
     client: t.client,
     taskQueue,
@@ -93,6 +77,32 @@ export async function startTestEngine(): Promise<TestEngine> {
       await running;
     },
   };
+}
+
+/** Compiles `graph` and starts it as a `runFlow` run on `taskQueue`, as the platform would. */
+export function startFlow(
+  client: Client,
+  taskQueue: string,
+  graph: unknown,
+  inputData: unknown = {},
+  extra: Partial<RunFlowInput> = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const input: RunFlowInput = {
+    execution_id: randomUUID(),
+    flow_id: randomUUID(),
+    flow_version: 1,
+    owner_id: 'owner-1',
+    trigger: { type: 'test' },
+    input_data: inputData,
+    definition: compileFlow(graph),
+    ...extra,
+  };
+  return client.workflow.start('runFlow', {
+    taskQueue,
+    workflowId: workflowIdFor(input.execution_id),
+    args: [input],
+    typedSearchAttributes: searchAttributesFor(input),
+  });
 }
 
 /** A linear flow start → …nodes → end, wired in order. */

@@ -3,13 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { memoryLogSink } from '../../activities/log-sink';
-import { compileFlow } from '../../src/nodes/compile-flow';
-import { RUN_FLOW, workflowIdFor, type RunFlowInput, type RunFlowResult } from '../../src/shared/flow';
-import { searchAttributesFor } from '../../src/shared/search-attributes';
+import { RUN_FLOW, type RunFlowResult } from '../../src/shared/flow';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { DEV_SERVER_DYNAMIC_CONFIG, getFreePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { createWorker } from '../../src/worker/create-worker';
-import { chain } from '../helpers/engine';
+import { chain, startFlow } from '../helpers/engine';
 
 /** Every event of a workflow's history, following continue-as-new into each next run. */
 async function historyRuns(client: Client, workflowId: string, firstRunId: string): Promise<number[]> {
@@ -68,23 +66,7 @@ describe('history stays bounded', function () {
     await server?.stop();
   });
 
-  async function start(graph: unknown, inputData: unknown = {}) {
-    const input: RunFlowInput = {
-      execution_id: randomUUID(),
-      flow_id: randomUUID(),
-      flow_version: 1,
-      owner_id: 'o',
-      trigger: { type: 'test' },
-      input_data: inputData,
-      definition: compileFlow(graph),
-    };
-    return client.workflow.start('runFlow', {
-      taskQueue,
-      workflowId: workflowIdFor(input.execution_id),
-      args: [input],
-      typedSearchAttributes: searchAttributesFor(input),
-    });
-  }
+  const start = (graph: unknown, inputData: unknown = {}) => startFlow(client, taskQueue, graph, inputData);
 
   it('continues as new when Temporal suggests it, carrying outputs, vars and steps', async () => {
     const nodes: Record<string, unknown>[] = [{ id: 'v', type: 'set', data: { values: { base: 1000 } } }];
