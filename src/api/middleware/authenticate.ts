@@ -22,6 +22,9 @@ const ADMIN_SESSION_SCOPES: readonly Scope[] = Object.freeze([...SESSION_SCOPES,
 /** How long a user (JWT) or key (API key) lookup is reused before the database is asked again. */
 export const AUTH_CACHE_TTL_MS = 5_000;
 const AUTH_CACHE_MAX_ENTRIES = 10_000;
+/** Verified access tokens remembered (their subject and expiry), so a repeat skips the HMAC check. */
+const VERIFIED_TOKENS_MAX_ENTRIES = 10_000;
+const VERIFIED_TOKEN_TTL_MS = 10 * 60_000;
 /** `api_keys.last_used_at` is written at most this often per key. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -136,6 +139,10 @@ export function createAuthenticate({ config, repos, now = Date.now }: Authentica
     return slot.ready;
   }
 
+  // A token string that passport-jwt verified once stays valid until its `exp` (this API issues
+  // no `nbf`), so repeats are answered from here: same subject lookup, no parsing or HMAC.
+  const verified = new TtlCache<{ sub: string; expMs: number }>(VERIFIED_TOKENS_MAX_ENTRIES, VERIFIED_TOKEN_TTL_MS, now);
+
   // passport-jwt's types predate KeyObject, but it hands the key straight to jsonwebtoken.
   const secretKey = jwtSecretKey(config.jwt.secret) as unknown as Buffer;
   const instance = new passport.Passport();
@@ -148,13 +155,25 @@ export function createAuthenticate({ config, repos, now = Date.now }: Authentica
         algorithms: [JWT_ALGORITHM],
         issuer: JWT_ISSUER,
         audience: JWT_AUDIENCE,
+        passReqToCallback: true,
       },
-      (payload: unknown, done: (err: unknown, user?: Principal | false) => void) => {
+      // Reached only for a token whose algorithm, signature, expiry, issuer and audience passed.
+      (req: Request, payload: unknown, done: (err: unknown, user?: Principal | false) => void) => {
         if (!isAccessTokenClaims(payload)) return done(null, false);
+        const header = req.headers.authorization;
+        if (header) verified.set(header, { sub: payload.sub, expMs: payload.exp * 1000 });
         userPrincipal(payload.sub).then((p) => done(null, p ?? false), done);
       },
     ),
   );
+
+  function viaKnownToken(sub: string, req: Request, res: Response, next: NextFunction): void {
+    userPrincipal(sub).then((principal) => {
+      if (!principal) return fail(res, next, 'invalid or expired token');
+      req.principal = principal;
+      next();
+    }, next);
+  }
 
   async function viaApiKey(key: string, req: Request, res: Response, next: NextFunction): Promise<void> {
     if (!looksLikeApiKey(key)) return fail(res, next, 'invalid API key');
@@ -186,6 +205,8 @@ export function createAuthenticate({ config, repos, now = Date.now }: Authentica
     if (!authorization) return fail(res, next, 'authentication required');
     const bearerKey = /^Bearer\s+(flk_\S+)\s*$/i.exec(authorization);
     if (bearerKey) return void viaApiKey(bearerKey[1], req, res, next);
+    const known = verified.get(authorization);
+    if (known && known.expMs > now()) return void viaKnownToken(known.sub, req, res, next);
     instance.authenticate('jwt', { session: false }, (err: unknown, principal: Principal | false) => {
       if (err) return next(err);
       if (!principal) return fail(res, next, 'invalid or expired token');

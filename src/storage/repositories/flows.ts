@@ -3,13 +3,13 @@ import { type Knex } from 'knex';
 import { type FlowEdge, type FlowNode } from '../../shared/flow';
 import { codecFor } from '../codec';
 import { hashDefinition } from '../definition-hash';
+import { preparedReads, type SqlValue } from '../prepared';
 import {
-  countRows,
+  containsPattern,
   type OwnerScope,
   type Page,
   type PageOptions,
   pageBounds,
-  whereContainsIgnoreCase,
   whereJsonTextEquals,
 } from '../query-helpers';
 import { nowIso } from '../time';
@@ -174,6 +174,8 @@ const SUMMARY_COLUMNS = [
   'deleted_at',
 ] as const;
 
+const SUMMARY_SELECT = SUMMARY_COLUMNS.map((c) => `"${c}"`).join(', ');
+
 const VERSION_SUMMARY_COLUMNS = [
   'id',
   'flow_id',
@@ -189,6 +191,10 @@ const SORTABLE: Record<FlowSortBy, true> = { name: true, created_at: true, updat
 /** The flow repository over `db`. */
 export function createFlowRepo(db: Knex): FlowRepo {
   const codec = codecFor(db);
+  const reads = preparedReads(db);
+  /** The text value of `key` in JSON column `column`, in SQL (`key` is a constant identifier). */
+  const jsonText = (column: string, key: string) =>
+    codec.dialect === 'pg' ? `("${column}"->>'${key}')` : `json_extract("${column}", '$.${key}')`;
 
   const fromRow = (r: Record<string, unknown>): FlowRow => ({
     ...(r as unknown as FlowRow),
@@ -271,39 +277,44 @@ export function createFlowRepo(db: Knex): FlowRepo {
     },
 
     async get(id, options = {}) {
-      const q = db('flows').where({ id });
-      if (!options.includeDeleted) q.whereNull('deleted_at');
-      if (options.ownerId !== undefined) q.andWhere({ owner_id: options.ownerId });
-      const r = await q.first();
+      let sql = 'select * from "flows" where "id" = ?';
+      const params: SqlValue[] = [id];
+      if (!options.includeDeleted) sql += ' and "deleted_at" is null';
+      if (options.ownerId !== undefined) {
+        sql += ' and "owner_id" = ?';
+        params.push(options.ownerId);
+      }
+      const r = await reads.first(sql + ' limit 1', params);
       return r ? fromRow(r) : undefined;
     },
 
     async list(options = {}) {
       const { skip, limit } = pageBounds(options);
-      const q = db('flows').whereNull('deleted_at');
-      if (options.ownerId !== undefined) q.andWhere({ owner_id: options.ownerId });
-      if (options.status !== undefined) q.andWhere({ status: options.status });
-      if (options.enabled !== undefined) q.andWhere({ enabled: options.enabled });
-      if (options.triggerType !== undefined)
-        whereJsonTextEquals(q, db, 'trigger', 'type', options.triggerType);
-      if (options.search) whereContainsIgnoreCase(q, ['name', 'description'], options.search);
+      const where = ['"deleted_at" is null'];
+      const params: SqlValue[] = [];
+      const filter = (condition: string, ...values: SqlValue[]) => {
+        where.push(condition);
+        params.push(...values);
+      };
+      if (options.ownerId !== undefined) filter('"owner_id" = ?', options.ownerId);
+      if (options.status !== undefined) filter('"status" = ?', options.status);
+      if (options.enabled !== undefined) filter('"enabled" = ?', options.enabled);
+      if (options.triggerType !== undefined) filter(`${jsonText('trigger', 'type')} = ?`, options.triggerType);
+      if (options.search) {
+        const pattern = containsPattern(options.search);
+        filter(`(lower("name") like ? escape ? or lower("description") like ? escape ?)`, pattern, '\\', pattern, '\\');
+      }
+      const whereSql = ` from "flows" where ${where.join(' and ')}`;
 
       const sortBy = options.sortBy && SORTABLE[options.sortBy] ? options.sortBy : 'updated_at';
       const order = options.sortOrder === 'asc' ? 'asc' : 'desc';
-      const page = q
-        .clone()
-        .select(...SUMMARY_COLUMNS)
-        .offset(skip)
-        .limit(limit);
       // Names sort case-insensitively so both dialects agree (their default collations do not).
-      if (sortBy === 'name') page.orderByRaw(`lower(??) ${order}`, ['name']);
-      page.orderBy([
-        { column: sortBy, order },
-        { column: 'id', order },
+      const orderSql = `${sortBy === 'name' ? `lower("name") ${order}, ` : ''}"${sortBy}" ${order}, "id" ${order}`;
+      const [count, rows] = await Promise.all([
+        reads.first<{ n: number | string }>(`select count(*) as "n"${whereSql}`, params),
+        reads.all(`select ${SUMMARY_SELECT}${whereSql} order by ${orderSql} limit ? offset ?`, [...params, limit, skip]),
       ]);
-
-      const [total, rows] = await Promise.all([countRows(q), page]);
-      return { items: rows.map(summaryFromRow), total };
+      return { items: rows.map(summaryFromRow), total: Number(count?.n ?? 0) };
     },
 
     async listTriggered(options) {
