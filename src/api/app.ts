@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Repos } from '../storage';
@@ -19,6 +17,7 @@ import { createHealthRouter, type HealthCheck } from './routes/health';
 import { createApprovalRouter } from './routes/approvals';
 import { createNodeRouter } from './routes/nodes';
 import { queryToken } from './middleware/query-token';
+import { requestLog } from './middleware/request-log';
 
 /** Everything the API needs, built once at start-up. */
 export interface AppDeps {
@@ -37,24 +36,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/health' },
-      // Lean request lines (the default serializers copy every header on every request).
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: String(req.url).replace(/([?&](token|key|api_key|secret)=)[^&]*/gi, '$1[redacted]') }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-      wrapSerializers: false,
-    }),
-  );
+  app.use(requestLog(deps.logger, { quiet: ['/health'] }));
   const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
   // Before body parsing, so 400 and 413 answers count and carry the X-RateLimit-* headers too.
   app.use('/api/v1', createApiRateLimiter({ perMinute: deps.config.rateLimit.perMinute, authenticate }));

@@ -144,6 +144,21 @@ describe('cross-cutting API errors, request ids and logs', function () {
     assert.ok(logLines.some((l) => JSON.parse(l).req?.id === 'trace-abc.123'), 'the request id is in the log');
   });
 
+  it('logs one line per request: id, method, URL with credentials redacted, status and duration', async () => {
+    await tp.api('GET', '/api/v1/workflows?limit=5&token=abc', undefined, token, { 'x-request-id': 'line-check-1' });
+    await tp.api('GET', '/api/v1/nope', undefined, token, { 'x-request-id': 'line-check-2' });
+    assert.equal((await fetch(`${tp.url}/health`)).status, 200);
+    const lines = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+    const ok = lines.find((l) => l.req?.id === 'line-check-1');
+    assert.ok(ok, 'the completed request is logged');
+    assert.equal(ok.level, 30);
+    assert.deepEqual(ok.req, { id: 'line-check-1', method: 'GET', url: '/api/v1/workflows?limit=5&token=[redacted]' });
+    assert.deepEqual(ok.res, { statusCode: 200 });
+    assert.equal(typeof ok.responseTime, 'number');
+    assert.equal(lines.find((l) => l.req?.id === 'line-check-2')?.res.statusCode, 404);
+    assert.ok(!lines.some((l) => l.req?.url === '/health'), 'health probes are not logged');
+  });
+
   it('never logs a password, a token or an API key', async () => {
     const username = `logcheck${process.pid}`;
     const secretPassword = 'Sup3r-Secret-Passw0rd!';

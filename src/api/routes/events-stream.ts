@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
 import type { RunService } from '../../services/run-service';
 import type { LiveEvent } from '../../services/run-events';
 import { actorOf } from '../actor';
@@ -16,7 +17,7 @@ export function formatSse(id: number, e: LiveEvent): string {
  * checked before the stream opens (404 as JSON); the stream ends after the terminal event, and
  * polling stops as soon as the client goes away.
  */
-export function createEventStreamHandler(runs: RunService, runId: (id: unknown) => string): RequestHandler {
+export function createEventStreamHandler(runs: RunService, runId: (id: unknown) => string, logger: Logger): RequestHandler {
   return async (req, res) => {
     const watch = await runs.openWatch(actorOf(req), runId(req.params.id));
     res.status(200).set({
@@ -34,7 +35,7 @@ export function createEventStreamHandler(runs: RunService, runId: (id: unknown) 
     try {
       await watch((e) => res.write(formatSse(++seq, e)), abort.signal);
     } catch (err) {
-      req.log?.warn({ err }, 'live event stream failed');
+      logger.warn({ err, req_id: req.id }, 'live event stream failed');
       if (!abort.signal.aborted) {
         res.write(
           `event: error\ndata: ${JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'live event stream failed' } })}\n\n`,

@@ -54,7 +54,7 @@ const decisionBody = z.object({
 });
 
 /** `/api/v1/executions`: runs, their steps, control, retry, events, approvals, logs and live events. */
-export function createExecutionRouter({ runs, repos }: AppDeps): Router {
+export function createExecutionRouter({ runs, repos, logger }: AppDeps): Router {
   const r = Router();
   const read = requireScope('read');
   const execute = requireScope('execute');
@@ -118,7 +118,7 @@ export function createExecutionRouter({ runs, repos }: AppDeps): Router {
     res.status(202).json({ delivered: true });
   });
 
-  r.get('/:id/events/stream', read, createEventStreamHandler(runs, runId));
+  r.get('/:id/events/stream', read, createEventStreamHandler(runs, runId, logger));
 
   r.post('/:id/approvals/:node_id', approve, async (req, res) => {
     const body = parseBody(decisionBody, req);

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request id: the caller's `X-Request-Id` when well-formed, else a fresh UUID. */
+      id: string;
+    }
+  }
+}
+
+/** What a caller-supplied `X-Request-Id` may look like to be reused. */
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+/** Query parameters that can carry credentials; their values never reach the log. */
+const SECRET_QUERY = /([?&](?:token|key|api_key|secret)=)[^&]*/gi;
+
+/** Options of {@link requestLog}. */
+export interface RequestLogOptions {
+  /** Paths (exact `req.url`) whose completion is not logged, e.g. health probes. */
+  quiet?: readonly string[];
+}
+
+/**
+ * Request ids and one structured line per finished request:
+ * `{req: {id, method, url}, res: {statusCode}, responseTime, msg: "request completed"}` at
+ * `info` (`error` for 5xx, `warn` with `aborted: true` when the client went away first). The URL
+ * has credentials in its query string redacted; headers and bodies are never logged. Other log
+ * lines about a request carry its id as `req_id`.
+ *
+ * Written here rather than with pino-http, which builds a child logger and serialises the whole
+ * request for every request: a third of the API's CPU on its cheapest routes.
+ */
+export function requestLog(logger: Logger, options: RequestLogOptions = {}): RequestHandler {
+  const quiet = new Set(options.quiet ?? []);
+  return (req, res, next) => {
+    const started = performance.now();
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    req.id = id;
+    res.setHeader('X-Request-Id', id);
+    if (quiet.has(req.url)) return next();
+    // Read now: routers rewrite req.url while the request travels through them.
+    const method = req.method;
+    const url = req.originalUrl.includes('=') ? req.originalUrl.replace(SECRET_QUERY, '$1[redacted]') : req.originalUrl;
+    res.once('close', () => {
+      const line = {
+        req: { id, method, url },
+        res: { statusCode: res.statusCode },
+        responseTime: Math.round(performance.now() - started),
+      };
+      if (!res.writableFinished) logger.warn({ ...line, aborted: true }, 'request aborted');
+      else if (res.statusCode >= 500) logger.error(line, 'request failed');
+      else logger.info(line, 'request completed');
+    });
+    next();
+  };
+}
