@@ -38,14 +38,11 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(requestLog(deps.logger, { quiet: ['/health'] }));
   const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
-  // Before body parsing, so 400 and 413 answers count and carry the X-RateLimit-* headers too.
-  app.use('/api/v1', createApiRateLimiter({ perMinute: deps.config.rateLimit.perMinute, authenticate }));
-  app.use(express.json({ limit: deps.config.bodyLimit, strict: false }));
-  app.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
-
-  app.use(createHealthRouter(deps.health));
-  app.use(createApiDocsRouter(() => listRoutes(app)));
   const api = express.Router();
+  // Before body parsing, so 400 and 413 answers count and carry the X-RateLimit-* headers too.
+  api.use(createApiRateLimiter({ perMinute: deps.config.rateLimit.perMinute, authenticate }));
+  api.use(express.json({ limit: deps.config.bodyLimit, strict: false }));
+  api.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
   api.use('/auth', createAuthRouter({ config: deps.config, repos: deps.repos, logger: deps.logger, authenticate }));
   api.use(queryToken);
   api.use(authenticate);
@@ -54,7 +51,10 @@ export function createApp(deps: AppDeps): Express {
   api.use('/approvals', createApprovalRouter(deps));
   api.use('/nodes', createNodeRouter(deps));
   api.use('/node-types', createNodeTypeRouter());
+  // The API first: every other path (health, docs) is off its hot path.
   app.use('/api/v1', api);
+  app.use(createHealthRouter(deps.health));
+  app.use(createApiDocsRouter(() => listRoutes(app)));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

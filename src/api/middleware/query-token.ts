@@ -9,16 +9,8 @@ const STREAM_PATH = /^\/executions\/[^/]+\/events\/stream\/?$/;
  * that path, and only when no header credential is present (the request logger redacts `token=`).
  */
 export const queryToken: RequestHandler = (req, _res, next) => {
+  if (req.method !== 'GET' || !req.url.includes('token=') || req.headers.authorization || req.headers['x-api-key']) return next();
   const token = (req.query as Record<string, unknown> | undefined)?.token;
-  if (
-    req.method === 'GET' &&
-    typeof token === 'string' &&
-    token !== '' &&
-    !req.headers.authorization &&
-    !req.headers['x-api-key'] &&
-    STREAM_PATH.test(req.path)
-  ) {
-    req.headers.authorization = `Bearer ${token}`;
-  }
+  if (typeof token === 'string' && token !== '' && STREAM_PATH.test(req.path)) req.headers.authorization = `Bearer ${token}`;
   next();
 };

@@ -35,6 +35,9 @@ export interface RequestLogOptions {
  */
 export function requestLog(logger: Logger, options: RequestLogOptions = {}): RequestHandler {
   const quiet = new Set(options.quiet ?? []);
+  // The lines below hold only the fields named above (the URL redacted here), so they skip pino's
+  // path redaction, which costs ~4 times the rest of writing a line.
+  const lines = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const started = performance.now();
     const given = req.headers['x-request-id'];
@@ -51,9 +54,9 @@ export function requestLog(logger: Logger, options: RequestLogOptions = {}): Req
         res: { statusCode: res.statusCode },
         responseTime: Math.round(performance.now() - started),
       };
-      if (!res.writableFinished) logger.warn({ ...line, aborted: true }, 'request aborted');
-      else if (res.statusCode >= 500) logger.error(line, 'request failed');
-      else logger.info(line, 'request completed');
+      if (!res.writableFinished) lines.warn({ ...line, aborted: true }, 'request aborted');
+      else if (res.statusCode >= 500) lines.error(line, 'request failed');
+      else lines.info(line, 'request completed');
     });
     next();
   };
