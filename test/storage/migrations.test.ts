@@ -101,12 +101,22 @@ describeEachDialect(
       await ctx.db('users').delete();
     });
 
+    /** The table's secondary indexes (not primary keys or unique constraints), sorted. */
+    async function indexNames(table: string): Promise<string[]> {
+      const rows: { name: string }[] =
+        ctx.db.client.dialect === 'postgresql'
+          ? (await ctx.db.raw("select indexname as name from pg_indexes where tablename = ? and indexname not like '%_pkey'", [table])).rows
+          : await ctx.db.raw(`select name from sqlite_master where type = 'index' and tbl_name = ? and name not like 'sqlite_autoindex%'`, [table]);
+      return rows.map((r) => r.name).sort();
+    }
+
     it('migrates down one step at a time', async () => {
       const reverted = await migrateDown(ctx.db);
       assert.deepEqual(reverted, [migrations[migrations.length - 1].name]);
-      assert.equal(await ctx.db.schema.hasTable('webhooks'), false);
-      assert.equal(await ctx.db.schema.hasTable('executions'), true);
+      assert.deepEqual(await indexNames('flows'), ['flows_owner_id_created_at_index', 'flows_owner_id_updated_at_index']);
+      assert.equal(await ctx.db.schema.hasTable('webhooks'), true);
       assert.deepEqual(await migrateLatest(ctx.db), [migrations[migrations.length - 1].name]);
+      assert.deepEqual(await indexNames('flows'), ['flows_owner_id_created_at_index', 'flows_owner_updated_id_index']);
     });
 
     it('rolls everything back, then applies it again', async () => {

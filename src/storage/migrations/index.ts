@@ -3,6 +3,7 @@ import * as core from './0001-core';
 import * as flows from './0002-flows';
 import * as executions from './0003-executions';
 import * as integrations from './0004-credentials-events-webhooks';
+import * as flowListIndex from './0005-flow-list-index';
 
 /** A migration and the name it is recorded under in `knex_migrations`. */
 export interface NamedMigration extends Knex.Migration {
@@ -15,6 +16,7 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0002-flows', ...flows },
   { name: '0003-executions', ...executions },
   { name: '0004-credentials-events-webhooks', ...integrations },
+  { name: '0005-flow-list-index', ...flowListIndex },
 ];
 
 /**
