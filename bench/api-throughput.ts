@@ -2,10 +2,13 @@
  * API throughput: one API process (RUN_WORKER=false) under autocannon, on SQLite and on Postgres.
  *
  *   npx tsx bench/api-throughput.ts [--seconds 10] [--connections 50] [--db sqlite,postgres]
- *     [--pg-url postgres://…] [--log-level info] [--auth jwt|api-key] [--only GET] [--repeat 3] [--cpu-prof DIR]
+ *     [--pg-url postgres://…] [--log-level info] [--auth jwt|api-key] [--only GET] [--repeat 3] [--busy-us 250]
+ *     [--cpu-prof DIR]
  *
  * Scenarios, one after another against the same API process: a bare `node:http` server in that
- * process answering `{"ok":true}` (the machine's floor at that moment), `GET /api/v1/workflows/{id}`,
+ * process answering `{"ok":true}` (the machine's floor at that moment), the same server burning
+ * `--busy-us` of CPU per request (an ideal server about as costly as the API: the p99 that
+ * queueing alone gives at its throughput), `GET /api/v1/workflows/{id}`,
  * `GET /api/v1/workflows` (a page of 20 out of 100 flows), `POST /api/v1/workflows` (a 3-node flow),
  * each with a JWT (`--auth api-key`: an API key), after a 2 s warm-up; `--only` picks scenarios. The API runs in a child process so that autocannon does
  * not share its event loop; it logs at `--log-level` to /dev/null (serialisation cost included).
@@ -55,7 +58,21 @@ async function serveApi(): Promise<void> {
     res.end('{"ok":true}');
   });
   await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
-  process.send?.({ url: platform.apiUrl, bareUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/` });
+  // An ideal server as costly as ours: synchronous, no GC pressure, a fixed CPU cost per request.
+  // Its p99 is what queueing alone gives at that throughput with 50 connections on this machine.
+  const busyMs = Number(process.env.BENCH_BUSY_US ?? 250) / 1000;
+  const busy = http.createServer((_req, res) => {
+    const until = performance.now() + busyMs;
+    while (performance.now() < until);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  process.send?.({
+    url: platform.apiUrl,
+    bareUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`,
+    busyUrl: `http://127.0.0.1:${(busy.address() as AddressInfo).port}/`,
+  });
   process.on('message', (m) => {
     if (m === 'stop') void platform.stop().finally(() => process.exit(0));
   });
@@ -105,7 +122,14 @@ async function call(url: string, method: string, urlPath: string, body?: unknown
   return json;
 }
 
-function startApi(env: Record<string, string>, cpuProfDir?: string): Promise<{ child: ChildProcess; url: string; bareUrl: string }> {
+interface ApiProcess {
+  child: ChildProcess;
+  url: string;
+  bareUrl: string;
+  busyUrl: string;
+}
+
+function startApi(env: Record<string, string>, cpuProfDir?: string): Promise<ApiProcess> {
   const execArgv = [...process.execArgv, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])];
   const child = fork(__filename, ['--serve'], {
     env: { ...process.env, BENCH_API_ENV: JSON.stringify(env) },
@@ -113,7 +137,7 @@ function startApi(env: Record<string, string>, cpuProfDir?: string): Promise<{ c
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (m: { url: string; bareUrl: string }) => resolve({ child, ...m }));
+    child.once('message', (m: Omit<ApiProcess, 'child'>) => resolve({ child, ...m }));
     child.once('exit', (code) => reject(new Error(`API process exited with ${code}`)));
   });
 }
@@ -146,6 +170,8 @@ interface BenchOptions {
   cpuProfDir?: string;
   /** Credentials of the measured requests: a login token or an API key (scopes read, write). */
   auth: 'jwt' | 'api-key';
+  /** CPU per request of the ideal synchronous server (`node:http + N µs CPU`). */
+  busyUs: number;
   /** Measured runs per scenario; the median one is reported. */
   repeat: number;
   /** Only scenarios whose name contains this. */
@@ -153,7 +179,7 @@ interface BenchOptions {
 }
 
 async function benchDb(db: string, env: Record<string, string>, opts: BenchOptions): Promise<Row[]> {
-  const { child, url, bareUrl } = await startApi(env, opts.cpuProfDir);
+  const { child, url, bareUrl, busyUrl } = await startApi({ ...env, BENCH_BUSY_US: String(opts.busyUs) }, opts.cpuProfDir);
   const rows: Row[] = [];
   try {
     const username = `bench${Date.now()}`;
@@ -169,6 +195,7 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
 
     const scenarios: (Scenario & { base?: string })[] = [
       { name: 'bare node:http (floor)', method: 'GET', path: '', base: bareUrl },
+      { name: `node:http + ${opts.busyUs} µs CPU (ideal)`, method: 'GET', path: '', base: busyUrl },
       { name: 'GET /api/v1/workflows/{id}', method: 'GET', path: `/api/v1/workflows/${flowId}` },
       { name: 'GET /api/v1/workflows', method: 'GET', path: '/api/v1/workflows' },
       { name: 'POST /api/v1/workflows', method: 'POST', path: '/api/v1/workflows', body: JSON.stringify(FLOW) },
@@ -236,6 +263,7 @@ async function main(): Promise<void> {
       auth: { type: 'string', default: 'jwt' },
       only: { type: 'string' },
       repeat: { type: 'string', default: '3' },
+      'busy-us': { type: 'string', default: '250' },
     },
   });
   if (values.auth !== 'jwt' && values.auth !== 'api-key') throw new Error('--auth must be jwt or api-key');
@@ -246,6 +274,7 @@ async function main(): Promise<void> {
     auth: values.auth,
     only: values.only,
     repeat: Math.max(1, Number(values.repeat)),
+    busyUs: Number(values['busy-us']),
   };
   const dbs = values.db.split(',');
   const loadBefore = load();
