@@ -385,6 +385,33 @@ describe('auth API', () => {
       });
       assertErrorBody(r, 401, 'UNAUTHORIZED');
     });
+
+    it('remembers a verified token only until its exp, and still notices a deleted user', async () => {
+      let clock = Date.now();
+      const authenticate = createAuthenticate({ config: app.config, repos: app.repos, now: () => clock });
+      const probe = (authorization: string) =>
+        new Promise<{ principal?: { user: { id: string } }; status?: number }>((resolve) => {
+          const req = { method: 'GET', url: '/probe', headers: { authorization } } as any;
+          const res = { setHeader: () => undefined } as any;
+          authenticate(req, res, (err?: any) => resolve({ principal: req.principal, status: err?.status }));
+        });
+      const bob = await register(app, 'bob-cache');
+      const expS = Math.floor(Date.now() / 1000) + 2;
+      const token = jwt.sign({ ...payload(), sub: bob.id, exp: expS }, SECRET, { algorithm: 'HS256' });
+      assert.equal((await probe(`Bearer ${token}`)).principal?.user.id, bob.id);
+      // A token with one byte changed is verified on its own and fails; the good one still passes from the cache.
+      assert.equal((await probe(`Bearer ${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`)).status, 401);
+      assert.equal((await probe(`Bearer ${token}`)).principal?.user.id, bob.id);
+      await new Promise((resolve) => setTimeout(resolve, expS * 1000 - Date.now() + 50));
+      clock = Date.now();
+      assert.equal((await probe(`Bearer ${token}`)).status, 401, 'past exp, a remembered token is refused');
+
+      const fresh = jwt.sign({ ...payload(), sub: bob.id }, SECRET, { algorithm: 'HS256' });
+      assert.equal((await probe(`Bearer ${fresh}`)).principal?.user.id, bob.id);
+      await app.db('users').where({ id: bob.id }).delete();
+      clock += 6_000;
+      assert.equal((await probe(`Bearer ${fresh}`)).status, 401, 'a deleted user is refused once the user cache expires');
+    });
   });
 
   describe('API keys', () => {

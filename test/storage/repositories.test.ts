@@ -1028,5 +1028,23 @@ describeEachDialect('repositories', (ctx) => {
       assert.equal((await repos.credentials.list({ ownerId: owner })).total, 0);
       assert.equal((await repos.webhooks.list({ ownerId: owner })).total, 0);
     });
+
+    it('reads its own uncommitted flows through the prepared reads, and they are gone after a rollback', async () => {
+      const owner = randomUUID();
+      let id = '';
+      await assert.rejects(
+        ctx.db.transaction(async (trx) => {
+          const r = createRepos(trx);
+          id = (await r.flows.create({ owner_id: owner, name: 'in a transaction' })).id;
+          assert.equal((await r.flows.get(id, { ownerId: owner }))?.name, 'in a transaction');
+          const page = await r.flows.list({ ownerId: owner, search: 'TRANSACTION' });
+          assert.deepEqual([page.total, page.items.map((f) => f.id)], [1, [id]]);
+          throw new Error('abort');
+        }),
+        /abort/,
+      );
+      assert.equal(await repos.flows.get(id), undefined);
+      assert.equal((await repos.flows.list({ ownerId: owner })).total, 0);
+    });
   });
 });
