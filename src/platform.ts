@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { createApp } from './api/app';
 import { attachEventSocket } from './api/routes/events-socket';
 import { createDb, createRepos, migrateLatest, checkDb, type Db, type Repos } from './storage';
+import { ClaimCheckCodec } from './temporal/claim-check-codec';
 import { connectTemporal, type TemporalConnection } from './temporal/connection';
 import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/dev-server';
@@ -82,7 +83,9 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     await migrateLatest(db);
     const repos = createRepos(db);
 
-    const temporal = await connectTemporal(address, config.temporal.namespace, { timeoutMs: 30_000 });
+    // Large payloads live in the database, not in workflow history; client and worker share the codec.
+    const dataConverter = { payloadCodecs: [new ClaimCheckCodec(repos.payloadBlobs)] };
+    const temporal = await connectTemporal(address, config.temporal.namespace, { timeoutMs: 30_000, dataConverter });
     stops.push(() => temporal.connection.close());
 
     const runs = createRunService({
@@ -102,6 +105,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
+        dataConverter,
         services: { httpAllowedHosts: config.httpAllowedHosts, llm: config.llm, smtp: config.smtp },
         logSink: {
           write: async (entries) => {

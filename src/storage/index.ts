@@ -5,6 +5,7 @@ import { type EventSeenRepo, createEventSeenRepo } from './repositories/events-s
 import { type LogRepo, createLogRepo } from './repositories/execution-logs';
 import { type ExecutionRepo, createExecutionRepo } from './repositories/executions';
 import { type FlowRepo, createFlowRepo } from './repositories/flows';
+import { type PayloadBlobRepo, createPayloadBlobRepo } from './repositories/payload-blobs';
 import { type UserRepo, createUserRepo } from './repositories/users';
 import { type WebhookDeliveryRepo, createWebhookDeliveryRepo } from './repositories/webhook-deliveries';
 import { type WebhookRepo, createWebhookRepo } from './repositories/webhooks';
@@ -20,6 +21,7 @@ export interface Repos {
   eventsSeen: EventSeenRepo;
   webhooks: WebhookRepo;
   webhookDeliveries: WebhookDeliveryRepo;
+  payloadBlobs: PayloadBlobRepo;
 }
 
 /** Creates every repository over `db` (a knex instance from `createDb`, or a transaction). */
@@ -34,6 +36,7 @@ export function createRepos(db: Knex): Repos {
     eventsSeen: createEventSeenRepo(db),
     webhooks: createWebhookRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
+    payloadBlobs: createPayloadBlobRepo(db),
   };
 }
 
@@ -48,6 +51,7 @@ export * from './repositories/events-seen';
 export * from './repositories/execution-logs';
 export * from './repositories/executions';
 export * from './repositories/flows';
+export * from './repositories/payload-blobs';
 export * from './repositories/users';
 export * from './repositories/webhook-deliveries';
 export * from './repositories/webhooks';

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 
 /** A gRPC connection to Temporal and the client bound to one namespace. */
 export interface TemporalConnection {
@@ -14,6 +15,8 @@ export interface ConnectTemporalOptions {
   retryDelayMs?: number;
   /** Stops retrying once aborted. */
   signal?: AbortSignal;
+  /** The client's data converter (the platform passes the claim-check codec). */
+  dataConverter?: DataConverter;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -28,7 +31,7 @@ export async function connectTemporal(
   options: ConnectTemporalOptions = {},
 ): Promise<TemporalConnection> {
   const connection = await connectWithRetry(address, options);
-  return { connection, client: new Client({ connection, namespace }) };
+  return { connection, client: new Client({ connection, namespace, dataConverter: options.dataConverter }) };
 }
 
 /** Opens a {@link Connection} whose server answered `getSystemInfo`, retrying until `timeoutMs`. */

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { NodeActivityDeps } from '../../activities/node-activity';
@@ -9,6 +10,8 @@ export interface WorkerDeps extends NodeActivityDeps, SystemActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /** The worker's data converter (the platform passes the claim-check codec). */
+  dataConverter?: DataConverter;
   /** Limits; defaults suit a 2-core machine. */
   maxConcurrentActivityTaskExecutions?: number;
 }
@@ -21,6 +24,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     workflowBundle: await getWorkflowBundle(),
     activities: createActivities(deps),
+    dataConverter: deps.dataConverter,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
   });
 }

@@ -24,6 +24,7 @@ const TABLES = [
   'events_seen',
   'webhooks',
   'webhook_deliveries',
+  'payload_blobs',
 ];
 
 describeEachDialect(
@@ -111,11 +112,20 @@ describeEachDialect(
     }
 
     it('migrates down one step at a time', async () => {
-      const reverted = await migrateDown(ctx.db);
-      assert.deepEqual(reverted, [migrations[migrations.length - 1].name]);
-      assert.deepEqual(await indexNames('flows'), ['flows_owner_id_created_at_index', 'flows_owner_id_updated_at_index']);
+      const last = migrations[migrations.length - 1].name;
+      assert.deepEqual(await migrateDown(ctx.db), [last]);
+      assert.deepEqual(await pendingMigrations(ctx.db), [last]);
+      assert.equal(await ctx.db.schema.hasTable('payload_blobs'), false);
       assert.equal(await ctx.db.schema.hasTable('webhooks'), true);
-      assert.deepEqual(await migrateLatest(ctx.db), [migrations[migrations.length - 1].name]);
+      assert.deepEqual(await migrateLatest(ctx.db), [last]);
+    });
+
+    it('indexes the flow list by owner, updated_at and id (0005), and reverts to the older index', async () => {
+      assert.deepEqual(await indexNames('flows'), ['flows_owner_id_created_at_index', 'flows_owner_updated_id_index']);
+      const down = migrations.slice(migrations.findIndex((m) => m.name === '0005-flow-list-index')).map((m) => m.name).reverse();
+      for (const name of down) assert.deepEqual(await migrateDown(ctx.db), [name]);
+      assert.deepEqual(await indexNames('flows'), ['flows_owner_id_created_at_index', 'flows_owner_id_updated_at_index']);
+      await migrateLatest(ctx.db);
       assert.deepEqual(await indexNames('flows'), ['flows_owner_id_created_at_index', 'flows_owner_updated_id_index']);
     });
 

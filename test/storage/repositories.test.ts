@@ -1013,6 +1013,19 @@ describeEachDialect('repositories', (ctx) => {
     });
   });
 
+  describe('payloadBlobs', () => {
+    it('stores bytes and metadata under their hash once and returns them exactly', async () => {
+      const data = new Uint8Array(300_000).map((_, i) => i % 251);
+      const blob = { sha256: 'a'.repeat(64), metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data };
+      await repos.payloadBlobs.put(blob);
+      await repos.payloadBlobs.put({ ...blob, data: new Uint8Array([1]) });
+      const back = await repos.payloadBlobs.get(blob.sha256);
+      assert.deepEqual(back?.metadata, blob.metadata);
+      assert.ok(Buffer.from(back!.data).equals(Buffer.from(data)), 'the first write wins, byte for byte');
+      assert.equal(await repos.payloadBlobs.get('b'.repeat(64)), undefined);
+    });
+  });
+
   describe('transactions', () => {
     it('repositories created over a transaction commit or roll back together', async () => {
       const owner = randomUUID();

@@ -4,6 +4,7 @@ import * as flows from './0002-flows';
 import * as executions from './0003-executions';
 import * as integrations from './0004-credentials-events-webhooks';
 import * as flowListIndex from './0005-flow-list-index';
+import * as payloadBlobs from './0006-payload-blobs';
 
 /** A migration and the name it is recorded under in `knex_migrations`. */
 export interface NamedMigration extends Knex.Migration {
@@ -17,6 +18,7 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0003-executions', ...executions },
   { name: '0004-credentials-events-webhooks', ...integrations },
   { name: '0005-flow-list-index', ...flowListIndex },
+  { name: '0006-payload-blobs', ...payloadBlobs },
 ];
 
 /**
