@@ -94,6 +94,8 @@ interface Row {
   errors: number;
   non2xx: number;
   cpuPct: number;
+  /** CPU of every `postgres` server process over the run, in % of one core (SQLite: in the API process). */
+  dbCpuPct: number | null;
   /** Lowest–highest req/s and p99 over the repeated runs. */
   rpsRange: string;
   p99Range: string;
@@ -107,6 +109,22 @@ function procCpuMs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU time of every process named `postgres` (the server and its backends), in ms. */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      total += procCpuMs(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -205,9 +223,11 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
       const runs: Row[] = [];
       for (let i = 0; i < opts.repeat; i++) {
         const cpu0 = procCpuMs(child.pid!);
+        const db0 = db === 'postgres' ? postgresCpuMs() : 0;
         const t0 = Date.now();
         const r = await hammer(s.base ?? url, s, credentials, opts.connections, opts.seconds);
         const cpuPct = ((procCpuMs(child.pid!) - cpu0) / (Date.now() - t0)) * 100;
+        const dbCpuPct = db === 'postgres' ? ((postgresCpuMs() - db0) / (Date.now() - t0)) * 100 : null;
         const run: Row = {
           db,
           scenario: s.name,
@@ -217,13 +237,14 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
           errors: r.errors + r.timeouts,
           non2xx: r.non2xx,
           cpuPct,
+          dbCpuPct,
           rpsRange: '',
           p99Range: '',
         };
         runs.push(run);
         console.error(
           `${db.padEnd(8)} ${s.name.padEnd(30)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ` +
-            `errors ${run.errors}  non-2xx ${run.non2xx}  API CPU ${cpuPct.toFixed(0)}%  load ${load()}`,
+            `errors ${run.errors}  non-2xx ${run.non2xx}  API CPU ${cpuPct.toFixed(0)}%${dbCpuPct === null ? '' : `  Postgres CPU ${dbCpuPct.toFixed(0)}%`}  load ${load()}`,
         );
       }
       // The machine's speed drifts between runs: report the median run and the range.
@@ -326,11 +347,11 @@ async function main(): Promise<void> {
 
   console.log(`\n${opts.connections} connections, ${opts.repeat} × ${opts.seconds} s per scenario (the median run; ranges over all runs), LOG_LEVEL=${values['log-level']}, auth ${opts.auth}; ` +
     `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; load average before ${loadBefore}, after ${load()}\n`);
-  console.log('| database | request | req/s | p50 ms | p99 ms | req/s range | p99 range | errors / non-2xx | API process CPU |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| database | request | req/s | p50 ms | p99 ms | req/s range | p99 range | errors / non-2xx | API process CPU | Postgres CPU |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.db} | \`${r.scenario}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.rpsRange} | ${r.p99Range} | ${r.errors} / ${r.non2xx} | ${r.cpuPct.toFixed(0)}% |`,
+      `| ${r.db} | \`${r.scenario}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.rpsRange} | ${r.p99Range} | ${r.errors} / ${r.non2xx} | ${r.cpuPct.toFixed(0)}% | ${r.dbCpuPct === null ? '—' : `${r.dbCpuPct.toFixed(0)}%`} |`,
     );
   }
 }
