@@ -59,6 +59,7 @@ interface Recording {
 }
 
 const SUB_FLOW_ID = '5d0c7a52-9a43-4d61-9a1e-0a3c2f1b7e11';
+const PAUSED_SUB_FLOW_ID = '8e6f1a0b-2c3d-4e5f-9a7b-1c2d3e4f5a6b';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -486,6 +487,37 @@ export const RECORDINGS: Recording[] = [
     async drive(h) {
       await h.signal(RUN_FLOW.pauseSignal);
       await waitFor(h, (s) => s.paused && s.steps.some((x) => x.node_id === 'a' && x.status === 'completed'));
+      await h.signal(RUN_FLOW.resumeSignal);
+    },
+    check: (o) => o === 'b',
+  },
+  {
+    name: 'pause-sub-flow',
+    description: 'paused while a sub-flow runs: the pause and the resume are passed on to the child (forward-pause-to-children)',
+    graph: ({ engine }) => {
+      engine.subFlows.set(
+        PAUSED_SUB_FLOW_ID,
+        chain(
+          [
+            { id: 'a', type: 'noop', data: { value: 'a', delay_ms: 500 } },
+            { id: 'b', type: 'noop', data: { value: 'b' } },
+          ],
+          '{{ b.result }}',
+        ),
+      );
+      return chain([{ id: 'sub', type: 'sub-flow', data: { workflow_id: PAUSED_SUB_FLOW_ID } }], '{{ sub.result }}');
+    },
+    async drive(h, { engine }) {
+      let childId: string | undefined;
+      for (let i = 0; i < 200 && !childId; i++) {
+        childId = (await h.describe()).raw.pendingChildren?.[0]?.workflowId ?? undefined;
+        if (!childId) await sleep(25);
+      }
+      if (!childId) throw new Error('the sub-flow never started');
+      const child = engine.client.workflow.getHandle(childId);
+      await waitFor(child, (s) => s.current_nodes.includes('a'));
+      await h.signal(RUN_FLOW.pauseSignal);
+      await waitFor(child, (s) => s.paused && s.steps.some((x) => x.node_id === 'a' && x.status === 'completed'));
       await h.signal(RUN_FLOW.resumeSignal);
     },
     check: (o) => o === 'b',

@@ -20,6 +20,8 @@ export interface LoopBatchInput {
 /** Child workflow running one slice of a large loop, so the parent's history stays bounded. */
 export async function runLoopBatch(input: LoopBatchInput): Promise<LoopItemsResult> {
   const run = new RunState({ ...input.run, definition: { nodes: [], edges: [] } });
+  // The parent forwards its pause and resume here (FORWARD_PAUSE_PATCH); before that no one sent them.
+  run.handlePauseSignals();
   return runLoopItems({
     body: input.body,
     items: input.items,

@@ -1,4 +1,4 @@
-import { executeChild, patched, workflowInfo } from '@temporalio/workflow';
+import { patched, startChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledFlow, CompiledNode } from '../src/shared/flow';
 import { renderTemplates } from '../src/shared/expressions';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
@@ -84,10 +84,12 @@ async function runBatches(
         base_context: baseContext,
         scope_key: `${runner.scopeKey}${node.id}/`,
       };
-      const r = await executeChild<(i: LoopBatchInput) => Promise<LoopItemsResult>>('runLoopBatch', {
+      // startChild + result issues the same commands as executeChild; the handle lets pause reach it.
+      const child = await startChild<(i: LoopBatchInput) => Promise<LoopItemsResult>>('runLoopBatch', {
         workflowId: `${workflowId}/${runner.scopeKey}${node.id}/batch-${b.offset}`,
         args: [input],
       });
+      const r = await runner.run.childResult<LoopItemsResult>(child);
       r.results.forEach((v, i) => (out.results[b.offset + i] = v));
       out.errors.push(...r.errors);
       if (r.stoppedAt && !out.stoppedAt) out.stoppedAt = r.stoppedAt;

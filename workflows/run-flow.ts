@@ -31,8 +31,7 @@ import { executeNode } from './execute-node';
 import { GraphRunner } from './graph-runner';
 import { RunState, type ApprovalDecision, type ApprovalRequest, type RunEvent } from './run-state';
 
-export const pauseSignal = defineSignal(RUN_FLOW.pauseSignal);
-export const resumeSignal = defineSignal(RUN_FLOW.resumeSignal);
+export { pauseSignal, resumeSignal } from './run-state';
 export const eventSignal = defineSignal<[RunEvent]>(RUN_FLOW.eventSignal);
 export const approveUpdate = defineUpdate<ApprovalDecision, [ApprovalRequest]>(RUN_FLOW.approveUpdate);
 export const statusQuery = defineQuery<RunStatus>(RUN_FLOW.statusQuery);
@@ -71,8 +70,7 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     allowContinueAsNew: true,
   });
 
-  setHandler(pauseSignal, () => void (run.paused = true));
-  setHandler(resumeSignal, () => void (run.paused = false));
+  run.handlePauseSignals();
   setHandler(eventSignal, (event) => run.deliverEvent(event));
   setHandler(statusQuery, () => statusOf(runner, run, finalStatus));
   const asFailure = (fn: () => void) => {

@@ -1,4 +1,4 @@
-import { condition, sleep } from '@temporalio/workflow';
+import { condition, defineSignal, patched, setHandler, sleep, type ChildWorkflowHandle, type Workflow } from '@temporalio/workflow';
 
 /**
  * Control nodes that may run back to back inside one workflow activation before the interpreter
@@ -7,7 +7,16 @@ import { condition, sleep } from '@temporalio/workflow';
  * sdk-typescript#939) and kill the worker thread; a 1,000-transform chain did.
  */
 export const MAX_SYNC_STEPS = 64;
-import type { RunFlowInput } from '../src/shared/flow';
+import { RUN_FLOW, type RunFlowInput } from '../src/shared/flow';
+
+/**
+ * Pause and resume reach the child workflows a run is waiting on (sub-flows, loop batches).
+ * Before this patch a paused run's children ran on; see docs/engine.md, the patch table.
+ */
+export const FORWARD_PAUSE_PATCH = 'forward-pause-to-children';
+
+export const pauseSignal = defineSignal(RUN_FLOW.pauseSignal);
+export const resumeSignal = defineSignal(RUN_FLOW.resumeSignal);
 
 /** Something a node is waiting for; shown by the status query. */
 export interface WaitInfo {
@@ -63,9 +72,44 @@ export class RunState {
   readonly waiting = new Map<string, WaitInfo>();
   readonly approvals = new Map<string, PendingApproval>();
   private readonly events: RunEvent[] = [];
+  private readonly children = new Set<ChildWorkflowHandle<Workflow>>();
   private syncSteps = 0;
 
   constructor(readonly input: RunFlowInput) {}
+
+  /** Makes the `pause` and `resume` signals pause and resume this run (and its children). */
+  handlePauseSignals(): void {
+    setHandler(pauseSignal, () => {
+      this.paused = true;
+      this.forward(RUN_FLOW.pauseSignal);
+    });
+    setHandler(resumeSignal, () => {
+      this.paused = false;
+      this.forward(RUN_FLOW.resumeSignal);
+    });
+  }
+
+  /**
+   * Waits for a started child workflow's result. While it runs, this run's pause and resume are
+   * passed on to it, and a child started while this run is paused is paused at once.
+   */
+  async childResult<R>(child: ChildWorkflowHandle<Workflow>): Promise<R> {
+    this.children.add(child);
+    try {
+      if (this.paused) this.forward(RUN_FLOW.pauseSignal, [child]);
+      return (await child.result()) as R;
+    } finally {
+      this.children.delete(child);
+    }
+  }
+
+  /** Signals `children` (default: every running child). A child that has ended meanwhile is skipped. */
+  private forward(signal: string, children: Iterable<ChildWorkflowHandle<Workflow>> = this.children): void {
+    const targets = [...children];
+    // patched() only where a signal would be sent, so histories without children replay as before.
+    if (targets.length === 0 || !patched(FORWARD_PAUSE_PATCH)) return;
+    for (const child of targets) void child.signal(signal).catch(() => undefined);
+  }
 
   /** Resolves when the run is not paused; new nodes start only through here. */
   async whenRunning(): Promise<void> {

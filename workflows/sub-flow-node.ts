@@ -1,4 +1,4 @@
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledNode, RunFlowInput, RunFlowResult } from '../src/shared/flow';
 import { workflowIdFor } from '../src/shared/flow';
 import { renderTemplates } from '../src/shared/expressions';
@@ -26,12 +26,14 @@ export async function runSubFlowNode(node: CompiledNode, runner: GraphRunner): P
     version: data.version,
     input: data.input === undefined ? runner.upstreamInput(node.id) : data.input,
   });
-  const result = await executeChild<(i: RunFlowInput) => Promise<RunFlowResult>>('runFlow', {
+  // startChild + result issues the same commands as executeChild; the handle lets pause reach it.
+  const handle = await startChild<(i: RunFlowInput) => Promise<RunFlowResult>>('runFlow', {
     workflowId: workflowIdFor(child.execution_id),
     args: [child],
     typedSearchAttributes: searchAttributesFor(child),
     memo: { parent_workflow_id: workflowInfo().workflowId },
   });
+  const result = await runner.run.childResult<RunFlowResult>(handle);
   return {
     output: { result: result.output, execution_id: child.execution_id, workflow_version: child.flow_version },
     port: 'default',

@@ -111,13 +111,13 @@ describe('history stays bounded', function () {
     assert.ok(count >= 10, `expected child batches, found ${count}`);
   });
 
-  it('starts no new loop batch while the run is paused', async () => {
+  it('pauses the running loop batch with the run and starts no new one until it resumes', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `b${i}`);
     const body = {
       nodes: ids.map((id, i) => ({ id, type: 'noop', data: { value: i } })),
       edges: ids.slice(1).map((id, i) => ({ source: ids[i], target: id })),
     };
-    // 40 body nodes: 10 items a batch, so 30 items make 3 sequential batches.
+    // 40 body nodes: 10 items a batch, so 30 items make 3 sequential batches of 400 activities each.
     const h = await start(
       chain([{ id: 'each', type: 'loop', data: { items: '{{ [1..30] }}', body } }], '{{ $count(each.result) }}'),
     );
@@ -128,9 +128,14 @@ describe('history stays bounded', function () {
     };
     for (let i = 0; i < 100 && (await children()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
     await h.signal(RUN_FLOW.pauseSignal);
-    const first = await client.workflow.getHandle(`${h.workflowId}/each/batch-0`).result();
-    assert.equal((first as { results: unknown[] }).results.length, 10);
+    const batch = client.workflow.getHandle(`${h.workflowId}/each/batch-0`);
+    // The forwarded pause lands, the activity in flight finishes, then the batch's history stands still.
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await batch.describe();
     await new Promise((r) => setTimeout(r, 1500));
+    const after = await batch.describe();
+    assert.equal(after.status.name, 'RUNNING');
+    assert.equal(after.historyLength, before.historyLength, 'the paused batch went on running nodes');
     assert.equal(await children(), 1, 'a new batch started while paused');
     await h.signal(RUN_FLOW.resumeSignal);
     const result = (await h.result()) as RunFlowResult;

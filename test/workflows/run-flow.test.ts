@@ -432,6 +432,38 @@ describe('runFlow interpreter', function () {
     assert.equal(r.output, 42);
   });
 
+  it('passes pause and resume on to a running sub-flow', async () => {
+    const childId = '1c2d3e4f-5061-4728-9a3b-4c5d6e7f8091';
+    engine.subFlows.set(
+      childId,
+      chain([
+        { id: 'a', type: 'noop', data: { delay_ms: 800 } },
+        { id: 'b', type: 'noop', data: { value: 'from the child' } },
+      ], '{{ b.result }}'),
+    );
+    const h = await engine.start(chain([{ id: 'sub', type: 'sub-flow', data: { workflow_id: childId } }], '{{ sub.result }}'));
+    let childWorkflowId: string | undefined;
+    for (let i = 0; i < 100 && !childWorkflowId; i++) {
+      childWorkflowId = (await h.describe()).raw.pendingChildren?.[0]?.workflowId ?? undefined;
+      if (!childWorkflowId) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(childWorkflowId, 'the sub-flow started');
+    const child = engine.client.workflow.getHandle(childWorkflowId);
+    for (let i = 0; i < 50; i++) {
+      if ((await child.query<RunStatus>(RUN_FLOW.statusQuery)).current_nodes.includes('a')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await h.signal(RUN_FLOW.pauseSignal);
+    await new Promise((r) => setTimeout(r, 1500));
+    const s = await child.query<RunStatus>(RUN_FLOW.statusQuery);
+    assert.equal(s.status, 'paused');
+    assert.equal(s.steps.find((x) => x.node_id === 'a')?.status, 'completed');
+    assert.equal(s.steps.find((x) => x.node_id === 'b')?.status, 'pending', 'the child went on while its parent was paused');
+    await h.signal(RUN_FLOW.resumeSignal);
+    const r: any = await h.result();
+    assert.equal(r.output, 'from the child');
+  });
+
   it('fails readably, without retrying the workflow task, when the definition is broken', async () => {
     const h = await engine.start(chain([]), {}, { definition: { nodes: [{ id: 'x', type: 'noop', data: {} } as any], edges: [] } });
     const f = await failureOf(h.result());
