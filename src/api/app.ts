@@ -16,6 +16,7 @@ import { createNodeTypeRouter } from './routes/node-types';
 import { createHealthRouter, type HealthCheck } from './routes/health';
 import { createApprovalRouter } from './routes/approvals';
 import { createNodeRouter } from './routes/nodes';
+import { parseBodies } from './middleware/body';
 import { queryToken } from './middleware/query-token';
 import { requestLog } from './middleware/request-log';
 
@@ -41,8 +42,7 @@ export function createApp(deps: AppDeps): Express {
   const api = express.Router();
   // Before body parsing, so 400 and 413 answers count and carry the X-RateLimit-* headers too.
   api.use(createApiRateLimiter({ perMinute: deps.config.rateLimit.perMinute, authenticate }));
-  api.use(express.json({ limit: deps.config.bodyLimit, strict: false }));
-  api.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
+  api.use(parseBodies(deps.config.bodyLimit));
   api.use('/auth', createAuthRouter({ config: deps.config, repos: deps.repos, logger: deps.logger, authenticate }));
   api.use(queryToken);
   api.use(authenticate);

@@ -7,6 +7,7 @@ import { createAuthService } from '../auth/auth-service';
 import { createLoginThrottle } from '../auth/login-throttle';
 import { MAX_PASSWORD_LENGTH, prepareDummyHash } from '../auth/passwords';
 import { tagRequirement } from '../auth-requirement';
+import { parseBodies } from '../middleware/body';
 import { forbidden, notFound, unauthorized } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { clientIp, createRateLimiter, rateLimited } from '../middleware/rate-limit';
@@ -96,8 +97,7 @@ export function createAuthRouter({ config, repos, logger, authenticate }: AuthRo
 
   const router = express.Router();
   // The app parses bodies too; these make the router self-contained (a parsed body is not re-read).
-  router.use(express.json({ limit: config.bodyLimit, strict: false }));
-  router.use(express.urlencoded({ extended: false, limit: config.bodyLimit }));
+  router.use(parseBodies(config.bodyLimit));
 
   router.post('/register', registerLimiter, async (req, res) => {
     const body = parseBody(registerSchema, req);
