@@ -1013,6 +1013,27 @@ describeEachDialect('repositories', (ctx) => {
     });
   });
 
+  describe('prepared reads', () => {
+    it('keep working when another process adds a column to flows (they name their columns)', async () => {
+      const owner = randomUUID();
+      const flow = await repos.flows.create({ owner_id: owner, name: 'schema change' });
+      // Several at once, so every pooled connection has the statements prepared before and uses them after.
+      const readAll = async () => {
+        const got = await Promise.all(Array.from({ length: 6 }, () => repos.flows.get(flow.id)));
+        assert.deepEqual(got.map((f) => f?.name), Array(6).fill('schema change'));
+        const pages = await Promise.all(Array.from({ length: 6 }, () => repos.flows.list({ ownerId: owner })));
+        assert.deepEqual(pages.map((p) => p.total), Array(6).fill(1));
+      };
+      await readAll();
+      await ctx.db.schema.alterTable('flows', (t) => t.text('added_by_a_newer_release').nullable());
+      try {
+        await readAll();
+      } finally {
+        await ctx.db.schema.alterTable('flows', (t) => t.dropColumn('added_by_a_newer_release'));
+      }
+    });
+  });
+
   describe('payloadBlobs', () => {
     it('stores bytes and metadata under their hash once and returns them exactly', async () => {
       const data = new Uint8Array(300_000).map((_, i) => i % 251);

@@ -175,6 +175,28 @@ const SUMMARY_COLUMNS = [
 ] as const;
 
 const SUMMARY_SELECT = SUMMARY_COLUMNS.map((c) => `"${c}"`).join(', ');
+/**
+ * Every column of a flow row, named: a Postgres prepared statement with `select *` fails with
+ * "cached plan must not change result type" once another process's migration adds a column.
+ */
+const FLOW_SELECT = [
+  'id',
+  'owner_id',
+  'name',
+  'description',
+  'status',
+  'enabled',
+  'trigger',
+  'nodes',
+  'edges',
+  'settings',
+  'version',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+]
+  .map((c) => `"${c}"`)
+  .join(', ');
 
 const VERSION_SUMMARY_COLUMNS = [
   'id',
@@ -277,7 +299,7 @@ export function createFlowRepo(db: Knex): FlowRepo {
     },
 
     async get(id, options = {}) {
-      let sql = 'select * from "flows" where "id" = ?';
+      let sql = `select ${FLOW_SELECT} from "flows" where "id" = ?`;
       const params: SqlValue[] = [id];
       if (!options.includeDeleted) sql += ' and "deleted_at" is null';
       if (options.ownerId !== undefined) {
