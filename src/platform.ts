@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { createApp } from './api/app';
 import { attachEventSocket } from './api/routes/events-socket';
 import { createDb, createRepos, migrateLatest, checkDb, type Db, type Repos } from './storage';
+import { namespaceRetentionMs, startPayloadCollector } from './services/payload-gc';
 import { ClaimCheckCodec } from './temporal/claim-check-codec';
 import { connectTemporal, type TemporalConnection } from './temporal/connection';
 import { findTemporalCli } from './temporal/cli';
@@ -166,6 +167,15 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       }, 5_000);
       timer.unref();
       stops.push(async () => clearInterval(timer));
+      const stopCollector = startPayloadCollector({
+        repos,
+        retentionMs: () => namespaceRetentionMs(temporal.connection, config.temporal.namespace),
+        onCollected: (c) => {
+          if (c.deleted > 0) logger.info({ deleted: c.deleted, cutoff: c.cutoff }, 'stored payloads collected');
+        },
+        onError: (err) => logger.warn({ err }, 'payload collection failed'),
+      });
+      stops.push(async () => stopCollector());
     }
 
     return {

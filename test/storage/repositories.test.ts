@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { collectPayloadBlobs } from '../../src/services/payload-gc';
 import { type FlowNode } from '../../src/shared/flow';
 import {
   createRepos,
@@ -1045,6 +1046,16 @@ describeEachDialect('repositories', (ctx) => {
       assert.ok(Buffer.from(back!.data).equals(Buffer.from(data)), 'the first write wins, byte for byte');
       assert.equal(await repos.payloadBlobs.get('b'.repeat(64)), undefined);
     });
+
+    it('marks a blob used again when the same bytes are stored again', async () => {
+      const blob = { sha256: 'c'.repeat(64), metadata: {}, data: new Uint8Array([1, 2, 3]) };
+      await repos.payloadBlobs.put(blob);
+      await ctx.db('payload_blobs').where({ sha256: blob.sha256 }).update({ last_used_at: '2000-01-01T00:00:00.000Z' });
+      assert.equal(await repos.payloadBlobs.deleteUnusedBefore('1999-12-31T00:00:00.000Z'), 0);
+      await repos.payloadBlobs.put(blob);
+      assert.equal(await repos.payloadBlobs.deleteUnusedBefore('2000-01-02T00:00:00.000Z'), 0, 'the second put touched it');
+      assert.ok(await repos.payloadBlobs.get(blob.sha256));
+    });
   });
 
   describe('transactions', () => {
@@ -1079,6 +1090,37 @@ describeEachDialect('repositories', (ctx) => {
       );
       assert.equal(await repos.flows.get(id), undefined);
       assert.equal((await repos.flows.list({ ownerId: owner })).total, 0);
+    });
+  });
+
+  describe('payload collection', () => {
+    it('keeps blobs a run created before their last use may still need, deletes the rest', async () => {
+      // Far in the future, so this suite's other runs (marked finished long ago) play no part.
+      await ctx.db('executions').update({ status: 'completed', finished_at: '2000-01-01T00:00:00.000Z' });
+      await ctx.db('payload_blobs').delete();
+      const day = 24 * 3_600_000;
+      const now = Date.parse('2100-01-10T00:00:00.000Z');
+      const blob = async (name: string, lastUsed: string) => {
+        await repos.payloadBlobs.put({ sha256: name.repeat(64), metadata: {}, data: new Uint8Array([1]) });
+        await ctx.db('payload_blobs').where({ sha256: name.repeat(64) }).update({ last_used_at: lastUsed });
+      };
+      await blob('a', '2100-01-01T00:00:00.000Z');
+      await blob('b', '2100-01-05T00:00:00.000Z');
+      await blob('c', '2100-01-09T12:00:00.000Z'); // within the one-day retention
+      const left = async () => (await ctx.db('payload_blobs').select('sha256').orderBy('sha256')).map((r) => r.sha256[0]).join('');
+
+      const run = await repos.executions.create({ flow_id: randomUUID(), flow_version: 1, owner_id: randomUUID(), trigger: { type: 'manual' }, status: 'running' });
+      await ctx.db('executions').where({ id: run.id }).update({ created_at: '2100-01-04T00:00:00.000Z' });
+      assert.deepEqual(await collectPayloadBlobs(repos, day, now), { cutoff: '2100-01-04T00:00:00.000Z', deleted: 1 });
+      assert.equal(await left(), 'bc', 'a run created on the 4th may use b');
+
+      await ctx.db('executions').where({ id: run.id }).update({ status: 'completed', finished_at: '2100-01-09T06:00:00.000Z' });
+      assert.equal((await collectPayloadBlobs(repos, day, now)).deleted, 0);
+      assert.equal(await left(), 'bc', 'finished within the retention: its steps are still readable');
+
+      await ctx.db('executions').where({ id: run.id }).update({ finished_at: '2100-01-08T00:00:00.000Z' });
+      assert.deepEqual(await collectPayloadBlobs(repos, day, now), { cutoff: '2100-01-09T00:00:00.000Z', deleted: 1 });
+      assert.equal(await left(), 'c');
     });
   });
 });

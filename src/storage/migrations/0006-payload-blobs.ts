@@ -13,10 +13,16 @@ export async function up(knex: Knex): Promise<void> {
     t.binary('data').notNullable();
     t.integer('size').notNullable();
     timestampColumn(t, 'created_at').notNullable();
+    /** Last time a payload with these bytes was stored again (the codec's writes touch it). */
+    timestampColumn(t, 'last_used_at').notNullable();
+    t.index(['last_used_at']);
   });
+  // The payload collector looks for the oldest run finished within the retention period.
+  await knex.schema.alterTable('executions', (t) => t.index(['finished_at']));
 }
 
-/** Drops the table. */
+/** Drops the table and the index. */
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('executions', (t) => t.dropIndex(['finished_at']));
   await knex.schema.dropTableIfExists('payload_blobs');
 }

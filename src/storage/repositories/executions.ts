@@ -121,6 +121,11 @@ export interface ExecutionRepo {
   findByIdempotencyKey(ownerId: string, key: string): Promise<ExecutionRow | undefined>;
   /** Runs in a non-terminal status, oldest first, for reconciliation with Temporal. */
   listActive(options?: { limit?: number }): Promise<ExecutionRow[]>;
+  /**
+   * The `created_at` of the oldest run that is still active or finished at or after `since`
+   * (ISO time); undefined when there is none.
+   */
+  oldestCreatedAtActiveOrFinishedSince(since: string): Promise<string | undefined>;
   /** Number of runs per status (statuses without runs are absent). */
   countByStatus(
     options?: OwnerScope & { flowId?: string },
@@ -254,6 +259,16 @@ export function createExecutionRepo(db: Knex): ExecutionRepo {
     },
 
     findByIdempotencyKey,
+
+    async oldestCreatedAtActiveOrFinishedSince(since) {
+      const row = (await db('executions')
+        .where((w) => {
+          w.whereIn('status', [...ACTIVE_EXECUTION_STATUSES]).orWhere('finished_at', '>=', since);
+        })
+        .min({ oldest: 'created_at' })
+        .first()) as { oldest: string | null } | undefined;
+      return row?.oldest ?? undefined;
+    },
 
     async listActive(options = {}) {
       const q = db('executions')

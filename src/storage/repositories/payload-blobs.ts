@@ -11,25 +11,33 @@ export interface PayloadBlob {
 
 /** Content-addressed payload storage. */
 export interface PayloadBlobRepo {
-  /** Stores `blob` unless a blob with its hash is already there. */
+  /** Stores `blob`, or marks the stored blob with its hash as used now (its bytes are not rewritten). */
   put(blob: PayloadBlob): Promise<void>;
   get(sha256: string): Promise<PayloadBlob | undefined>;
+  /** Deletes the blobs last used before `cutoff` (ISO time); returns how many. */
+  deleteUnusedBefore(cutoff: string): Promise<number>;
 }
 
 /** The payload blob repository over `db`. */
 export function createPayloadBlobRepo(db: Knex): PayloadBlobRepo {
   return {
     async put(blob) {
+      const now = nowIso();
       await db('payload_blobs')
         .insert({
           sha256: blob.sha256,
           metadata: JSON.stringify(blob.metadata),
           data: Buffer.from(blob.data.buffer, blob.data.byteOffset, blob.data.byteLength),
           size: blob.data.byteLength,
-          created_at: nowIso(),
+          created_at: now,
+          last_used_at: now,
         })
         .onConflict('sha256')
-        .ignore();
+        .merge({ last_used_at: now });
+    },
+
+    async deleteUnusedBefore(cutoff) {
+      return db('payload_blobs').where('last_used_at', '<', cutoff).delete();
     },
 
     async get(sha256) {
