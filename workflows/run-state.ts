@@ -1,4 +1,13 @@
-import { condition, defineSignal, patched, setHandler, sleep, type ChildWorkflowHandle, type Workflow } from '@temporalio/workflow';
+import {
+  condition,
+  defineSignal,
+  patched,
+  setHandler,
+  sleep,
+  type ChildWorkflowHandle,
+  type Workflow,
+} from '@temporalio/workflow';
+import { RUN_FLOW, type RunFlowInput } from '../src/shared/flow';
 
 /**
  * Control nodes that may run back to back inside one workflow activation before the interpreter
@@ -7,7 +16,6 @@ import { condition, defineSignal, patched, setHandler, sleep, type ChildWorkflow
  * sdk-typescript#939) and kill the worker thread; a 1,000-transform chain did.
  */
 export const MAX_SYNC_STEPS = 64;
-import { RUN_FLOW, type RunFlowInput } from '../src/shared/flow';
 
 /**
  * Pause and resume reach the child workflows a run is waiting on (sub-flows, loop batches).
