@@ -26,7 +26,7 @@ import {
 } from '../shared/flow';
 import { searchAttributesFor } from '../shared/search-attributes';
 import type { PrepareSubFlowInput } from '../shared/system-activities';
-import type { ExecutionRow, FlowRow, Repos } from '../storage';
+import { TERMINAL_EXECUTION_STATUSES, type ExecutionRow, type FlowRow, type Repos } from '../storage';
 import { SubFlowNotFound } from '../../activities/system';
 import { conflict, forbidden, notFound, temporalUnavailable, unprocessable } from '../api/errors';
 import type { Actor } from './flow-service';
@@ -42,13 +42,7 @@ import { watchRun, type LiveEvent, type RunSnapshot } from './run-events';
 import { runNodeTest, type NodeTestRequest } from './node-test';
 
 /** Statuses after which nothing changes. */
-export const TERMINAL: readonly ExecutionStatus[] = [
-  'completed',
-  'failed',
-  'cancelled',
-  'terminated',
-  'timed_out',
-];
+const TERMINAL = TERMINAL_EXECUTION_STATUSES;
 /** Statuses of a run that Temporal is executing (the live status query answers for these). */
 const LIVE: readonly ExecutionStatus[] = ['running', 'paused', 'waiting'];
 

@@ -99,16 +99,20 @@ export type EdgeState = 'taken' | 'skipped';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped';
 
-export type ExecutionStatus =
-  | 'pending'
-  | 'running'
-  | 'paused'
-  | 'waiting'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'terminated'
-  | 'timed_out';
+/** Every status a run can have (the API's filters and the OpenAPI document use this list). */
+export const EXECUTION_STATUSES = [
+  'pending',
+  'running',
+  'paused',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+] as const;
+
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 /** What the run knows of one node. */
 export interface StepState {

@@ -1,9 +1,9 @@
 import { SCOPES } from '../principal';
 import { flowInputSchema, triggerSchema } from '../../services/flow-service';
+import { EXECUTION_STATUSES } from '../../shared/flow';
 import { z } from './zod';
 
-/** Executions' statuses (DESIGN §2). */
-export const EXECUTION_STATUSES = ['pending', 'running', 'paused', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+export { EXECUTION_STATUSES };
 /** Steps' statuses (DESIGN §2). */
 export const STEP_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'skipped'] as const;
 

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { EXECUTION_STATUSES } from '../../shared/flow';
 import type { AppDeps } from '../app';
 import { executeAndRespond, executeBodySchema } from '../execute-request';
 import { actorOf, principalOf } from '../actor';
@@ -9,23 +10,12 @@ import { isUuid, parseBody, parseQuery } from '../validate';
 import { approverOf } from './approvals';
 import { createEventStreamHandler } from './events-stream';
 
-const STATUSES = [
-  'pending',
-  'running',
-  'paused',
-  'waiting',
-  'completed',
-  'failed',
-  'cancelled',
-  'terminated',
-  'timed_out',
-] as const;
 
 const listQuery = z.object({
   skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   workflow_id: z.string().uuid().optional(),
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(EXECUTION_STATUSES).optional(),
   search: z.string().max(200).optional(),
   since: z.string().datetime({ offset: true }).optional(),
   until: z.string().datetime({ offset: true }).optional(),

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { EXECUTION_STATUSES } from '../../shared/flow';
 import type { AppDeps } from '../app';
 import { actorOf } from '../actor';
 import { executeAndRespond, executeBodySchema } from '../execute-request';
@@ -29,7 +30,7 @@ const listQuery = z.object({
 const pageQuery = z.object({
   skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  status: z.enum(['pending', 'running', 'paused', 'waiting', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out']).optional(),
+  status: z.enum(EXECUTION_STATUSES).optional(),
 });
 
 const templateListQuery = z.object({
