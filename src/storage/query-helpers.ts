@@ -1,4 +1,5 @@
 import { type Knex } from 'knex';
+import { dialectOf, type Dialect } from './codec';
 
 /** Offset pagination, as in the API's `?skip=&limit=`. */
 export interface PageOptions {
@@ -56,15 +57,24 @@ export async function countRows(qb: Knex.QueryBuilder): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Adds "the text value of `key` in JSON column `column` equals `value`" (`->>` on Postgres, `json_extract` on SQLite). */
+/**
+ * SQL for the text value of `key` in JSON column `column` (`->>` on Postgres, `json_extract` on
+ * SQLite). Both names are written into the SQL, so they must be plain identifiers.
+ */
+export function jsonTextSql(dialect: Dialect, column: string, key: string): string {
+  for (const name of [column, key]) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`Unsupported JSON column or key: ${name}`);
+  }
+  return dialect === 'pg' ? `("${column}"->>'${key}')` : `json_extract("${column}", '$.${key}')`;
+}
+
+/** Adds "the text value of `key` in JSON column `column` equals `value`". */
 export function whereJsonTextEquals(
   qb: Knex.QueryBuilder,
-  dialectOf: Knex,
+  db: Knex,
   column: string,
   key: string,
   value: string,
 ): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`Unsupported JSON key: ${key}`);
-  if (dialectOf.client.dialect === 'postgresql') qb.whereRaw('(??->>?) = ?', [column, key, value]);
-  else qb.whereRaw('json_extract(??, ?) = ?', [column, `$.${key}`, value]);
+  qb.whereRaw(`${jsonTextSql(dialectOf(db), column, key)} = ?`, [value]);
 }

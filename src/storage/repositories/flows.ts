@@ -6,6 +6,7 @@ import { hashDefinition } from '../definition-hash';
 import { preparedReads, type SqlValue } from '../prepared';
 import {
   containsPattern,
+  jsonTextSql,
   type OwnerScope,
   type Page,
   type PageOptions,
@@ -159,27 +160,12 @@ export function definitionOf(
   return { nodes: flow.nodes, edges: flow.edges, trigger: flow.trigger, settings: flow.settings };
 }
 
-const SUMMARY_COLUMNS = [
-  'id',
-  'owner_id',
-  'name',
-  'description',
-  'status',
-  'enabled',
-  'trigger',
-  'settings',
-  'version',
-  'created_at',
-  'updated_at',
-  'deleted_at',
-] as const;
-
-const SUMMARY_SELECT = SUMMARY_COLUMNS.map((c) => `"${c}"`).join(', ');
 /**
- * Every column of a flow row, named: a Postgres prepared statement with `select *` fails with
- * "cached plan must not change result type" once another process's migration adds a column.
+ * Every column of a flow row, in table order. The prepared reads name them: a Postgres prepared
+ * statement with `select *` fails with "cached plan must not change result type" once another
+ * process's migration adds a column.
  */
-const FLOW_SELECT = [
+const FLOW_COLUMNS = [
   'id',
   'owner_id',
   'name',
@@ -194,9 +180,12 @@ const FLOW_SELECT = [
   'created_at',
   'updated_at',
   'deleted_at',
-]
-  .map((c) => `"${c}"`)
-  .join(', ');
+] as const;
+
+const selectList = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
+const FLOW_SELECT = selectList(FLOW_COLUMNS);
+/** A summary is a flow without its graph. */
+const SUMMARY_SELECT = selectList(FLOW_COLUMNS.filter((c) => c !== 'nodes' && c !== 'edges'));
 
 const VERSION_SUMMARY_COLUMNS = [
   'id',
@@ -214,9 +203,6 @@ const SORTABLE: Record<FlowSortBy, true> = { name: true, created_at: true, updat
 export function createFlowRepo(db: Knex): FlowRepo {
   const codec = codecFor(db);
   const reads = preparedReads(db);
-  /** The text value of `key` in JSON column `column`, in SQL (`key` is a constant identifier). */
-  const jsonText = (column: string, key: string) =>
-    codec.dialect === 'pg' ? `("${column}"->>'${key}')` : `json_extract("${column}", '$.${key}')`;
 
   const fromRow = (r: Record<string, unknown>): FlowRow => ({
     ...(r as unknown as FlowRow),
@@ -321,7 +307,7 @@ export function createFlowRepo(db: Knex): FlowRepo {
       if (options.ownerId !== undefined) filter('"owner_id" = ?', options.ownerId);
       if (options.status !== undefined) filter('"status" = ?', options.status);
       if (options.enabled !== undefined) filter('"enabled" = ?', options.enabled);
-      if (options.triggerType !== undefined) filter(`${jsonText('trigger', 'type')} = ?`, options.triggerType);
+      if (options.triggerType !== undefined) filter(`${jsonTextSql(codec.dialect, 'trigger', 'type')} = ?`, options.triggerType);
       if (options.search) {
         const pattern = containsPattern(options.search);
         filter(`(lower("name") like ? escape ? or lower("description") like ? escape ?)`, pattern, '\\', pattern, '\\');
