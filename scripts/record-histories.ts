@@ -20,6 +20,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { RUN_FLOW, type RunStatus } from '../src/shared/flow';
 import { chain, startTestEngine, type TestEngine } from '../test/helpers/engine';
+import { until } from '../test/helpers/wait';
 import { stopTestTemporal } from '../test/helpers/temporal-env';
 
 /** Where the fixtures live. */
@@ -508,12 +509,10 @@ export const RECORDINGS: Recording[] = [
       return chain([{ id: 'sub', type: 'sub-flow', data: { workflow_id: PAUSED_SUB_FLOW_ID } }], '{{ sub.result }}');
     },
     async drive(h, { engine }) {
-      let childId: string | undefined;
-      for (let i = 0; i < 200 && !childId; i++) {
-        childId = (await h.describe()).raw.pendingChildren?.[0]?.workflowId ?? undefined;
-        if (!childId) await sleep(25);
-      }
-      if (!childId) throw new Error('the sub-flow never started');
+      const childId = await until(
+        async () => (await h.describe()).raw.pendingChildren?.[0]?.workflowId ?? undefined,
+        'the sub-flow to start',
+      );
       const child = engine.client.workflow.getHandle(childId);
       await waitFor(child, (s) => s.current_nodes.includes('a'));
       await h.signal(RUN_FLOW.pauseSignal);

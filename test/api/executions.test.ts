@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
+import { until } from '../helpers/wait';
 
 const STEP_FIELDS = [
   'attempt',
@@ -59,16 +60,6 @@ const eventFlow = {
     { source: 'wait', target: 'end' },
   ],
 };
-
-async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('executions API: start, list, inspect, steer, events, logs', function () {
   this.timeout(90_000);

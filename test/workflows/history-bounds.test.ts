@@ -8,6 +8,7 @@ import { findTemporalCli } from '../../src/temporal/cli';
 import { DEV_SERVER_DYNAMIC_CONFIG, getFreePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { createWorker } from '../../src/worker/create-worker';
 import { chain, startFlow } from '../helpers/engine';
+import { until } from '../helpers/wait';
 
 /** Every event of a workflow's history, following continue-as-new into each next run. */
 async function historyRuns(client: Client, workflowId: string, firstRunId: string): Promise<number[]> {
@@ -126,7 +127,7 @@ describe('history stays bounded', function () {
       for await (const _c of client.workflow.list({ query: `WorkflowId STARTS_WITH "${h.workflowId}/"` })) n++;
       return n;
     };
-    for (let i = 0; i < 100 && (await children()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await until(async () => (await children()) > 0, 'the first loop batch to start');
     await h.signal(RUN_FLOW.pauseSignal);
     const batch = client.workflow.getHandle(`${h.workflowId}/each/batch-0`);
     // The forwarded pause lands, the activity in flight finishes, then the batch's history stands still.

@@ -5,6 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { RUN_FLOW, type RunStatus } from '../../src/shared/flow';
 import { chain, startTestEngine, type TestEngine } from '../helpers/engine';
+import { until } from '../helpers/wait';
 
 /** Fails the first `failures` calls of each path with 500, then answers 200 with a JSON body. */
 function flakyServer() {
@@ -442,17 +443,12 @@ describe('runFlow interpreter', function () {
       ], '{{ b.result }}'),
     );
     const h = await engine.start(chain([{ id: 'sub', type: 'sub-flow', data: { workflow_id: childId } }], '{{ sub.result }}'));
-    let childWorkflowId: string | undefined;
-    for (let i = 0; i < 100 && !childWorkflowId; i++) {
-      childWorkflowId = (await h.describe()).raw.pendingChildren?.[0]?.workflowId ?? undefined;
-      if (!childWorkflowId) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(childWorkflowId, 'the sub-flow started');
+    const childWorkflowId = await until(
+      async () => (await h.describe()).raw.pendingChildren?.[0]?.workflowId ?? undefined,
+      'the sub-flow to start',
+    );
     const child = engine.client.workflow.getHandle(childWorkflowId);
-    for (let i = 0; i < 50; i++) {
-      if ((await child.query<RunStatus>(RUN_FLOW.statusQuery)).current_nodes.includes('a')) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(async () => (await child.query<RunStatus>(RUN_FLOW.statusQuery)).current_nodes.includes('a'), 'node a of the sub-flow to run');
     await h.signal(RUN_FLOW.pauseSignal);
     await new Promise((r) => setTimeout(r, 1500));
     const s = await child.query<RunStatus>(RUN_FLOW.statusQuery);
