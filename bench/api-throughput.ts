@@ -16,7 +16,7 @@
  * prints) and dropped afterwards. A Temporal dev server is started because the API connects to
  * one, but no run is started. Results: docs/benchmarks.md, "API throughput".
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -94,6 +94,8 @@ interface Row {
   errors: number;
   non2xx: number;
   cpuPct: number;
+  /** CPU of the load generator, in % of one core. */
+  clientCpuPct: number;
   /** CPU of every `postgres` server process over the run, in % of one core (SQLite: in the API process). */
   dbCpuPct: number | null;
   /** Lowest–highest req/s and p99 over the repeated runs. */
@@ -171,8 +173,26 @@ function stopApi(child: ChildProcess): Promise<void> {
   });
 }
 
-async function hammer(url: string, s: Scenario, credentials: Record<string, string>, connections: number, seconds: number) {
-  return autocannon({
+/** What one measured run gives, whichever client produced it. */
+interface Hammered {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  /** CPU of the load generator over the run, in % of one core. */
+  clientCpuPct: number;
+}
+
+function hammer(client: Client, url: string, s: Scenario, credentials: Record<string, string>, connections: number, seconds: number) {
+  return client === 'wrk' ? wrk(url, s, credentials, connections, seconds) : cannon(url, s, credentials, connections, seconds);
+}
+
+/** autocannon, in this process: it shares this process's event loop with nothing else. */
+async function cannon(url: string, s: Scenario, credentials: Record<string, string>, connections: number, seconds: number): Promise<Hammered> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await autocannon({
     url: url + s.path,
     method: s.method,
     connections,
@@ -180,7 +200,62 @@ async function hammer(url: string, s: Scenario, credentials: Record<string, stri
     headers: { ...credentials, 'content-type': 'application/json' },
     body: s.body,
   });
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    clientCpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100,
+  };
 }
+
+/** A latency of wrk's report (`812.00us`, `12.31ms`, `1.02s`) in ms. */
+function wrkMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (!m) throw new Error(`unexpected wrk latency ${text}`);
+  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
+}
+
+/**
+ * wrk (C, one thread, epoll): a load generator that costs a fraction of what it measures, so on a
+ * small machine the API process and the database get the cores rather than the client.
+ */
+async function wrk(url: string, s: Scenario, credentials: Record<string, string>, connections: number, seconds: number): Promise<Hammered> {
+  const script = path.join(os.tmpdir(), `api-bench-${process.pid}.lua`);
+  const headers = { ...credentials, 'content-type': 'application/json' };
+  fs.writeFileSync(
+    script,
+    [
+      `wrk.method = ${JSON.stringify(s.method)}`,
+      ...Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
+      s.body === undefined ? '' : `wrk.body = ${JSON.stringify(s.body)}`,
+    ].join('\n'),
+  );
+  const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url + s.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  let cpuMs = 0;
+  const sample = setInterval(() => (cpuMs = procCpuMs(child.pid!) || cpuMs), 200);
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(sample);
+  fs.rmSync(script, { force: true });
+  if (code !== 0) throw new Error(`wrk exited with ${code}: ${out}`);
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
+  const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: wrkMs(/^\s+50%\s+(\S+)$/m.exec(out)?.[1] ?? ''),
+    p99: wrkMs(/^\s+99%\s+(\S+)$/m.exec(out)?.[1] ?? ''),
+    errors: errs ? errs.slice(1).reduce((n, x) => n + Number(x), 0) : 0,
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+    clientCpuPct: (cpuMs / (performance.now() - t0)) * 100,
+  };
+}
+
+type Client = 'autocannon' | 'wrk';
 
 interface BenchOptions {
   connections: number;
@@ -194,6 +269,8 @@ interface BenchOptions {
   repeat: number;
   /** Only scenarios whose name contains this. */
   only?: string;
+  /** The load generator. */
+  client: Client;
 }
 
 async function benchDb(db: string, env: Record<string, string>, opts: BenchOptions): Promise<Row[]> {
@@ -219,24 +296,25 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
       { name: 'POST /api/v1/workflows', method: 'POST', path: '/api/v1/workflows', body: JSON.stringify(FLOW) },
     ];
     for (const s of scenarios.filter((x) => !opts.only || x.name.includes(opts.only))) {
-      await hammer(s.base ?? url, s, credentials, opts.connections, 2);
+      await hammer(opts.client, s.base ?? url, s, credentials, opts.connections, 2);
       const runs: Row[] = [];
       for (let i = 0; i < opts.repeat; i++) {
         const cpu0 = procCpuMs(child.pid!);
         const db0 = db === 'postgres' ? postgresCpuMs() : 0;
         const t0 = Date.now();
-        const r = await hammer(s.base ?? url, s, credentials, opts.connections, opts.seconds);
+        const r = await hammer(opts.client, s.base ?? url, s, credentials, opts.connections, opts.seconds);
         const cpuPct = ((procCpuMs(child.pid!) - cpu0) / (Date.now() - t0)) * 100;
         const dbCpuPct = db === 'postgres' ? ((postgresCpuMs() - db0) / (Date.now() - t0)) * 100 : null;
         const run: Row = {
           db,
           scenario: s.name,
-          rps: r.requests.average,
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          errors: r.errors + r.timeouts,
+          rps: r.rps,
+          p50: r.p50,
+          p99: r.p99,
+          errors: r.errors,
           non2xx: r.non2xx,
           cpuPct,
+          clientCpuPct: r.clientCpuPct,
           dbCpuPct,
           rpsRange: '',
           p99Range: '',
@@ -244,7 +322,7 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
         runs.push(run);
         console.error(
           `${db.padEnd(8)} ${s.name.padEnd(30)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ` +
-            `errors ${run.errors}  non-2xx ${run.non2xx}  API CPU ${cpuPct.toFixed(0)}%${dbCpuPct === null ? '' : `  Postgres CPU ${dbCpuPct.toFixed(0)}%`}  load ${load()}`,
+            `errors ${run.errors}  non-2xx ${run.non2xx}  API CPU ${cpuPct.toFixed(0)}%  ${opts.client} CPU ${run.clientCpuPct.toFixed(0)}%${dbCpuPct === null ? '' : `  Postgres CPU ${dbCpuPct.toFixed(0)}%`}  load ${load()}`,
         );
       }
       // The machine's speed drifts between runs: report the median run and the range.
@@ -285,8 +363,10 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       repeat: { type: 'string', default: '3' },
       'busy-us': { type: 'string', default: '250' },
+      client: { type: 'string', default: 'autocannon' },
     },
   });
+  if (values.client !== 'autocannon' && values.client !== 'wrk') throw new Error('--client must be autocannon or wrk');
   if (values.auth !== 'jwt' && values.auth !== 'api-key') throw new Error('--auth must be jwt or api-key');
   const opts: BenchOptions = {
     seconds: Number(values.seconds),
@@ -296,6 +376,7 @@ async function main(): Promise<void> {
     only: values.only,
     repeat: Math.max(1, Number(values.repeat)),
     busyUs: Number(values['busy-us']),
+    client: values.client,
   };
   const dbs = values.db.split(',');
   const loadBefore = load();
@@ -345,13 +426,13 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 
-  console.log(`\n${opts.connections} connections, ${opts.repeat} × ${opts.seconds} s per scenario (the median run; ranges over all runs), LOG_LEVEL=${values['log-level']}, auth ${opts.auth}; ` +
+  console.log(`\n${opts.connections} connections, ${opts.repeat} × ${opts.seconds} s per scenario (the median run; ranges over all runs), LOG_LEVEL=${values['log-level']}, auth ${opts.auth}, client ${opts.client}; ` +
     `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; load average before ${loadBefore}, after ${load()}\n`);
-  console.log('| database | request | req/s | p50 ms | p99 ms | req/s range | p99 range | errors / non-2xx | API process CPU | Postgres CPU |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| database | request | req/s | p50 ms | p99 ms | req/s range | p99 range | errors / non-2xx | API process CPU | Postgres CPU | client CPU |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.db} | \`${r.scenario}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.rpsRange} | ${r.p99Range} | ${r.errors} / ${r.non2xx} | ${r.cpuPct.toFixed(0)}% | ${r.dbCpuPct === null ? '—' : `${r.dbCpuPct.toFixed(0)}%`} |`,
+      `| ${r.db} | \`${r.scenario}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.rpsRange} | ${r.p99Range} | ${r.errors} / ${r.non2xx} | ${r.cpuPct.toFixed(0)}% | ${r.dbCpuPct === null ? '—' : `${r.dbCpuPct.toFixed(0)}%`} | ${r.clientCpuPct.toFixed(0)}% |`,
     );
   }
 }

@@ -17,7 +17,18 @@ export type SqlValue = string | number | boolean | null;
 export interface PreparedReads {
   all<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[]): Promise<T[]>;
   first<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[]): Promise<T | undefined>;
+  /**
+   * A lookup by one text column whose calls are batched: the keys asked for in one turn of the
+   * event loop go to the database as one query, and each caller gets the rows with its key.
+   * `sql` is the query without its key condition, which is added in front of `where`
+   * (`select … from "flows" where "deleted_at" is null` → `… where "id" in (keys) and "deleted_at" is null`).
+   * Inside a transaction every call is its own query, on the transaction's connection.
+   */
+  batchedByKey<T extends Record<string, unknown>>(sql: string, keyColumn: string): (key: string) => Promise<T[]>;
 }
+
+/** The most keys one batched query carries; a larger batch is split. */
+export const MAX_BATCH_KEYS = 500;
 
 interface SqliteStatement {
   all(...params: unknown[]): unknown[];
@@ -58,12 +69,76 @@ export function preparedReads(db: Knex): PreparedReads {
     }
   }
 
+  function batchedByKey<T extends Record<string, unknown>>(sql: string, keyColumn: string): (key: string) => Promise<T[]> {
+    const at = sql.search(/\swhere\s/i);
+    if (at < 0) throw new Error(`batchedByKey: no where clause in ${sql}`);
+    // One statement for every batch size: the keys are bound as one array (Postgres) or one JSON
+    // array (SQLite), so the statement is prepared once.
+    const condition = dialect === 'pg' ? `"${keyColumn}" = any(?::text[])` : `"${keyColumn}" in (select "value" from json_each(?))`;
+    const batchSql = `${sql.slice(0, at)} where ${condition} and ${sql.slice(at + ' where '.length)}`;
+    const keysParam = (keys: string[]): SqlValue => (dialect === 'pg' ? pgTextArray(keys) : JSON.stringify(keys));
+    let pending: Map<string, Waiter<T[]>[]> | undefined;
+
+    function run(keys: string[], waiters: Map<string, Waiter<T[]>[]>): void {
+      all<T>(batchSql, [keysParam(keys)]).then(
+        (rows) => {
+          const byKey = new Map<string, T[]>();
+          for (const row of rows) {
+            const k = row[keyColumn] as string;
+            const list = byKey.get(k);
+            if (list) list.push(row);
+            else byKey.set(k, [row]);
+          }
+          for (const k of keys) for (const w of waiters.get(k)!) w.resolve(byKey.get(k) ?? []);
+        },
+        (err: unknown) => {
+          for (const k of keys) for (const w of waiters.get(k)!) w.reject(err);
+        },
+      );
+    }
+
+    function flush(): void {
+      const waiters = pending!;
+      pending = undefined;
+      const keys = [...waiters.keys()];
+      for (let i = 0; i < keys.length; i += MAX_BATCH_KEYS) run(keys.slice(i, i + MAX_BATCH_KEYS), waiters);
+    }
+
+    return (key) => {
+      if (db.isTransaction) return all<T>(batchSql, [keysParam([key])]);
+      return new Promise<T[]>((resolve, reject) => {
+        if (!pending) {
+          pending = new Map();
+          // After the poll phase: every request read from the sockets in this turn has asked.
+          setImmediate(flush);
+        }
+        const list = pending.get(key);
+        if (list) list.push({ resolve, reject });
+        else pending.set(key, [{ resolve, reject }]);
+      });
+    };
+  }
+
   return {
     all,
     async first<T>(sql: string, params: readonly SqlValue[]) {
       return (await all<T>(sql, params))[0];
     },
+    batchedByKey,
   };
+}
+
+/**
+ * `keys` as a Postgres text[] literal (`{"a","b"}`). Bound as one string rather than a JS array,
+ * which `trx.raw` would expand into one placeholder per element.
+ */
+export function pgTextArray(keys: readonly string[]): string {
+  return `{${keys.map((k) => `"${k.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
 }
 
 const sqliteValue = (v: SqlValue) => (typeof v === 'boolean' ? Number(v) : v);

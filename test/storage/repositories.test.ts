@@ -1033,6 +1033,55 @@ describeEachDialect('repositories', (ctx) => {
         await ctx.db.schema.alterTable('flows', (t) => t.dropColumn('added_by_a_newer_release'));
       }
     });
+
+    it('answer concurrent flow lookups with one query, each caller getting its own flow or nothing', async () => {
+      const owner = randomUUID();
+      const a = await repos.flows.create({ owner_id: owner, name: 'a "quoted" \\ name' });
+      const b = await repos.flows.create({ owner_id: owner, name: 'b' });
+      const gone = await repos.flows.create({ owner_id: owner, name: 'deleted' });
+      await repos.flows.softDelete(gone.id);
+      // Every statement outside a transaction takes a pooled connection: count those.
+      const client = ctx.db.client as { acquireConnection(): Promise<unknown> };
+      const acquire = client.acquireConnection;
+      let acquired = 0;
+      client.acquireConnection = function (this: unknown) {
+        acquired++;
+        return acquire.call(this);
+      };
+      let got;
+      try {
+        got = await Promise.all([
+          repos.flows.get(a.id, { ownerId: owner }),
+          repos.flows.get(b.id),
+          repos.flows.get(a.id),
+          repos.flows.get(b.id, { ownerId: randomUUID() }),
+          repos.flows.get(gone.id),
+          repos.flows.get(randomUUID()),
+        ]);
+      } finally {
+        client.acquireConnection = acquire;
+      }
+      assert.equal(acquired, 1, 'six lookups, one statement');
+      assert.deepEqual(
+        got.map((f) => f?.name),
+        ['a "quoted" \\ name', 'b', 'a "quoted" \\ name', undefined, undefined, undefined],
+      );
+      assert.deepEqual(got[0]?.nodes, a.nodes, 'a whole row, decoded');
+      assert.equal((await repos.flows.get(gone.id, { includeDeleted: true }))?.name, 'deleted');
+    });
+
+    it('fail every caller of a failed batch, and the next batch works again', async () => {
+      const owner = randomUUID();
+      const flow = await repos.flows.create({ owner_id: owner, name: 'survivor' });
+      await ctx.db.schema.alterTable('flows', (t) => t.renameColumn('deleted_at', 'deleted_at_renamed'));
+      try {
+        const results = await Promise.allSettled([repos.flows.get(flow.id), repos.flows.get(randomUUID())]);
+        assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+      } finally {
+        await ctx.db.schema.alterTable('flows', (t) => t.renameColumn('deleted_at_renamed', 'deleted_at'));
+      }
+      assert.equal((await repos.flows.get(flow.id))?.name, 'survivor');
+    });
   });
 
   describe('payloadBlobs', () => {
