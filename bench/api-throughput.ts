@@ -3,22 +3,25 @@
  *
  *   npx tsx bench/api-throughput.ts [--seconds 10] [--connections 50] [--db sqlite,postgres]
  *     [--pg-url postgres://…] [--log-level info] [--auth jwt|api-key] [--only GET] [--repeat 3] [--busy-us 250]
- *     [--cpu-prof DIR]
+ *     [--cpu-prof DIR] [--client autocannon|wrk]
  *
  * Scenarios, one after another against the same API process: a bare `node:http` server in that
  * process answering `{"ok":true}` (the machine's floor at that moment), the same server burning
  * `--busy-us` of CPU per request (an ideal server about as costly as the API: the p99 that
- * queueing alone gives at its throughput), `GET /api/v1/workflows/{id}`,
+ * queueing alone gives at its throughput), Express 5 with one route answering a flow-sized body
+ * (the framework's floor: no middleware, database, auth or logging), `GET /api/v1/workflows/{id}`,
  * `GET /api/v1/workflows` (a page of 20 out of 100 flows), `POST /api/v1/workflows` (a 3-node flow),
- * each with a JWT (`--auth api-key`: an API key), after a 2 s warm-up; `--only` picks scenarios. The API runs in a child process so that autocannon does
- * not share its event loop; it logs at `--log-level` to /dev/null (serialisation cost included).
+ * each with a JWT (`--auth api-key`: an API key), after a 2 s warm-up; `--only` picks scenarios.
+ * The load comes from autocannon in this process or, with `--client wrk`, from wrk (apt package
+ * `wrk`). The API runs in a child process so that the load generator does not share its event
+ * loop; it logs at `--log-level` to /dev/null (serialisation cost included).
  * Postgres: a fresh database is created next to `--pg-url` (default: what `.ci/postgres.sh`
  * prints) and dropped afterwards. A Temporal dev server is started because the API connects to
  * one, but no run is started. Results: docs/benchmarks.md, "API throughput".
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import express from 'express';
 import knex from 'knex';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
@@ -68,8 +72,22 @@ async function serveApi(): Promise<void> {
     res.end('{"ok":true}');
   });
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  // The framework's floor: Express 5 with one router and one route answering a flow-sized JSON
+  // body, no middleware, database, auth or logging.
+  const flowBody = { id: randomUUID(), owner_id: randomUUID(), ...FLOW, status: 'draft', enabled: true, trigger: { type: 'manual' }, settings: {}, version: 1, created_at: new Date().toISOString(), updated_at: new Date().toISOString() };
+  const floorApp = express();
+  floorApp.disable('x-powered-by');
+  floorApp.set('etag', false);
+  const floorRouter = express.Router();
+  floorRouter.get('/:id', (_req, res) => {
+    res.json(flowBody);
+  });
+  floorApp.use('/api/v1/workflows', floorRouter);
+  const floor = http.createServer(floorApp);
+  await new Promise<void>((resolve) => floor.listen(0, '127.0.0.1', resolve));
   process.send?.({
     url: platform.apiUrl,
+    expressUrl: `http://127.0.0.1:${(floor.address() as AddressInfo).port}`,
     bareUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`,
     busyUrl: `http://127.0.0.1:${(busy.address() as AddressInfo).port}/`,
   });
@@ -96,6 +114,8 @@ interface Row {
   cpuPct: number;
   /** CPU of the load generator, in % of one core. */
   clientCpuPct: number;
+  /** CPU time the hypervisor took for other guests, in % of all cores' time (0 on a dedicated machine). */
+  stealPct: number;
   /** CPU of every `postgres` server process over the run, in % of one core (SQLite: in the API process). */
   dbCpuPct: number | null;
   /** Lowest–highest req/s and p99 over the repeated runs. */
@@ -129,6 +149,16 @@ function postgresCpuMs(): number {
   return total;
 }
 
+/** CPU time the hypervisor gave to other guests (`steal` in /proc/stat, all CPUs), in ms. */
+function stealMs(): number {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    return (Number(cpu[8]) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function call(url: string, method: string, urlPath: string, body?: unknown, token?: string): Promise<any> {
@@ -147,6 +177,7 @@ interface ApiProcess {
   url: string;
   bareUrl: string;
   busyUrl: string;
+  expressUrl: string;
 }
 
 function startApi(env: Record<string, string>, cpuProfDir?: string): Promise<ApiProcess> {
@@ -274,7 +305,7 @@ interface BenchOptions {
 }
 
 async function benchDb(db: string, env: Record<string, string>, opts: BenchOptions): Promise<Row[]> {
-  const { child, url, bareUrl, busyUrl } = await startApi({ ...env, BENCH_BUSY_US: String(opts.busyUs) }, opts.cpuProfDir);
+  const { child, url, bareUrl, busyUrl, expressUrl } = await startApi({ ...env, BENCH_BUSY_US: String(opts.busyUs) }, opts.cpuProfDir);
   const rows: Row[] = [];
   try {
     const username = `bench${Date.now()}`;
@@ -291,6 +322,7 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
     const scenarios: (Scenario & { base?: string })[] = [
       { name: 'bare node:http (floor)', method: 'GET', path: '', base: bareUrl },
       { name: `node:http + ${opts.busyUs} µs CPU (ideal)`, method: 'GET', path: '', base: busyUrl },
+      { name: 'Express, one route (floor)', method: 'GET', path: `/api/v1/workflows/${flowId}`, base: expressUrl },
       { name: 'GET /api/v1/workflows/{id}', method: 'GET', path: `/api/v1/workflows/${flowId}` },
       { name: 'GET /api/v1/workflows', method: 'GET', path: '/api/v1/workflows' },
       { name: 'POST /api/v1/workflows', method: 'POST', path: '/api/v1/workflows', body: JSON.stringify(FLOW) },
@@ -301,10 +333,12 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
       for (let i = 0; i < opts.repeat; i++) {
         const cpu0 = procCpuMs(child.pid!);
         const db0 = db === 'postgres' ? postgresCpuMs() : 0;
+        const steal0 = stealMs();
         const t0 = Date.now();
         const r = await hammer(opts.client, s.base ?? url, s, credentials, opts.connections, opts.seconds);
         const cpuPct = ((procCpuMs(child.pid!) - cpu0) / (Date.now() - t0)) * 100;
         const dbCpuPct = db === 'postgres' ? ((postgresCpuMs() - db0) / (Date.now() - t0)) * 100 : null;
+        const stealPct = ((stealMs() - steal0) / (Date.now() - t0) / os.cpus().length) * 100;
         const run: Row = {
           db,
           scenario: s.name,
@@ -315,6 +349,7 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
           non2xx: r.non2xx,
           cpuPct,
           clientCpuPct: r.clientCpuPct,
+          stealPct,
           dbCpuPct,
           rpsRange: '',
           p99Range: '',
@@ -322,7 +357,7 @@ async function benchDb(db: string, env: Record<string, string>, opts: BenchOptio
         runs.push(run);
         console.error(
           `${db.padEnd(8)} ${s.name.padEnd(30)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ` +
-            `errors ${run.errors}  non-2xx ${run.non2xx}  API CPU ${cpuPct.toFixed(0)}%  ${opts.client} CPU ${run.clientCpuPct.toFixed(0)}%${dbCpuPct === null ? '' : `  Postgres CPU ${dbCpuPct.toFixed(0)}%`}  load ${load()}`,
+            `errors ${run.errors}  non-2xx ${run.non2xx}  API CPU ${cpuPct.toFixed(0)}%  ${opts.client} CPU ${run.clientCpuPct.toFixed(0)}%  steal ${run.stealPct.toFixed(0)}%${dbCpuPct === null ? '' : `  Postgres CPU ${dbCpuPct.toFixed(0)}%`}  load ${load()}`,
         );
       }
       // The machine's speed drifts between runs: report the median run and the range.
@@ -428,11 +463,11 @@ async function main(): Promise<void> {
 
   console.log(`\n${opts.connections} connections, ${opts.repeat} × ${opts.seconds} s per scenario (the median run; ranges over all runs), LOG_LEVEL=${values['log-level']}, auth ${opts.auth}, client ${opts.client}; ` +
     `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; load average before ${loadBefore}, after ${load()}\n`);
-  console.log('| database | request | req/s | p50 ms | p99 ms | req/s range | p99 range | errors / non-2xx | API process CPU | Postgres CPU | client CPU |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| database | request | req/s | p50 ms | p99 ms | req/s range | p99 range | errors / non-2xx | API process CPU | Postgres CPU | client CPU | steal |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.db} | \`${r.scenario}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.rpsRange} | ${r.p99Range} | ${r.errors} / ${r.non2xx} | ${r.cpuPct.toFixed(0)}% | ${r.dbCpuPct === null ? '—' : `${r.dbCpuPct.toFixed(0)}%`} | ${r.clientCpuPct.toFixed(0)}% |`,
+      `| ${r.db} | \`${r.scenario}\` | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.rpsRange} | ${r.p99Range} | ${r.errors} / ${r.non2xx} | ${r.cpuPct.toFixed(0)}% | ${r.dbCpuPct === null ? '—' : `${r.dbCpuPct.toFixed(0)}%`} | ${r.clientCpuPct.toFixed(0)}% | ${r.stealPct.toFixed(0)}% |`,
     );
   }
 }

@@ -19,6 +19,7 @@ import { createNodeRouter } from './routes/nodes';
 import { parseBodies } from './middleware/body';
 import { queryToken } from './middleware/query-token';
 import { requestLog } from './middleware/request-log';
+import { installJsonResponse } from './json-response';
 
 /** Everything the API needs, built once at start-up. */
 export interface AppDeps {
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
+  installJsonResponse(app);
   app.use(requestLog(deps.logger, { quiet: ['/health'] }));
   const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
   const api = express.Router();
