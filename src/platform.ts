@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } fro
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { createApp } from './api/app';
+import { createAppServer } from './api/server';
 import { attachEventSocket } from './api/routes/events-socket';
 import { createDb, createRepos, migrateLatest, checkDb, type Db, type Repos } from './storage';
 import { namespaceRetentionMs, startPayloadCollector } from './services/payload-gc';
@@ -148,7 +149,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         },
       });
       const server: Server = await new Promise((resolve, reject) => {
-        const s = app.listen(config.port, config.host, () => resolve(s));
+        const s = createAppServer(app).listen(config.port, config.host, () => resolve(s));
         s.once('error', reject);
       });
       const port = (server.address() as AddressInfo).port;
