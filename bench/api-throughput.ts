@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import express from 'express';
 import knex from 'knex';
+import { createAppServer } from '../src/api/server';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startPlatform } from '../src/platform';
@@ -83,7 +84,8 @@ async function serveApi(): Promise<void> {
     res.json(flowBody);
   });
   floorApp.use('/api/v1/workflows', floorRouter);
-  const floor = http.createServer(floorApp);
+  // With the API's server (Express's prototypes from birth), as the API has it.
+  const floor = createAppServer(floorApp);
   await new Promise<void>((resolve) => floor.listen(0, '127.0.0.1', resolve));
   process.send?.({
     url: platform.apiUrl,
