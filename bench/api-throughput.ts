@@ -29,9 +29,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import express from 'express';
 import knex from 'knex';
 import { createAppServer } from '../src/api/server';
+import { oneRouteApp } from './one-route-app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startPlatform } from '../src/platform';
@@ -76,16 +76,8 @@ async function serveApi(): Promise<void> {
   // The framework's floor: Express 5 with one router and one route answering a flow-sized JSON
   // body, no middleware, database, auth or logging.
   const flowBody = { id: randomUUID(), owner_id: randomUUID(), ...FLOW, status: 'draft', enabled: true, trigger: { type: 'manual' }, settings: {}, version: 1, created_at: new Date().toISOString(), updated_at: new Date().toISOString() };
-  const floorApp = express();
-  floorApp.disable('x-powered-by');
-  floorApp.set('etag', false);
-  const floorRouter = express.Router();
-  floorRouter.get('/:id', (_req, res) => {
-    res.json(flowBody);
-  });
-  floorApp.use('/api/v1/workflows', floorRouter);
   // With the API's server (Express's prototypes from birth), as the API has it.
-  const floor = createAppServer(floorApp);
+  const floor = createAppServer(oneRouteApp(flowBody));
   await new Promise<void>((resolve) => floor.listen(0, '127.0.0.1', resolve));
   process.send?.({
     url: platform.apiUrl,

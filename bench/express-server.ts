@@ -22,13 +22,14 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from 'no
 import type { AddressInfo, Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import express from 'express';
+import type { Express } from 'express';
 import { createAppServer } from '../src/api/server';
+import { oneRouteApp } from './one-route-app';
 
 const VARIANTS = ['http.createServer(app)', 'createAppServer(app)', 'Reflect.construct'] as const;
 type Variant = (typeof VARIANTS)[number];
 
-function reflectServer(app: express.Express): Server {
+function reflectServer(app: Express): Server {
   function AppRequest(socket: Socket): IncomingMessage {
     return Reflect.construct(http.IncomingMessage, [socket], AppRequest) as IncomingMessage;
   }
@@ -60,14 +61,7 @@ async function serve(variant: Variant): Promise<void> {
     settings: {},
     created_at: new Date().toISOString(),
   };
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  const router = express.Router();
-  router.get('/:id', (_req, res) => {
-    res.json(flow);
-  });
-  app.use('/api/v1/workflows', router);
+  const app = oneRouteApp(flow);
   const server = variant === 'createAppServer(app)' ? createAppServer(app) : variant === 'Reflect.construct' ? reflectServer(app) : http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.send?.(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/workflows/${flow.id}`);
