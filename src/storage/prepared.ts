@@ -19,7 +19,8 @@ export interface PreparedReads {
   first<T = Record<string, unknown>>(sql: string, params: readonly SqlValue[]): Promise<T | undefined>;
   /**
    * A lookup by one text column whose calls are batched: the keys asked for in one turn of the
-   * event loop go to the database as one query, and each caller gets the rows with its key.
+   * event loop go to the database as one query, and each caller gets the rows with its key (its
+   * own copy when several asked for the same key).
    * `sql` is the query without its key condition, which is added in front of `where`
    * (`select … from "flows" where "deleted_at" is null` → `… where "id" in (keys) and "deleted_at" is null`).
    * Inside a transaction every call is its own query, on the transaction's connection.
@@ -89,7 +90,12 @@ export function preparedReads(db: Knex): PreparedReads {
             if (list) list.push(row);
             else byKey.set(k, [row]);
           }
-          for (const k of keys) for (const w of waiters.get(k)!) w.resolve(byKey.get(k) ?? []);
+          for (const k of keys) {
+            const found = byKey.get(k) ?? [];
+            // Callers asking for the same key each get their own rows: on Postgres a JSON column
+            // arrives as objects, which one caller could otherwise change under another's feet.
+            waiters.get(k)!.forEach((w, i) => w.resolve(i === 0 ? found : structuredClone(found)));
+          }
         },
         (err: unknown) => {
           for (const k of keys) for (const w of waiters.get(k)!) w.reject(err);

@@ -1036,7 +1036,7 @@ describeEachDialect('repositories', (ctx) => {
 
     it('answer concurrent flow lookups with one query, each caller getting its own flow or nothing', async () => {
       const owner = randomUUID();
-      const a = await repos.flows.create({ owner_id: owner, name: 'a "quoted" \\ name' });
+      const a = await repos.flows.create({ owner_id: owner, name: 'a "quoted" \\ name', nodes: NODES });
       const b = await repos.flows.create({ owner_id: owner, name: 'b' });
       const gone = await repos.flows.create({ owner_id: owner, name: 'deleted' });
       await repos.flows.softDelete(gone.id);
@@ -1067,6 +1067,8 @@ describeEachDialect('repositories', (ctx) => {
         ['a "quoted" \\ name', 'b', 'a "quoted" \\ name', undefined, undefined, undefined],
       );
       assert.deepEqual(got[0]?.nodes, a.nodes, 'a whole row, decoded');
+      assert.deepEqual(got[2], got[0]);
+      assert.notEqual(got[2]?.nodes, got[0]?.nodes, 'two callers of one key do not share objects');
       assert.equal((await repos.flows.get(gone.id, { includeDeleted: true }))?.name, 'deleted');
     });
 
