@@ -92,9 +92,11 @@ export function preparedReads(db: Knex): PreparedReads {
           }
           for (const k of keys) {
             const found = byKey.get(k) ?? [];
-            // Callers asking for the same key each get their own rows: on Postgres a JSON column
-            // arrives as objects, which one caller could otherwise change under another's feet.
-            waiters.get(k)!.forEach((w, i) => w.resolve(i === 0 ? found : structuredClone(found)));
+            // Callers asking for the same key each get their own rows when they hold objects (on
+            // Postgres a JSON column arrives as objects, which one caller could otherwise change
+            // under another's feet); rows of plain values are shared as they are.
+            const copy = found.some(holdsObjects);
+            waiters.get(k)!.forEach((w, i) => w.resolve(i > 0 && copy ? structuredClone(found) : found));
           }
         },
         (err: unknown) => {
@@ -141,6 +143,9 @@ export function preparedReads(db: Knex): PreparedReads {
 export function pgTextArray(keys: readonly string[]): string {
   return `{${keys.map((k) => `"${k.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
+
+/** Whether a row has a value that is an object (which callers could change), not only plain values. */
+const holdsObjects = (row: Record<string, unknown>) => Object.values(row).some((v) => typeof v === 'object' && v !== null);
 
 interface Waiter<T> {
   resolve(value: T): void;
