@@ -10,7 +10,6 @@ import { isUuid, parseBody, parseQuery } from '../validate';
 import { approverOf } from './approvals';
 import { createEventStreamHandler } from './events-stream';
 
-
 const listQuery = z.object({
   skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),

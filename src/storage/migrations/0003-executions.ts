@@ -1,6 +1,11 @@
 import { type Knex } from 'knex';
 import { enumColumn, idColumn, jsonColumn, timestampColumn } from './columns';
 
+/**
+ * The statuses this migration allows, written out rather than imported from src/shared/flow.ts:
+ * a migration must create the same schema forever, so a status added later comes with a
+ * migration of its own.
+ */
 const EXECUTION_STATUSES = [
   'pending',
   'running',
