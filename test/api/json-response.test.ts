@@ -42,6 +42,7 @@ describe('installJsonResponse', () => {
     const app = express();
     app.set('etag', false);
     installJsonResponse(app);
+    assert.notEqual(app.response.json, express.response.json, 'the app has its own writer');
     ours = await listen(withRoutes(app));
     express5 = await listen(withRoutes(express()));
   });
