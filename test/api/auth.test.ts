@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,6 +104,24 @@ async function call(
     parsed = undefined;
   }
   return { status: res.status, headers: res.headers, text, body: parsed };
+}
+
+/** A JSON POST from another loopback address (Linux routes all of 127/8 to lo), i.e. another client. */
+function postFrom(app: TestApp, localAddress: string, p: string, json: unknown): Promise<{ status: number; body: any }> {
+  const body = JSON.stringify(json);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      app.url + p,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -233,6 +252,52 @@ describe('auth API', () => {
       assertErrorBody(r, 422, 'VALIDATION_ERROR');
       assert.deepEqual(Object.keys(r.body.error.details).sort(), ['email', 'password', 'username']);
     });
+
+    it('treats usernames and emails case-insensitively', async () => {
+      const carol = await register(app, 'carol');
+      assert.equal(carol.username, 'carol');
+      for (const [username, email] of [
+        ['Carol', 'someone-else@example.test'],
+        ['CAROL', 'carol2@example.test'],
+        ['carol3', 'Carol@Example.TEST'],
+      ]) {
+        const r = await call(app, 'POST', '/auth/register', {
+          json: { username, email, password: 'correct horse battery' },
+        });
+        assertErrorBody(r, 409, 'CONFLICT');
+      }
+      const dave = await register(app, 'Dave');
+      assert.equal(dave.username, 'dave', 'usernames are stored lower-cased');
+      for (const name of ['CAROL', 'Carol', 'CAROL@EXAMPLE.TEST']) {
+        const r = await call(app, 'POST', '/auth/login', { json: { username: name, password: 'correct horse battery' } });
+        assert.equal(r.status, 200, `${name}: ${r.text}`);
+      }
+      assert.equal((await call(app, 'POST', '/auth/login', { json: { username: 'DAVE', password: 'correct horse battery' } })).status, 200);
+    });
+
+    it('refuses weak passwords with 422 naming password', async () => {
+      const weak: [string, RegExp][] = [
+        ['password', /at least 10 characters/],
+        ['passw0rd!', /at least 10 characters/],
+        [' '.repeat(12), /whitespace/],
+        ['\t\n \t\n \t\n \t\n ', /whitespace/],
+        ['password123', /too common/],
+        ['1234567890', /too common/],
+        ['QwertyUiop', /too common/],
+        ['Weak-Pass-Owner', /differ from the username/],
+        ['weak-pass-owner@example.test', /differ from the username/],
+      ];
+      for (const [password, message] of weak) {
+        const r = await call(app, 'POST', '/auth/register', {
+          json: { username: 'weak-pass-owner', email: 'weak-pass-owner@example.test', password },
+        });
+        assertErrorBody(r, 422, 'VALIDATION_ERROR');
+        assert.deepEqual(Object.keys(r.body.error.details), ['password'], JSON.stringify(password));
+        assert.match(r.body.error.details.password, message, JSON.stringify(password));
+      }
+      // Long passphrases and passwords that merely contain a common one are fine.
+      await register(app, 'weak-pass-owner', 'my password123 is long');
+    });
   });
 
   describe('login', () => {
@@ -295,6 +360,26 @@ describe('auth API', () => {
         ).status,
         200,
       );
+    });
+
+    it('counts failures per account: every spelling, from every address, shares one budget', async () => {
+      await register(app, 'frank');
+      const attempts: [string, string][] = [
+        ['127.0.0.1', 'frank'],
+        ['127.0.0.1', 'FRANK@example.test'],
+        ['127.0.0.2', 'Frank'],
+        ['127.0.0.2', 'frank@example.test'],
+        ['127.0.0.3', 'fRaNk'],
+      ];
+      for (const [from, username] of attempts) {
+        const r = await postFrom(app, from, '/auth/login', { username, password: 'not the password' });
+        assert.equal(r.status, 401, `${username} from ${from}`);
+      }
+      for (const [from, username] of [['127.0.0.1', 'frank'], ['127.0.0.5', 'frank@example.test']]) {
+        const r = await postFrom(app, from, '/auth/login', { username, password: 'correct horse battery' });
+        assert.equal(r.status, 429, `${username} from ${from}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error.code, 'RATE_LIMITED');
+      }
     });
   });
 
@@ -643,9 +728,9 @@ describe('auth API', () => {
   it('never returns a password hash from any auth endpoint', async () => {
     const replies = [
       await call(app, 'POST', '/auth/register', {
-        json: { username: 'carol', email: 'carol@example.test', password: 'long-enough' },
+        json: { username: 'erin', email: 'erin@example.test', password: 'long-enough' },
       }),
-      await call(app, 'POST', '/auth/login', { json: { username: 'carol', password: 'long-enough' } }),
+      await call(app, 'POST', '/auth/login', { json: { username: 'erin', password: 'long-enough' } }),
       await call(app, 'GET', '/auth/me', { headers: bearer(aliceToken) }),
       await call(app, 'GET', '/probe', { headers: bearer(aliceToken) }),
       await call(app, 'GET', '/auth/api-keys?include_revoked=true', { headers: bearer(aliceToken) }),
@@ -654,6 +739,28 @@ describe('auth API', () => {
       assert.ok(r.status < 300, r.text);
       assert.ok(!/password|\$argon2/.test(r.text), r.text);
     }
+  });
+});
+
+describe('failed logins per client address', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startApp();
+    await register(app, 'grace');
+  });
+  after(() => app.close());
+
+  it('blocks an address after 20 failures across any names, even for a right password', async () => {
+    for (let i = 0; i < 20; i++) {
+      const r = await postFrom(app, '127.0.0.4', '/auth/login', { username: `spray${i}`, password: 'Summer-2024!' });
+      assert.equal(r.status, 401, `attempt ${i}`);
+    }
+    const blocked = await postFrom(app, '127.0.0.4', '/auth/login', { username: 'grace', password: 'correct horse battery' });
+    assert.equal(blocked.status, 429, JSON.stringify(blocked.body));
+    assert.equal(blocked.body.error.code, 'RATE_LIMITED');
+    // The account itself is not blocked: from another address the owner gets in.
+    const elsewhere = await postFrom(app, '127.0.0.6', '/auth/login', { username: 'grace', password: 'correct horse battery' });
+    assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
   });
 });
 

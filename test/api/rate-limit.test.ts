@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createLogger } from '../../src/logger';
-import { createLoginThrottle } from '../../src/api/auth/login-throttle';
+import { createLoginThrottle, unknownAccountKey } from '../../src/api/auth/login-throttle';
 import { errorHandler } from '../../src/api/middleware/error-handler';
 import { createRateLimiter, SlidingWindowCounter } from '../../src/api/middleware/rate-limit';
 
@@ -67,24 +67,36 @@ describe('SlidingWindowCounter', () => {
 });
 
 describe('login throttle', () => {
-  it('blocks a name and address after 5 failures for the window, and a success clears it', () => {
+  it('blocks an account after 5 failures from any addresses for the window, and a success clears it', () => {
     let t = 0;
     const throttle = createLoginThrottle({ now: () => t });
-    for (let i = 0; i < 5; i++) {
-      assert.equal(throttle.retryAfterMs('Bob', '1.2.3.4'), 0);
-      throttle.recordFailure('Bob', '1.2.3.4');
+    for (const ip of ['1.2.3.4', '1.2.3.4', '5.6.7.8', '5.6.7.8', '9.9.9.9']) {
+      assert.equal(throttle.retryAfterMs('user:bob', ip), 0);
+      throttle.recordFailure('user:bob', ip);
     }
-    assert.ok(throttle.retryAfterMs('bob', '1.2.3.4') > 14 * 60_000, 'names are case-insensitive');
-    assert.equal(throttle.retryAfterMs('bob', '5.6.7.8'), 0, 'another address is not blocked');
-    assert.equal(throttle.retryAfterMs('alice', '1.2.3.4'), 0, 'another name is not blocked');
+    assert.ok(throttle.retryAfterMs('user:bob', '1.2.3.4') > 14 * 60_000);
+    assert.ok(throttle.retryAfterMs('user:bob', '10.0.0.1') > 14 * 60_000, 'the account is blocked from every address');
+    assert.equal(throttle.retryAfterMs('user:alice', '1.2.3.4'), 0, 'another account is not blocked');
     t = 15 * 60_000 + 3 * 60_000;
-    assert.equal(throttle.retryAfterMs('bob', '1.2.3.4'), 0);
-    throttle.recordFailure('bob', '1.2.3.4');
-    throttle.recordSuccess('bob', '1.2.3.4');
-    for (let i = 0; i < 5; i++) throttle.recordFailure('bob', '9.9.9.9');
-    assert.ok(throttle.retryAfterMs('bob', '9.9.9.9') > 0);
-    throttle.recordSuccess('bob', '9.9.9.9');
-    assert.equal(throttle.retryAfterMs('bob', '9.9.9.9'), 0);
+    assert.equal(throttle.retryAfterMs('user:bob', '1.2.3.4'), 0);
+    for (let i = 0; i < 5; i++) throttle.recordFailure('user:bob', '7.7.7.7');
+    assert.ok(throttle.retryAfterMs('user:bob', '7.7.7.7') > 0);
+    throttle.recordSuccess('user:bob');
+    assert.equal(throttle.retryAfterMs('user:bob', '7.7.7.7'), 0);
+  });
+
+  it('blocks an address after 20 failures whatever the accounts, and a success does not clear it', () => {
+    const throttle = createLoginThrottle({ now: () => 0 });
+    for (let i = 0; i < 20; i++) {
+      assert.equal(throttle.addressRetryAfterMs('1.2.3.4'), 0);
+      throttle.recordFailure(unknownAccountKey(`name${i}`), '1.2.3.4');
+    }
+    assert.ok(throttle.addressRetryAfterMs('1.2.3.4') > 0);
+    assert.ok(throttle.retryAfterMs('user:carol', '1.2.3.4') > 0, 'a fresh account from that address is blocked too');
+    assert.equal(throttle.retryAfterMs('user:carol', '5.6.7.8'), 0);
+    throttle.recordSuccess('user:carol');
+    assert.ok(throttle.addressRetryAfterMs('1.2.3.4') > 0);
+    assert.equal(unknownAccountKey(' Bob '), unknownAccountKey('BOB'), 'unknown names are compared case-insensitively');
   });
 });
 

@@ -72,10 +72,15 @@ export function toApiKeyView(k: ApiKeySummary): ApiKeyView {
 
 /** Users, logins and API keys. */
 export interface AuthService {
-  /** Creates a user; the very first user becomes `admin`. 409 when the username or email is taken. */
+  /**
+   * Creates a user with the username lower-cased; the very first user becomes `admin`. 409 when
+   * the username or email is taken, in any letter case.
+   */
   register(input: Registration): Promise<PublicUser>;
-  /** The user whose username or email is `login` and whose password matches, else undefined (same cost either way). */
-  verifyCredentials(login: string, password: string): Promise<UserRow | undefined>;
+  /** The user whose username or email is `login`, compared case-insensitively. */
+  findLogin(login: string): Promise<UserRow | undefined>;
+  /** Whether `password` is `user`'s; without a user, false after the same work as a real check. */
+  checkPassword(user: UserRow | undefined, password: string): Promise<boolean>;
   issueToken(user: UserRow): SignedToken;
   getUser(id: string): Promise<PublicUser | undefined>;
   /** 403 when asking for `admin` without holding it. */
@@ -95,7 +100,7 @@ export function createAuthService({ config, repos }: { config: Config; repos: Re
   async function insertUser(input: Registration, passwordHash: string): Promise<UserRow> {
     const taken = await repos.users.findByUsernameOrEmail(input.username, input.email);
     if (taken) {
-      const field = taken.username === input.username ? 'username' : 'email';
+      const field = taken.username.toLowerCase() === input.username ? 'username' : 'email';
       throw conflict(`${field} already registered`, { [field]: 'already registered' });
     }
     const role = (await repos.users.count()) === 0 ? 'admin' : 'user';
@@ -115,15 +120,15 @@ export function createAuthService({ config, repos }: { config: Config; repos: Re
   return {
     async register(input) {
       const passwordHash = await hashPassword(input.password);
-      const run = registering.then(() => insertUser(input, passwordHash));
+      const normalized = { ...input, username: input.username.toLowerCase(), email: input.email.toLowerCase() };
+      const run = registering.then(() => insertUser(normalized, passwordHash));
       registering = run.catch(() => undefined);
       return toPublicUser(await run);
     },
 
-    async verifyCredentials(login, password) {
-      const user = await repos.users.findByUsernameOrEmail(login, login.toLowerCase());
-      return (await verifyPasswordOrDummy(user?.password_hash, password)) ? user : undefined;
-    },
+    findLogin: (login) => repos.users.findByUsernameOrEmail(login),
+
+    checkPassword: (user, password) => verifyPasswordOrDummy(user?.password_hash, password),
 
     issueToken: (user) => signAccessToken(user.id, config.jwt),
 

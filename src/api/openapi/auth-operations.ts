@@ -1,3 +1,4 @@
+import { MIN_PASSWORD_LENGTH } from '../auth/password-policy';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords';
 import { SCOPES } from '../principal';
 import type { OperationDoc } from './operation-doc';
@@ -5,9 +6,16 @@ import { apiKey, page, pageQuery, user } from './schemas';
 import { z } from './zod';
 
 const register = z.object({
-  username: z.string().min(3).max(64).regex(/^[A-Za-z0-9_.-]+$/),
-  email: z.string().email().max(255),
-  password: z.string().min(8).max(MAX_PASSWORD_LENGTH),
+  username: z
+    .string()
+    .min(3)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .openapi({ description: 'case-insensitive; stored lower-cased' }),
+  email: z.string().email().max(255).openapi({ description: 'case-insensitive; stored lower-cased' }),
+  password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH).openapi({
+    description: 'not only whitespace, not the username or email, not a commonly breached password (docs/auth.md)',
+  }),
 });
 
 const login = z
@@ -52,7 +60,8 @@ export const authOperations: OperationDoc[] = [
     path: '/api/v1/auth/login',
     tag: 'auth',
     summary: 'Log in (JSON or form-urlencoded)',
-    description: 'Rate-limited per client address; 5 failed logins for a name from one address block it for 15 minutes.',
+    description:
+      'Rate-limited per client address. Failed logins are counted per account (5 within 15 minutes block it) and per client address (20 within 15 minutes block it).',
     body: {
       schema: login,
       example: { username: 'ada', password: 'correct horse battery staple' },

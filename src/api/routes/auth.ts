@@ -4,7 +4,8 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import type { Repos } from '../../storage';
 import { createAuthService } from '../auth/auth-service';
-import { createLoginThrottle } from '../auth/login-throttle';
+import { createLoginThrottle, unknownAccountKey } from '../auth/login-throttle';
+import { passwordProblem } from '../auth/password-policy';
 import { MAX_PASSWORD_LENGTH, prepareDummyHash } from '../auth/passwords';
 import { tagRequirement } from '../auth-requirement';
 import { parseBodies } from '../middleware/body';
@@ -23,15 +24,21 @@ export interface AuthRouterDeps {
   authenticate: RequestHandler & { forgetApiKey?(id: string): void };
 }
 
-const registerSchema = z.object({
-  username: z
-    .string()
-    .min(3)
-    .max(64)
-    .regex(/^[A-Za-z0-9_.-]+$/, 'may contain only letters, digits, _ . and -'),
-  email: z.string().trim().toLowerCase().email().max(255),
-  password: z.string().min(8).max(MAX_PASSWORD_LENGTH),
-});
+const registerSchema = z
+  .object({
+    username: z
+      .string()
+      .min(3)
+      .max(64)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'may contain only letters, digits, _ . and -')
+      .toLowerCase(),
+    email: z.string().trim().toLowerCase().email().max(255),
+    password: z.string().max(MAX_PASSWORD_LENGTH),
+  })
+  .superRefine((body, ctx) => {
+    const problem = passwordProblem(body.password, body);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
+  });
 
 // OAuth2 password-grant forms also send grant_type, scope, client_id…: extra fields are ignored.
 const loginSchema = z
@@ -110,15 +117,20 @@ export function createAuthRouter({ config, repos, logger, authenticate }: AuthRo
     const body = parseBody(loginSchema, req);
     const login = (body.username ?? body.email)!;
     const ip = clientIp(req);
-    const wait = throttle.retryAfterMs(login, ip);
+    // The address first: a blocked address costs no lookup.
+    const addressWait = throttle.addressRetryAfterMs(ip);
+    if (addressWait > 0) throw rateLimited(res, addressWait, 'too many failed logins');
+    const found = await auth.findLogin(login);
+    const account = found ? `user:${found.id}` : unknownAccountKey(login);
+    const wait = throttle.retryAfterMs(account, ip);
     if (wait > 0) throw rateLimited(res, wait, 'too many failed logins');
-    const user = await auth.verifyCredentials(login, body.password);
+    const user = (await auth.checkPassword(found, body.password)) ? found : undefined;
     if (!user) {
-      throttle.recordFailure(login, ip);
+      throttle.recordFailure(account, ip);
       logger.warn({ login, ip }, 'failed login');
       throw unauthorized('invalid username or password');
     }
-    throttle.recordSuccess(login, ip);
+    throttle.recordSuccess(account);
     const { token, expiresIn } = auth.issueToken(user);
     res.json({ access_token: token, token_type: 'bearer', expires_in: expiresIn });
   });

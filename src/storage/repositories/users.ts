@@ -34,7 +34,9 @@ export interface UserRepo {
   findByUsername(username: string): Promise<UserRow | undefined>;
   /**
    * The user whose username is `username` or whose email is `email` (default: `username`, so a
-   * login name may be either). A username match wins over an email match.
+   * login name may be either), both compared case-insensitively. An exact username match wins over
+   * a case-insensitive one (rows from before usernames were lower-cased may differ only in case),
+   * and a username match over an email match.
    */
   findByUsernameOrEmail(username: string, email?: string): Promise<UserRow | undefined>;
   count(): Promise<number>;
@@ -69,10 +71,11 @@ export function createUserRepo(db: Knex): UserRepo {
     },
 
     async findByUsernameOrEmail(username, email = username) {
+      const lower = username.toLowerCase();
       return (await table()
-        .where({ username })
-        .orWhere({ email })
-        .orderByRaw('case when username = ? then 0 else 1 end', [username])
+        .whereRaw('lower(username) = ?', [lower])
+        .orWhere({ email: email.toLowerCase() })
+        .orderByRaw('case when username = ? then 0 when lower(username) = ? then 1 else 2 end', [username, lower])
         .first()) as UserRow | undefined;
     },
 
