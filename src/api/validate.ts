@@ -31,9 +31,22 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Parses the query string: 400 when a parameter has the wrong type. */
+/**
+ * Parses the query string: 400 when a parameter has the wrong type. Every parameter is a single
+ * value: a repeated one (`?limit=1&limit=2`) fails its schema, and a bracketed name
+ * (`?limit[$gt]=1`, `?status[]=x`) — which the app's simple query parser leaves as a literal key,
+ * so the schema would never see it — is refused here, naming the parameter before the bracket.
+ */
 export function parseQuery<S extends z.ZodTypeAny>(schema: S, req: Request): z.infer<S> {
-  const r = schema.safeParse(req.query ?? {});
+  const query = (req.query ?? {}) as Record<string, unknown>;
+  let bracketed: Record<string, string> | undefined;
+  for (const key of Object.keys(query)) {
+    if (!key.includes('[') && !key.includes(']')) continue;
+    const name = key.split('[')[0] || key;
+    (bracketed ??= {})[name] ??= 'must be a single value, not an object or array';
+  }
+  if (bracketed) throw badRequest('query parameters are invalid', bracketed);
+  const r = schema.safeParse(query);
   if (!r.success) throw badRequest('query parameters are invalid', issuesToDetails(r.error.issues));
   return r.data;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 type Answer = { status: number; body: any; headers: Headers };
@@ -60,6 +61,33 @@ describe('cross-cutting API errors, request ids and logs', function () {
     assertErrorBody(r, 400, 'BAD_REQUEST');
   });
 
+  it('answers a corrupt or truncated compressed body with 400 BAD_REQUEST', async () => {
+    const json = Buffer.from(JSON.stringify({ name: 'compressed' }));
+    const bodies: [string, Buffer][] = [
+      ['gzip', Buffer.from('definitely not gzip')],
+      ['gzip', zlib.gzipSync(json).subarray(0, 12)],
+      ['deflate', Buffer.from('definitely not deflate')],
+      ['deflate', zlib.deflateSync(json).subarray(0, 6)],
+      ['br', Buffer.from([0xff, 0xff, 0xff, 0xff])],
+    ];
+    for (const [encoding, body] of bodies) {
+      for (const [path, auth] of [
+        ['/api/v1/workflows', { authorization: `Bearer ${token}` }],
+        ['/api/v1/auth/login', {}],
+      ] as const) {
+        const r = await raw(tp, 'POST', path, body, { ...auth, 'content-type': 'application/json', 'content-encoding': encoding });
+        assert.match(assertErrorBody(r, 400, 'BAD_REQUEST').message, new RegExp(encoding), `${encoding} ${path}`);
+      }
+    }
+    // A well-formed compressed body is read.
+    const ok = await raw(tp, 'POST', '/api/v1/workflows', zlib.gzipSync(json), {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  });
+
   it('refuses a body it cannot read (400) and a JSON body that is not an object (422)', async () => {
     const created = await tp.api('POST', '/api/v1/workflows', { name: 'content types' }, token);
     const path = `/api/v1/workflows/${created.body.id}`;
@@ -115,6 +143,15 @@ describe('cross-cutting API errors, request ids and logs', function () {
       ['/api/v1/executions?since=yesterday', 'since'],
       ['/api/v1/executions?workflow_id=42', 'workflow_id'],
       ['/api/v1/auth/api-keys?include_revoked=maybe', 'include_revoked'],
+      // Objects and arrays where a single value is expected.
+      ['/api/v1/workflows?limit[$gt]=1', 'limit'],
+      ['/api/v1/workflows?limit%5B%24gt%5D=1', 'limit'],
+      ['/api/v1/workflows?skip[]=1', 'skip'],
+      ['/api/v1/workflows?status[$ne]=active', 'status'],
+      ['/api/v1/executions?workflow_id[0]=x', 'workflow_id'],
+      ['/api/v1/executions/00000000-0000-4000-8000-000000000000/logs?level[]=info', 'level'],
+      ['/api/v1/approvals?limit[x]=1', 'limit'],
+      ['/api/v1/auth/api-keys?include_revoked[]=true', 'include_revoked'],
     ];
     for (const [path, param] of cases) {
       const e = assertErrorBody(await tp.api('GET', path, undefined, token), 400, 'BAD_REQUEST');

@@ -1,8 +1,23 @@
 import express, { type Request, type RequestHandler } from 'express';
+import { badRequest } from '../errors';
 
 /** Whether the request has a body, as body-parser decides it (type-is's `hasBody`). */
 function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(req.headers['content-length']));
+}
+
+const ENCODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
+
+/**
+ * body-parser passes a decompression failure (a corrupt or truncated gzip, deflate or br body) on
+ * as zlib's own error with status 400 but without the `type` its other errors carry; make it the
+ * API's 400 rather than leave the error handler to take it for a bug.
+ */
+function readError(err: unknown, req: Request): unknown {
+  const e = err as { type?: unknown; status?: unknown } | undefined;
+  if (!e || e.type !== undefined || typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return err;
+  const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  return badRequest(ENCODINGS.has(encoding) ? `request body is not valid ${encoding} data` : 'request body could not be read');
 }
 
 /**
@@ -14,6 +29,7 @@ export function parseBodies(limit: string): RequestHandler {
   const form = express.urlencoded({ extended: false, limit });
   return (req, res, next) => {
     if (!hasBody(req)) return next();
-    json(req, res, (err?: unknown) => (err ? next(err) : form(req, res, next)));
+    const done = (err?: unknown) => next(err ? readError(err, req) : undefined);
+    json(req, res, (err?: unknown) => (err ? done(err) : form(req, res, done)));
   };
 }

@@ -28,7 +28,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof ApiError) e = err;
     else if (err?.type === 'entity.too.large') e = new ApiError(413, 'PAYLOAD_TOO_LARGE', 'request body too large');
     else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'BAD_REQUEST', 'malformed JSON body');
-    else if (err?.type && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+    else if ((err?.type || err?.expose === true) && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      // body-parser's errors carry a `type`; any other http-errors 4xx is marked `expose`.
       e = new ApiError(err.status === 413 ? 413 : 400, err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', String(err.message));
     } else if (isTemporalUnavailable(err)) {
       logger.warn({ err, req_id: (req as { id?: unknown }).id }, 'Temporal unavailable');
