@@ -13,6 +13,13 @@ export interface ValidateFlowOptions {
 /** Node ids: letters, digits, `_` and `-`, 1 to 64 characters. */
 export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * Ids a node may not have although they fit {@link NODE_ID_PATTERN}: node outputs are kept in plain
+ * objects keyed by id, where `__proto__` would replace the prototype instead of holding the
+ * output, and `constructor` / `prototype` read as inherited values before the node has run.
+ */
+export const RESERVED_NODE_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Roots of the run context that are not node ids. */
 export const RESERVED_CONTEXT_NAMES: ReadonlySet<string> = new Set(['trigger', 'input', 'execution', 'vars', 'item', 'index']);
 
@@ -128,6 +135,8 @@ function checkScopeNodes(scope: Scope, ctx: Context): Scope[] {
     const id = node.id;
     if (typeof id !== 'string' || !NODE_ID_PATTERN.test(id)) {
       ctx.error(`${path}.id`, 'INVALID_NODE_ID', id === undefined ? 'Node id is required' : 'Node ids are 1-64 letters, digits, "_" or "-"');
+    } else if (RESERVED_NODE_IDS.has(id)) {
+      ctx.error(`${path}.id`, 'RESERVED_NODE_ID', `"${id}" cannot be a node id: ${[...RESERVED_NODE_IDS].join(', ')} are reserved`);
     } else if (ctx.allIds.has(id)) {
       ctx.error(`${path}.id`, 'DUPLICATE_NODE_ID', `Node id "${id}" is already used by ${ctx.allIds.get(id)}`);
     } else {

@@ -470,6 +470,76 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
     });
   });
 
+  describe('reserved node ids', () => {
+    it('refuses __proto__, constructor and prototype as node ids with 422 naming the path', async () => {
+      for (const id of ['__proto__', 'constructor', 'prototype']) {
+        const flow = {
+          name: `reserved ${id}`,
+          nodes: [
+            { id: 'start', type: 'start' },
+            { id, type: 'noop', data: { value: 1 } },
+            { id: 'end', type: 'end', data: { output: { got: `{{ ${id}.result }}` } } },
+          ],
+          edges: [
+            { source: 'start', target: id },
+            { source: id, target: 'end' },
+          ],
+        };
+        const r = await tp.api('POST', `${V1}/workflows`, flow, token);
+        assert.equal(r.status, 422, `${id}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error.code, 'VALIDATION_ERROR');
+        assert.match(r.body.error.details['nodes[1].id'] ?? '', /reserved/, JSON.stringify(r.body));
+      }
+    });
+
+    it('refuses them inside loop bodies, through node edits and as variable names too', async () => {
+      const inLoop = await tp.api(
+        'POST',
+        `${V1}/workflows`,
+        {
+          name: 'reserved in a loop',
+          nodes: [
+            { id: 'start', type: 'start' },
+            {
+              id: 'each',
+              type: 'loop',
+              data: { items: '{{ input.list }}', body: { nodes: [{ id: 'constructor', type: 'noop' }], edges: [] } },
+            },
+          ],
+          edges: [{ source: 'start', target: 'each' }],
+        },
+        token,
+      );
+      assert.equal(inLoop.status, 422, JSON.stringify(inLoop.body));
+      assert.ok(inLoop.body.error.details['nodes[1].data.body.nodes[0].id'], JSON.stringify(inLoop.body));
+
+      const flow = await create(greeter('reserved edits'));
+      const added = await tp.api('POST', `${V1}/workflows/${flow.id}/nodes`, { id: '__proto__', type: 'noop', data: {} }, token);
+      assert.equal(added.status, 422, JSON.stringify(added.body));
+      assert.ok(
+        Object.entries(added.body.error.details).some(([path, message]) => path.endsWith('id') && /reserved/.test(String(message))),
+        JSON.stringify(added.body),
+      );
+
+      const setVar = await tp.api(
+        'POST',
+        `${V1}/workflows`,
+        {
+          name: 'reserved variable',
+          nodes: [
+            { id: 'start', type: 'start' },
+            { id: 'vars', type: 'set', data: { values: JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') } },
+          ],
+          edges: [{ source: 'start', target: 'vars' }],
+        },
+        token,
+      );
+      assert.equal(setVar.status, 422, JSON.stringify(setVar.body));
+      assert.match(JSON.stringify(setVar.body.error.details), /reserved/);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    });
+  });
+
   describe('node edits', () => {
     it('adds, moves, changes and removes nodes; only executable changes make versions', async () => {
       const flow = await create(greeter('edited'));

@@ -66,6 +66,25 @@ describe('validateFlow', () => {
       );
     });
 
+    it('refuses ids that would reach Object.prototype, in loop bodies too', () => {
+      const loop = (id: string, body: unknown[]): Node => ({ id, type: 'loop', data: { items: '{{ input.list }}', body: { nodes: body, edges: [] } } });
+      assert.deepEqual(
+        errorsOf(
+          [start(), noop('__proto__'), noop('constructor'), noop('prototype'), loop('each', [noop('__proto__'), noop('fine')])],
+          [edge('start', '__proto__'), edge('start', 'each')],
+        ),
+        [
+          'edges[0].target UNKNOWN_EDGE_TARGET',
+          'nodes[1].id RESERVED_NODE_ID',
+          'nodes[2].id RESERVED_NODE_ID',
+          'nodes[3].id RESERVED_NODE_ID',
+          'nodes[4].data.body.nodes[0].id RESERVED_NODE_ID',
+        ],
+      );
+      // Only exact names: ids that merely contain them are fine.
+      assert.deepEqual(errorsOf([start(), noop('my_constructor'), noop('__proto__x'), noop('Prototype')]), []);
+    });
+
     it('checks the type is known, resolving aliases', () => {
       assert.deepEqual(errorsOf([start(), { id: 'a', type: 'mystery' }, { id: 'b' }, { id: 'c', type: 'no_op' }]), [
         'nodes[1].type UNKNOWN_NODE_TYPE',

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineNode } from '../node-definition';
 
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Stores values as run variables (`vars.<name>`). */
 export const setNode = defineNode({
   type: 'set',
@@ -15,7 +17,11 @@ export const setNode = defineNode({
     .object({
       values: z
         .record(
-          z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'Variable names are identifiers (letters, digits, _)'),
+          z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'Variable names are identifiers (letters, digits, _)')
+            // Run variables live in a plain object, where these would not hold a value.
+            .refine((name) => !RESERVED_NAMES.has(name), (name) => ({ message: `"${name}" is reserved` })),
           z.unknown(),
         )
         .refine((v) => Object.keys(v).length > 0, 'At least one value is required'),
