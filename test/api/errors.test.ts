@@ -196,6 +196,31 @@ describe('cross-cutting API errors, request ids and logs', function () {
     assert.ok(!lines.some((l) => l.req?.url === '/health'), 'health probes are not logged');
   });
 
+  it('redacts every credential-carrying query parameter in the request line, however it is spelt', async () => {
+    const secrets = ['pw-0001', 'at-0002', 'tk-0003', 'ak-0004', 'se-0005', 'enc-0006', 'br-0007', 'key-0008', 'cs-0009'];
+    const query = [
+      `password=${secrets[0]}`,
+      `access_token=${secrets[1]}`,
+      `Token=${secrets[2]}`,
+      `API_KEY=${secrets[3]}`,
+      `secret=${secrets[4]}`,
+      `pass%77ord=${secrets[5]}`,
+      `user[password]=${secrets[6]}`,
+      `key=${secrets[7]}`,
+      `client_secret=${secrets[8]}`,
+      'limit=5',
+    ].join('&');
+    await tp.api('GET', `/api/v1/workflows?${query}`, undefined, token, { 'x-request-id': 'redact-check' });
+    const line = logLines.map((l) => JSON.parse(l)).find((l) => l.req?.id === 'redact-check');
+    assert.ok(line, 'the request is logged');
+    for (const secret of secrets) assert.ok(!line.req.url.includes(secret), `${secret} is in ${line.req.url}`);
+    assert.equal(
+      line.req.url,
+      '/api/v1/workflows?password=[redacted]&access_token=[redacted]&Token=[redacted]&API_KEY=[redacted]&secret=[redacted]' +
+        '&pass%77ord=[redacted]&user[password]=[redacted]&key=[redacted]&client_secret=[redacted]&limit=5',
+    );
+  });
+
   it('never logs a password, a token or an API key', async () => {
     const username = `logcheck${process.pid}`;
     const secretPassword = 'Sup3r-Secret-Passw0rd!';

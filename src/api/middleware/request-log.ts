@@ -14,8 +14,52 @@ declare global {
 
 /** What a caller-supplied `X-Request-Id` may look like to be reused. */
 const REQUEST_ID = /^[\w.-]{1,64}$/;
-/** Query parameters that can carry credentials; their values never reach the log. */
-const SECRET_QUERY = /([?&](?:token|key|api_key|secret)=)[^&]*/gi;
+/** Query parameter names (lower-cased) that can carry credentials; their values never reach the log. */
+const SECRET_PARAMS: ReadonlySet<string> = new Set([
+  'password',
+  'passwd',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'key',
+  'api_key',
+  'apikey',
+  'x-api-key',
+  'secret',
+  'client_secret',
+]);
+
+/** Whether a raw query parameter name, however spelt (`Password`, `pass%77ord`, `user[password]`), names a credential. */
+function isSecretParam(rawName: string): boolean {
+  let name = rawName.replace(/\+/g, ' ');
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    // Malformed escapes: judge the name as written.
+  }
+  name = name.trim().toLowerCase();
+  if (SECRET_PARAMS.has(name)) return true;
+  return name.includes('[') && name.split(/[[\]]+/).some((part) => SECRET_PARAMS.has(part));
+}
+
+/**
+ * `url` with the value of every credential-carrying query parameter replaced by `[redacted]`
+ * (names and other parameters kept as sent).
+ */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0 || !url.includes('=', q)) return url;
+  const pairs = url.slice(q + 1).split('&');
+  let changed = false;
+  for (let i = 0; i < pairs.length; i++) {
+    const eq = pairs[i].indexOf('=');
+    if (eq < 0 || !isSecretParam(pairs[i].slice(0, eq))) continue;
+    pairs[i] = `${pairs[i].slice(0, eq)}=[redacted]`;
+    changed = true;
+  }
+  return changed ? `${url.slice(0, q + 1)}${pairs.join('&')}` : url;
+}
 
 /** Options of {@link requestLog}. */
 export interface RequestLogOptions {
@@ -47,7 +91,7 @@ export function requestLog(logger: Logger, options: RequestLogOptions = {}): Req
     if (quiet.has(req.url)) return next();
     // Read now: routers rewrite req.url while the request travels through them.
     const method = req.method;
-    const url = req.originalUrl.includes('=') ? req.originalUrl.replace(SECRET_QUERY, '$1[redacted]') : req.originalUrl;
+    const url = redactQuery(req.originalUrl);
     res.once('close', () => {
       const line = {
         req: { id, method, url },
