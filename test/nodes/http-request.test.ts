@@ -381,16 +381,75 @@ describe('http-request node', () => {
       assert.equal(err.options.type, 'InvalidUrl');
     });
 
-    it('drops credentials on a cross-origin redirect', async () => {
-      const out = await output(
-        {
-          url: `${base}/redirect?to=${encodeURIComponent(`http://localhost:${port}/echo`)}`,
-          headers: { Authorization: 'Bearer secret', 'X-Keep': 'yes' },
-        },
-        { services: { httpAllowedHosts: ['127.0.0.1', 'localhost'] } },
-      );
-      assert.equal(out.result.headers.authorization, undefined);
-      assert.equal(out.result.headers['x-keep'], 'yes');
+    describe('to another origin', () => {
+      let other: http.Server;
+      let otherBase: string;
+      const seenByOther: http.IncomingHttpHeaders[] = [];
+
+      before(async () => {
+        other = http.createServer((req, res) => {
+          seenByOther.push(req.headers);
+          const url = new URL(req.url!, 'http://x');
+          if (url.pathname === '/back') {
+            res.writeHead(302, { location: `${base}/echo` });
+            return res.end();
+          }
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ headers: req.headers }));
+        });
+        await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+        otherBase = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      });
+
+      after(async () => {
+        other.closeAllConnections();
+        await new Promise((resolve) => other.close(resolve));
+      });
+
+      beforeEach(() => {
+        seenByOther.length = 0;
+      });
+
+      const headers = {
+        Authorization: 'Bearer secret',
+        Cookie: 'session=secret',
+        'X-Api-Key': 'key-secret',
+        'X-Auth-Token': 'token-secret',
+        'Private-Token': 'gitlab-secret',
+        Accept: 'application/json',
+        'Accept-Language': 'fr',
+        'User-Agent': 'flows-test',
+        'Cache-Control': 'no-cache',
+      };
+
+      it('keeps only non-credential headers', async () => {
+        const out = await output({ url: `${base}/redirect?to=${encodeURIComponent(`${otherBase}/echo`)}`, headers });
+        assert.equal(out.url, `${otherBase}/echo`);
+        const got = out.result.headers as Record<string, string>;
+        for (const h of ['authorization', 'cookie', 'x-api-key', 'x-auth-token', 'private-token']) {
+          assert.equal(got[h], undefined, `${h} reached the other origin`);
+        }
+        assert.equal(got.accept, 'application/json');
+        assert.equal(got['accept-language'], 'fr');
+        assert.equal(got['user-agent'], 'flows-test');
+        assert.equal(got['cache-control'], 'no-cache');
+        // The first origin got everything.
+        assert.equal(seen[0].headers['x-api-key'], 'key-secret');
+      });
+
+      it('keeps every header on a same-origin redirect', async () => {
+        const out = await output({ url: `${base}/redirect?to=/echo`, headers });
+        assert.equal(out.result.headers['x-api-key'], 'key-secret');
+        assert.equal(out.result.headers.authorization, 'Bearer secret');
+      });
+
+      it('does not restore them when the chain comes back to the first origin', async () => {
+        const out = await output({ url: `${base}/redirect?to=${encodeURIComponent(`${otherBase}/back`)}`, headers });
+        assert.equal(out.url, `${base}/echo`);
+        assert.equal(seenByOther[0]['x-api-key'], undefined);
+        assert.equal(out.result.headers['x-api-key'], undefined);
+        assert.equal(out.result.headers.authorization, undefined);
+      });
     });
   });
 

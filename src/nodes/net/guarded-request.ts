@@ -36,7 +36,21 @@ export interface GuardedResponse {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/**
+ * The only headers a redirect to another origin keeps. Everything else may carry a credential —
+ * not only Authorization and Cookie but X-Api-Key, X-Auth-Token, a vendor's own header — and an
+ * allow-list cannot miss one.
+ */
+const CROSS_ORIGIN_HEADERS: ReadonlySet<string> = new Set([
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'cache-control',
+  'content-language',
+  'content-type',
+  'pragma',
+  'user-agent',
+]);
 const TLS_CONFIG_ERRORS =
   /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_)/;
 
@@ -50,8 +64,8 @@ export function redactUrl(url: URL): string {
  * Sends an HTTP(S) request through the address guard and buffers the response.
  *
  * Every hop of a redirect chain is checked again (scheme, IP literal, resolved address), a
- * cross-origin redirect drops credential headers, and 303 (or 301/302 after a POST) continues as
- * GET without body, as browsers do.
+ * redirect to another origin keeps only {@link CROSS_ORIGIN_HEADERS} (for the rest of the chain),
+ * and 303 (or 301/302 after a POST) continues as GET without body, as browsers do.
  * @throws NodeError — retryable for network failures and timeouts; non-retryable for refused
  * addresses, bad URLs, TLS certificate problems, too many redirects and too large responses.
  * Rethrows `signal.reason` when cancelled.
@@ -88,7 +102,9 @@ export async function guardedRequest(opts: GuardedRequestOptions): Promise<Guard
       delete headers['content-type'];
       delete headers['content-length'];
     }
-    if (next.origin !== url.origin) for (const h of CREDENTIAL_HEADERS) delete headers[h];
+    if (next.origin !== url.origin) {
+      for (const h of Object.keys(headers)) if (!CROSS_ORIGIN_HEADERS.has(h.toLowerCase())) delete headers[h];
+    }
     url = next;
   }
 }
