@@ -3,7 +3,10 @@ import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { NodeError } from '../../src/nodes/node-definition';
-import { httpRequestNode, parseRetryAfter } from '../../src/nodes/types/http-request';
+import { HEARTBEAT_TIMEOUT_MS, httpRequestNode, parseRetryAfter } from '../../src/nodes/types/http-request';
+import { compileFlow } from '../../src/nodes/compile-flow';
+import type { RunFlowResult } from '../../src/shared/flow';
+import { chain, startTestEngine, type TestEngine } from '../helpers/engine';
 import { makeNodeContext, type NodeContextOverrides } from '../helpers/node-context';
 
 interface Seen {
@@ -54,6 +57,26 @@ describe('http-request node', () => {
           }
           case '/slow':
             return setTimeout(() => json(200, { late: true }), 3_000).unref();
+          case '/trickle': {
+            // Headers after head_ms, then a JSON array one element every 250 ms for body_ms.
+            const headMs = Number(url.searchParams.get('head_ms') ?? 0);
+            const bodyMs = Number(url.searchParams.get('body_ms') ?? 0);
+            const timers: NodeJS.Timeout[] = [];
+            res.on('close', () => timers.forEach(clearTimeout));
+            return void timers.push(
+              setTimeout(() => {
+                res.writeHead(200, { 'content-type': 'application/json' });
+                res.write('[');
+                const until = Date.now() + bodyMs;
+                const tick = () => {
+                  if (Date.now() >= until) return void res.end('0]');
+                  res.write('1,');
+                  timers.push(setTimeout(tick, 250));
+                };
+                tick();
+              }, headMs),
+            );
+          }
           case '/big': {
             res.writeHead(200, { 'content-type': 'application/octet-stream' });
             const chunk = Buffer.alloc(1024 * 1024, 97);
@@ -298,6 +321,70 @@ describe('http-request node', () => {
       setTimeout(() => controller.abort(new Error('run cancelled')), 100);
       await assert.rejects(promise, /run cancelled/);
       assert.ok(Date.now() - started < 1_000);
+    });
+  });
+
+  describe('heartbeats', () => {
+    it('compiles with a heartbeat timeout far shorter than the node timeout', () => {
+      const compiled = compileFlow({
+        nodes: [
+          { id: 'start', type: 'start' },
+          { id: 'call', type: 'http-request', data: { url: 'https://example.com/' } },
+        ],
+        edges: [{ source: 'start', target: 'call' }],
+      });
+      const { exec } = compiled.nodes[1];
+      assert.equal(exec.heartbeat_ms, HEARTBEAT_TIMEOUT_MS);
+      assert.ok(exec.heartbeat_ms! <= 10_000 && exec.heartbeat_ms! * 3 <= exec.timeout_ms, JSON.stringify(exec));
+    });
+
+    it('heartbeats every second while waiting for the headers and while reading the body', async () => {
+      const beats: number[] = [];
+      const started = Date.now();
+      const out = await output(
+        { url: `${base}/trickle?head_ms=1500&body_ms=2000` },
+        { heartbeat: () => void beats.push(Date.now()) },
+      );
+      const ended = Date.now();
+      assert.equal(out.status, 200);
+      assert.ok(Array.isArray(out.result) && out.result.length > 3, JSON.stringify(out.result));
+      const points = [started, ...beats, ended];
+      const gaps = points.slice(1).map((t, i) => t - points[i]);
+      assert.ok(Math.max(...gaps) < 1_600, `gaps between heartbeats: ${gaps.join(', ')} ms`);
+      assert.ok(beats.some((t) => t > started + 2_000), 'heartbeats continue while the body arrives');
+    });
+
+    describe('through Temporal', function () {
+      this.timeout(60_000);
+      let engine: TestEngine;
+      before(async () => {
+        engine = await startTestEngine();
+      });
+      after(async () => engine?.stop());
+
+      /** Runs `start → call → end` with the call's heartbeat timeout shortened to `heartbeatMs`, without retries. */
+      async function runWithHeartbeatTimeout(type: string, data: Record<string, unknown>, heartbeatMs: number) {
+        const graph = chain([{ id: 'call', type, data, retry: { max_attempts: 1 } }], { got: '{{ call.result }}' });
+        const definition = compileFlow(graph);
+        definition.nodes[1].exec.heartbeat_ms = heartbeatMs;
+        const handle = await engine.start(graph, {}, { definition });
+        return (await handle.result()) as RunFlowResult;
+      }
+
+      it('finishes a response that takes longer than the heartbeat timeout', async () => {
+        const url = `${base}/trickle?head_ms=2500&body_ms=2500`;
+        const result = await runWithHeartbeatTimeout('http-request', { url }, 2_000);
+        assert.equal(result.status, 'completed', JSON.stringify(result.error));
+        assert.ok(Array.isArray((result.output as { got: unknown }).got));
+      });
+
+      it('(control) the same timeout fails an activity that does not heartbeat for as long', async () => {
+        const code = 'const until = Date.now() + 5000; while (Date.now() < until) {} return 1';
+        await assert.rejects(runWithHeartbeatTimeout('code', { code, timeout_ms: 10_000 }, 2_000), (err: Error) => {
+          assert.match(String(err.cause), /Heartbeat timeout/i);
+          return true;
+        });
+      });
     });
   });
 

@@ -244,6 +244,8 @@ export const emailSendNode = defineNode({
   defaults: {
     timeout_ms: 120_000,
     retry: { max_attempts: 5, initial_interval_ms: 5_000, backoff_coefficient: 2 },
+    // It heartbeats every second while talking to the server: a dead worker is noticed in 10 s.
+    heartbeat_ms: 10_000,
   },
   example: { to: 'ops@example.com', subject: 'Daily report', body: '{{ analyze.result }}' },
   async execute(raw, ctx) {

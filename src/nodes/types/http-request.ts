@@ -13,6 +13,13 @@ export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 /** A server cannot park a run for longer than this through `Retry-After`. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
 const EXCERPT_CHARS = 1_000;
+/** How often the node heartbeats while the request is in flight, from connect to the last body byte. */
+const HEARTBEAT_INTERVAL_MS = 1_000;
+/**
+ * The activity's heartbeat timeout: a worker that dies mid-request is noticed after this long,
+ * not after the whole node timeout, and the call is retried on another worker.
+ */
+export const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const method = z.preprocess(
@@ -197,6 +204,7 @@ export const httpRequestNode = defineNode({
   defaults: {
     timeout_ms: 60_000,
     retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 },
+    heartbeat_ms: HEARTBEAT_TIMEOUT_MS,
   },
   example: {
     method: 'GET',
@@ -239,7 +247,7 @@ export const httpRequestNode = defineNode({
     const body = encodeBody(data, headers);
 
     const started = Date.now();
-    const heartbeat = setInterval(() => ctx.heartbeat(), 1_000);
+    const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
     let res: GuardedResponse;
     try {
       res = await guardedRequest({

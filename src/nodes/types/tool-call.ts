@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode, NodeError, type NodeContext } from '../node-definition';
-import { httpRequestNode } from './http-request';
+import { HEARTBEAT_TIMEOUT_MS, httpRequestNode } from './http-request';
 
 /** A built-in tool: validates its `input`, then runs. */
 interface Tool {
@@ -74,6 +74,8 @@ export const toolCallNode = defineNode({
   defaults: {
     timeout_ms: 60_000,
     retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 },
+    // http_get heartbeats as the http-request node does.
+    heartbeat_ms: HEARTBEAT_TIMEOUT_MS,
   },
   example: { tool: 'http_get', input: { url: 'https://api.example.com/devices' } },
   async execute(data, ctx) {
