@@ -33,8 +33,8 @@ let shared: Promise<TestTemporal> | undefined;
 let server: DevServer | undefined;
 
 try {
-  // Workers would otherwise log bundling and every state change to the console during tests.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Workers would otherwise log bundling, every state change and (SDK ≥ 1.14) every failed run to the console.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 } catch {
   // A runtime already exists (a test installed its own): keep it.
 }
