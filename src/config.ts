@@ -87,14 +87,57 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads or creates a development secret kept in DATA_DIR, so restarts keep tokens and ciphertexts valid. */
+const errorCode = (err: unknown) => (err as NodeJS.ErrnoException).code;
+
+/**
+ * The secret in `file`, or undefined when there is none. Only the O_EXCL fallback below can leave a
+ * file empty for a moment, so an empty one is read again for up to a second before it is an error.
+ */
+function readSecret(file: string): string | undefined {
+  for (let attempt = 0; ; attempt++) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (text) return text;
+    if (attempt === 20) throw new ConfigError([`${file} is empty: delete it to have a new secret generated`]);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+}
+
+/**
+ * Reads or creates a development secret kept in DATA_DIR, so restarts keep tokens and ciphertexts
+ * valid. Safe when several processes start at once on a fresh DATA_DIR (API and worker): the value
+ * is written in full to a file of its own and hard-linked into place, which fails if the file
+ * already exists, so exactly one starter's value wins and everyone reads that one complete.
+ */
 function devSecret(dataDir: string, name: string, bytes: number): string {
   const file = path.join(dataDir, 'secrets', name);
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const existing = readSecret(file);
+  if (existing) return existing;
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const value = randomBytes(bytes).toString('hex');
-  fs.writeFileSync(file, value, { mode: 0o600 });
-  return value;
+  const tmp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, value, { mode: 0o600, flag: 'wx' });
+  try {
+    fs.linkSync(tmp, file);
+    return value;
+  } catch (err) {
+    if (errorCode(err) === 'EEXIST') return readSecret(file)!;
+    // A file system without hard links: create the file exclusively instead.
+    try {
+      fs.writeFileSync(file, value, { mode: 0o600, flag: 'wx' });
+      return value;
+    } catch (err2) {
+      if (errorCode(err2) === 'EEXIST') return readSecret(file)!;
+      throw err2;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /** Validates `env` and returns the configuration, or throws a {@link ConfigError} naming every problem. */

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import knex, { type Knex } from 'knex';
 import { type Config } from '../config';
 import { migrationSource, type NamedMigration } from './migrations';
@@ -87,28 +88,100 @@ export function createDb(database: Config['database'], options: DbOptions = {}):
 
 const migratorConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 
-/** Applies every pending migration; returns the names of the ones it ran. */
+/** Postgres advisory lock key held while migrating (any fixed bigint; this one spells "flowsmig"). */
+export const MIGRATION_LOCK_KEY = 0x666c6f77736d6967n;
+/** How long a starter waits for another one's migrations before giving up. */
+const MIGRATION_LOCK_TIMEOUT_MS = 5 * 60_000;
+const MIGRATION_LOCK_POLL_MS = 50;
+
+/** The SQLite file `db` is connected to, or undefined for an in-memory database or Postgres. */
+function sqliteFile(db: Db): string | undefined {
+  const connection = (db.client.config as Knex.Config).connection as { filename?: string } | undefined;
+  const filename = connection?.filename;
+  return db.client.config.client === 'better-sqlite3' && filename && filename !== ':memory:' ? filename : undefined;
+}
+
+/**
+ * Runs `fn` while holding a lock that every process migrating the same database takes, so an API
+ * and a worker starting at once on a fresh database do not both create knex's own tables (one of
+ * them failed with "knex_migrations already exists") or race for its lock row.
+ *
+ * Postgres: a session-level `pg_advisory_lock` on a connection of its own (`fn` uses others, so the
+ * pool needs at least two); the server drops it if the process dies. SQLite: an exclusive
+ * transaction on `<file>-migrate.lock`, a small SQLite file of its own next to the database
+ * (locking the database itself would block the migration's own connection); the operating system
+ * drops it if the process dies. Waiting is polled, never a busy wait, so the event loop stays free.
+ */
+async function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  if (db.client.config.client === 'pg') {
+    const conn = (await db.client.acquireConnection()) as { query(sql: string, values: unknown[]): Promise<unknown> };
+    try {
+      await conn.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      try {
+        return await fn();
+      } finally {
+        await conn.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      }
+    } finally {
+      await db.client.releaseConnection(conn);
+    }
+  }
+  const file = sqliteFile(db);
+  if (!file) return fn();
+  const lock = new Database(`${path.resolve(file)}-migrate.lock`);
+  try {
+    lock.pragma('busy_timeout = 0');
+    const deadline = Date.now() + MIGRATION_LOCK_TIMEOUT_MS;
+    for (;;) {
+      try {
+        lock.exec('BEGIN EXCLUSIVE');
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        if (Date.now() > deadline) throw new Error(`another process has been migrating ${file} for ${MIGRATION_LOCK_TIMEOUT_MS / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_POLL_MS));
+      }
+    }
+    return await fn();
+  } finally {
+    lock.close();
+  }
+}
+
+/**
+ * Applies every pending migration; returns the names of the ones it ran (none when another process
+ * applied them first). Safe to call from several processes at once: see {@link withMigrationLock}.
+ */
 export async function migrateLatest(db: Db): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];
-  return applied;
+  return withMigrationLock(db, async () => {
+    const [, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];
+    return applied;
+  });
 }
 
 /** Reverts the most recently applied migration; returns its name (or nothing when none was applied). */
 export async function migrateDown(db: Db): Promise<string[]> {
-  const [, reverted] = (await db.migrate.down(migratorConfig)) as [number, string[]];
-  return reverted;
+  return withMigrationLock(db, async () => {
+    const [, reverted] = (await db.migrate.down(migratorConfig)) as [number, string[]];
+    return reverted;
+  });
 }
 
 /** Reverts every applied migration, newest first; returns their names. */
 export async function rollbackAll(db: Db): Promise<string[]> {
-  const [, reverted] = (await db.migrate.rollback(migratorConfig, true)) as [number, string[]];
-  return reverted;
+  return withMigrationLock(db, async () => {
+    const [, reverted] = (await db.migrate.rollback(migratorConfig, true)) as [number, string[]];
+    return reverted;
+  });
 }
 
 /** Names of the migrations known to the code that are not applied yet. */
 export async function pendingMigrations(db: Db): Promise<string[]> {
-  const [, pending] = (await db.migrate.list(migratorConfig)) as [unknown[], NamedMigration[]];
-  return pending.map((m) => m.name);
+  // Listing creates knex's tables when they are missing, so it takes the lock too.
+  return withMigrationLock(db, async () => {
+    const [, pending] = (await db.migrate.list(migratorConfig)) as [unknown[], NamedMigration[]];
+    return pending.map((m) => m.name);
+  });
 }
 
 /** The database's health for `/health`: never throws. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
+import { raceInChildren } from '../helpers/race-children';
 
 describe('configuration', () => {
   let dataDir: string;
@@ -72,5 +73,31 @@ describe('configuration', () => {
     assert.deepEqual(a.encryptionKey, b.encryptionKey);
     const mode = fs.statSync(path.join(dataDir, 'secrets', 'jwt-secret')).mode & 0o777;
     assert.equal(mode, 0o600);
+  });
+
+  it('gives every process the same development secrets when several start at once', async function () {
+    this.timeout(60_000);
+    const outcomes = await raceInChildren(
+      6,
+      `const { loadConfig } = require('./src/config');
+       const c = loadConfig({ DATA_DIR: ${JSON.stringify(dataDir)} });
+       return { jwt: c.jwt.secret, key: c.encryptionKey.toString('hex') };`,
+    );
+    const values = outcomes.map((o) => {
+      assert.ok(o.ok, o.ok ? '' : o.error);
+      return o.value as { jwt: string; key: string };
+    });
+    assert.equal(new Set(values.map((v) => v.jwt)).size, 1, JSON.stringify(values));
+    assert.equal(new Set(values.map((v) => v.key)).size, 1, JSON.stringify(values));
+    assert.equal(values[0].jwt.length, 64);
+    const again = loadConfig({ DATA_DIR: dataDir });
+    assert.equal(again.jwt.secret, values[0].jwt, 'the file holds the value every starter got');
+    assert.deepEqual(fs.readdirSync(path.join(dataDir, 'secrets')).sort(), ['encryption-key', 'jwt-secret'], 'no temporary files left');
+  });
+
+  it('refuses an empty development secret file instead of signing with an empty key', () => {
+    fs.mkdirSync(path.join(dataDir, 'secrets'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'secrets', 'jwt-secret'), '');
+    assert.throws(() => loadConfig({ DATA_DIR: dataDir }), (err: unknown) => err instanceof ConfigError && /jwt-secret is empty/.test(err.message));
   });
 });

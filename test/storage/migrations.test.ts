@@ -11,7 +11,8 @@ import {
   rollbackAll,
 } from '../../src/storage/db';
 import { migrations } from '../../src/storage/migrations';
-import { describeEachDialect } from '../helpers/db';
+import { createPgTestDb, describeEachDialect, testDatabaseUrl, type TestDb } from '../helpers/db';
+import { raceInChildren } from '../helpers/race-children';
 
 const TABLES = [
   'users',
@@ -146,6 +147,80 @@ describeEachDialect(
   },
   { migrate: false },
 );
+
+describe('migrateLatest from concurrent starters', function () {
+  this.timeout(120_000);
+  const STARTERS = 5;
+
+  /** Checks that every migration was applied exactly once, by exactly one of the starters. */
+  async function assertMigratedOnce(database: TestDb['database'], applied: string[][]): Promise<void> {
+    assert.deepEqual(applied.flat().sort(), migrations.map((m) => m.name).sort(), JSON.stringify(applied));
+    const db = createDb(database);
+    try {
+      assert.deepEqual(await pendingMigrations(db), []);
+      const rows = (await db('knex_migrations').select('name')) as { name: string }[];
+      assert.deepEqual(rows.map((r) => r.name).sort(), migrations.map((m) => m.name).sort());
+      const locks = (await db('knex_migrations_lock').select('*')) as { is_locked: number }[];
+      assert.deepEqual(locks.map((l) => Number(l.is_locked)), [0], 'one lock row, released');
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  /** Runs migrateLatest on `database` in STARTERS processes released at once; returns what each applied. */
+  async function raceProcesses(database: TestDb['database']): Promise<string[][]> {
+    const outcomes = await raceInChildren(
+      STARTERS,
+      `const { db, migrateLatest } = prepared;
+       try { return await migrateLatest(db); } finally { await db.destroy(); }`,
+      {
+        // Connected and with knex's migrator loaded before the start signal, so the starters
+        // really overlap.
+        setup: `const { createDb, migrateLatest } = require('./src/storage/db');
+                const db = createDb(${JSON.stringify(database)});
+                await db.raw('select 1');
+                require('knex/lib/migrations/migrate/Migrator');
+                return { db, migrateLatest };`,
+      },
+    );
+    for (const o of outcomes) assert.ok(o.ok, o.ok ? '' : o.error);
+    return outcomes.map((o) => (o.ok ? (o.value as string[]) : []));
+  }
+
+  it('applies each migration once on a fresh SQLite file, from separate knex instances', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flows-race-'));
+    const database = { client: 'sqlite' as const, filename: path.join(dir, 'flows.sqlite') };
+    const dbs = Array.from({ length: STARTERS }, () => createDb(database));
+    try {
+      const applied = await Promise.all(dbs.map((db) => migrateLatest(db)));
+      await assertMigratedOnce(database, applied);
+    } finally {
+      await Promise.all(dbs.map((db) => db.destroy()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('applies each migration once on a fresh SQLite file, from separate processes', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flows-race-'));
+    const database = { client: 'sqlite' as const, filename: path.join(dir, 'flows.sqlite') };
+    try {
+      await assertMigratedOnce(database, await raceProcesses(database));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('applies each migration once on a fresh Postgres database, from separate processes', async function () {
+    const url = testDatabaseUrl();
+    if (!url) return this.skip();
+    const pg = await createPgTestDb(url);
+    try {
+      await assertMigratedOnce(pg.database, await raceProcesses(pg.database));
+    } finally {
+      await pg.destroy();
+    }
+  });
+});
 
 describe('createDb (sqlite)', () => {
   it("creates the file's directory and enables WAL, foreign keys and a busy timeout", async () => {
