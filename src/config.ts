@@ -40,6 +40,7 @@ const envSchema = z.object({
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 1mb or 512kb').default('1mb'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  LIVE_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
   LLM_BASE_URL: z.string().url().optional(),
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().default('gpt-4o-mini'),
@@ -71,7 +72,8 @@ export interface Config {
   encryptionKey: Buffer;
   httpAllowedHosts: string[];
   bodyLimit: string;
-  rateLimit: { perMinute: number; loginPerMinute: number };
+  /** Per-client request limits, and how many live event connections (WebSocket + SSE) a user may hold open. */
+  rateLimit: { perMinute: number; loginPerMinute: number; liveConnectionsPerUser: number };
   llm: { baseUrl?: string; apiKey?: string; model: string };
   smtp: { url?: string; from: string };
   runWorker: boolean;
@@ -190,7 +192,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     bodyLimit: e.BODY_LIMIT,
-    rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, loginPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE },
+    rateLimit: {
+      perMinute: e.RATE_LIMIT_PER_MINUTE,
+      loginPerMinute: e.LOGIN_RATE_LIMIT_PER_MINUTE,
+      liveConnectionsPerUser: e.LIVE_CONNECTIONS_PER_USER,
+    },
     llm: { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL },
     smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },
     runWorker: e.RUN_WORKER,

@@ -6,7 +6,7 @@ import type { FlowService } from '../services/flow-service';
 import type { RunService } from '../services/run-service';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { createAuthenticate } from './middleware/authenticate';
-import { createApiRateLimiter } from './middleware/api-rate-limit';
+import { apiRateCounter, createApiRateLimiter } from './middleware/api-rate-limit';
 import { createApiDocsRouter } from './openapi/docs-router';
 import { listRoutes } from './route-table';
 import { createAuthRouter } from './routes/auth';
@@ -43,7 +43,14 @@ export function createApp(deps: AppDeps): Express {
   const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
   const api = express.Router();
   // Before body parsing, so 400 and 413 answers count and carry the X-RateLimit-* headers too.
-  api.use(createApiRateLimiter({ perMinute: deps.config.rateLimit.perMinute, authenticate }));
+  api.use(
+    createApiRateLimiter({
+      perMinute: deps.config.rateLimit.perMinute,
+      authenticate,
+      // Shared with the WebSocket endpoint, so socket upgrades spend the same budgets.
+      counter: apiRateCounter(deps.config),
+    }),
+  );
   api.use(parseBodies(deps.config.bodyLimit));
   api.use('/auth', createAuthRouter({ config: deps.config, repos: deps.repos, logger: deps.logger, authenticate }));
   api.use(queryToken);

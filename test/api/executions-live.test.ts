@@ -461,3 +461,176 @@ describe('live events (SSE) and node tests', function () {
     });
   });
 });
+
+describe('live connection limits', function () {
+  this.timeout(60_000);
+
+  const wsBase = (tp: TestPlatform) => `${tp.url.replace(/^http/, 'ws')}/api/v1/ws/executions`;
+
+  /** A live connection the test opened: `ended` resolves once the server or the test closed it. */
+  interface Live {
+    ended: Promise<void>;
+    close(): Promise<void>;
+  }
+
+  /** Opens a socket; resolves once it is open, or with the HTTP status its upgrade was refused with. */
+  const connect = (url: string, headers: Record<string, string>) =>
+    new Promise<{ live?: Live; status: number; headers?: http.IncomingHttpHeaders }>((resolve, reject) => {
+      const ws = new WebSocket(url, { headers });
+      const ended = new Promise<void>((r) => ws.once('close', () => r()));
+      ws.once('open', () =>
+        resolve({
+          status: 101,
+          live: {
+            ended,
+            close: async () => {
+              ws.close();
+              await ended;
+            },
+          },
+        }),
+      );
+      ws.once('unexpected-response', (_req, res) => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers });
+        res.resume();
+      });
+      ws.once('error', (err) => reject(err));
+    });
+
+  describe('per user, WebSocket and SSE together', () => {
+    let tp: TestPlatform;
+    const opened: Live[] = [];
+    const runs: { token: string; runId: string }[] = [];
+
+    before(async () => {
+      tp = await startTestPlatform({ LIVE_CONNECTIONS_PER_USER: '3' });
+      await tp.login();
+    });
+    after(async () => {
+      // Finished runs end their streams and sockets from the server side; then nothing polls on.
+      for (const { token, runId } of runs) await tp.api('POST', `/api/v1/executions/${runId}/terminate`, {}, token);
+      await Promise.all(opened.map((l) => l.ended));
+      await tp?.stop();
+    });
+
+    /** A new user with a run that waits for an event that never comes, so its live connections stay open. */
+    async function userWithRun() {
+      const { token } = await tp.login();
+      const flow = await tp.api(
+        'POST',
+        '/api/v1/workflows',
+        {
+          name: 'held open',
+          nodes: [
+            { id: 'start', type: 'start' },
+            { id: 'w', type: 'wait-event', data: { name: 'never' } },
+          ],
+          edges: [{ source: 'start', target: 'w' }],
+        },
+        token,
+      );
+      assert.equal(flow.status, 201, JSON.stringify(flow.body));
+      const run = await tp.api('POST', '/api/v1/executions', { workflow_id: flow.body.id, input_data: {} }, token);
+      assert.equal(run.status, 201, JSON.stringify(run.body));
+      runs.push({ token, runId: run.body.id });
+      return { runId: run.body.id as string, auth: { authorization: `Bearer ${token}` }, token };
+    }
+
+    const ws = async (runId: string, auth: Record<string, string>) => {
+      const r = await connect(`${wsBase(tp)}/${runId}`, auth);
+      if (r.live) opened.push(r.live);
+      return r;
+    };
+
+    async function sse(runId: string, auth: Record<string, string>) {
+      const abort = new AbortController();
+      const res = await fetch(`${tp.url}/api/v1/executions/${runId}/events/stream`, { headers: auth, signal: abort.signal });
+      if (!res.ok) return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+      const ended = (async () => {
+        try {
+          for await (const _chunk of res.body!);
+        } catch {
+          // aborted by the test
+        }
+      })();
+      const live: Live = {
+        ended,
+        close: async () => {
+          abort.abort();
+          await ended;
+        },
+      };
+      opened.push(live);
+      return { status: res.status, live };
+    }
+
+    /** Retries `attempt` until it answers `status`: the server notices a closed connection a moment later. */
+    async function eventually<T extends { status: number }>(attempt: () => Promise<T>, status: number): Promise<T> {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const r = await attempt();
+        if (r.status === status || Date.now() > deadline) return r;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+
+    it('answers 429 to the connection over LIVE_CONNECTIONS_PER_USER, counting sockets and streams, and frees slots on close', async () => {
+      const alice = await userWithRun();
+      const first = await ws(alice.runId, alice.auth);
+      const second = await ws(alice.runId, alice.auth);
+      const stream = await sse(alice.runId, alice.auth);
+      assert.deepEqual([first.status, second.status, stream.status], [101, 101, 200]);
+
+      assert.equal((await ws(alice.runId, alice.auth)).status, 429);
+      const streamOver = await sse(alice.runId, alice.auth);
+      assert.equal(streamOver.status, 429);
+      assert.equal(streamOver.body?.error.code, 'RATE_LIMITED');
+      assert.match(streamOver.body?.error.message ?? '', /live connections/);
+
+      // Another user is not affected, nor are Alice's ordinary requests.
+      const bob = await userWithRun();
+      assert.equal((await ws(bob.runId, bob.auth)).status, 101);
+      assert.equal((await tp.api('GET', '/api/v1/workflows', undefined, alice.token)).status, 200);
+
+      // Closing a socket, or a stream, frees its slot.
+      await first.live!.close();
+      assert.equal((await eventually(() => ws(alice.runId, alice.auth), 101)).status, 101);
+      await stream.live!.close();
+      assert.equal((await eventually(() => sse(alice.runId, alice.auth), 200)).status, 200);
+    });
+
+    it('takes no slot for a refused connection', async () => {
+      const carol = await userWithRun();
+      for (let i = 0; i < 5; i++) {
+        assert.equal((await ws('00000000-0000-4000-8000-000000000000', carol.auth)).status, 404);
+        assert.equal((await sse('00000000-0000-4000-8000-000000000000', carol.auth)).status, 404);
+      }
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await sse(carol.runId, carol.auth)).status);
+      assert.deepEqual(statuses, [200, 200, 200]);
+    });
+  });
+
+  describe('rate limit', () => {
+    let tp: TestPlatform;
+    const LIMIT = 6;
+    before(async () => {
+      tp = await startTestPlatform({ RUN_WORKER: 'false', RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+    });
+    after(async () => tp?.stop());
+
+    it('counts WebSocket upgrades in the per-client limit, with Retry-After', async () => {
+      const { token } = await tp.login();
+      const auth = { authorization: `Bearer ${token}` };
+      const missing = `${wsBase(tp)}/00000000-0000-4000-8000-000000000000`;
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT; i++) statuses.push((await connect(missing, auth)).status);
+      assert.deepEqual(statuses, Array(LIMIT).fill(404));
+      const limited = await connect(missing, auth);
+      assert.equal(limited.status, 429);
+      assert.ok(Number(limited.headers?.['retry-after']) >= 1, JSON.stringify(limited.headers));
+      // One budget: the user's REST requests are refused too.
+      assert.equal((await tp.api('GET', '/api/v1/workflows', undefined, token)).status, 429);
+    });
+  });
+});

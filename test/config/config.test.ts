@@ -21,6 +21,8 @@ describe('configuration', () => {
     assert.equal(c.temporal.taskQueue, 'flows');
     assert.equal(c.temporal.uiUrl, 'http://localhost:8233');
     assert.deepEqual(c.httpAllowedHosts, []);
+    assert.deepEqual(c.rateLimit, { perMinute: 600, loginPerMinute: 10, liveConnectionsPerUser: 20 });
+    assert.equal(loadConfig({ DATA_DIR: dataDir, LIVE_CONNECTIONS_PER_USER: '5' }).rateLimit.liveConnectionsPerUser, 5);
   });
 
   it('selects Postgres from DATABASE_URL and parses the allow-list', () => {

@@ -1,5 +1,28 @@
-import type { RequestHandler } from 'express';
-import { clientIp, createRateLimiter, type RateLimiter } from './rate-limit';
+import type { IncomingMessage } from 'node:http';
+import type { Request, RequestHandler } from 'express';
+import type { Config } from '../../config';
+import { clientIp, createRateLimiter, SlidingWindowCounter, type RateLimiter } from './rate-limit';
+
+const counters = new WeakMap<Config, SlidingWindowCounter>();
+
+/**
+ * The counter of the API-wide limit of the API built from `config`: the REST limiter counts in it,
+ * and so does the WebSocket endpoint, whose upgrade requests never pass through Express.
+ */
+export function apiRateCounter(config: Config): SlidingWindowCounter {
+  let counter = counters.get(config);
+  if (!counter) {
+    counter = new SlidingWindowCounter(config.rateLimit.perMinute, 60_000);
+    counters.set(config, counter);
+  }
+  return counter;
+}
+
+/** The bucket a request counts against: its user when it authenticated, else its client address. */
+export function apiRateLimitKey(req: Request | IncomingMessage): string {
+  const r = req as Request;
+  return r.principal ? `user:${r.principal.user.id}` : `ip:${clientIp(r)}`;
+}
 
 /** Options of {@link createApiRateLimiter}. */
 export interface ApiRateLimiterOptions {
@@ -9,6 +32,8 @@ export interface ApiRateLimiterOptions {
   authenticate: RequestHandler;
   /** Clock, for tests. */
   now?: () => number;
+  /** Count in this shared counter ({@link apiRateCounter}) instead of a new one. */
+  counter?: SlidingWindowCounter;
 }
 
 /**
@@ -20,13 +45,8 @@ export interface ApiRateLimiterOptions {
  * `authenticate` reports it, or the route is public) but makes the request count against its
  * address, so made-up credentials cannot buy fresh buckets.
  */
-export function createApiRateLimiter({ perMinute, authenticate, now }: ApiRateLimiterOptions): RateLimiter {
-  const limiter = createRateLimiter({
-    limit: perMinute,
-    windowMs: 60_000,
-    now,
-    key: (req) => (req.principal ? `user:${req.principal.user.id}` : `ip:${clientIp(req)}`),
-  });
+export function createApiRateLimiter({ perMinute, authenticate, now, counter }: ApiRateLimiterOptions): RateLimiter {
+  const limiter = createRateLimiter({ limit: perMinute, windowMs: 60_000, now, counter, key: apiRateLimitKey });
   const middleware: RequestHandler = (req, res, next) => {
     if (!req.headers.authorization && !req.headers['x-api-key']) return limiter(req, res, next);
     authenticate(req, res, (err?: unknown) => {

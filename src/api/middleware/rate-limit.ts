@@ -116,6 +116,8 @@ export interface RateLimiterOptions {
   message?: string;
   /** Clock, for tests. */
   now?: () => number;
+  /** Count in this counter (its limit and window win) instead of a new one, to share budgets with another entry point. */
+  counter?: SlidingWindowCounter;
 }
 
 /** A rate-limiting middleware; `counter` exposes its state (tests, resets). */
@@ -127,8 +129,8 @@ export type RateLimiter = RequestHandler & { counter: SlidingWindowCounter };
  * a request over the limit gets 429 `RATE_LIMITED` with `Retry-After` (seconds).
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const counter = new SlidingWindowCounter(options.limit, options.windowMs, options.now);
-  const limitHeader = String(options.limit);
+  const counter = options.counter ?? new SlidingWindowCounter(options.limit, options.windowMs, options.now);
+  const limitHeader = String(counter.limit);
   const middleware: RequestHandler = (req, res, next) => {
     const state = counter.hit(options.key(req));
     res.setHeader('X-RateLimit-Limit', limitHeader);

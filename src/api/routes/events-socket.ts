@@ -8,6 +8,8 @@ import type { RunService } from '../../services/run-service';
 import type { Repos } from '../../storage';
 import { actorOf } from '../actor';
 import { ApiError, forbidden, notFound } from '../errors';
+import { liveConnectionLimit, tooManyLiveConnections } from '../live-connection-limit';
+import { apiRateCounter, apiRateLimitKey } from '../middleware/api-rate-limit';
 import { createAuthenticate, hasScope } from '../middleware/authenticate';
 import { isUuid } from '../validate';
 
@@ -23,11 +25,14 @@ export interface EventSocketDeps {
   logger: Logger;
 }
 
-function reject(socket: Duplex, err: ApiError): void {
+function reject(socket: Duplex, err: ApiError, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
     `HTTP/1.1 ${err.status} ${err.code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `${err.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}Connection: close\r\n\r\n${body}`,
+      `${err.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}${extra}Connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -35,12 +40,16 @@ function reject(socket: Duplex, err: ApiError): void {
  * `GET /api/v1/ws/executions/{id}` (WebSocket): the same live events as the SSE stream, one JSON
  * text message each; the server closes with 1000 after the terminal event. Credentials come as
  * for the REST API (`Authorization`, `X-API-Key`) or as `?token=` (browsers cannot set headers on
- * a WebSocket); the `read` scope is required. Refusals are plain HTTP answers to the upgrade
- * request (401, 403, 404) with the API's error body. Returns a function that closes every socket.
+ * a WebSocket); the `read` scope is required. Each upgrade counts against the API-wide rate limit
+ * like any request, and a user holds at most `LIVE_CONNECTIONS_PER_USER` live connections (these
+ * sockets and SSE streams together). Refusals are plain HTTP answers to the upgrade request (401,
+ * 403, 404, 429) with the API's error body. Returns a function that closes every socket.
  */
 export function attachEventSocket(server: Server, deps: EventSocketDeps): () => Promise<void> {
   const wss = new WebSocketServer({ noServer: true });
   const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
+  const rate = apiRateCounter(deps.config);
+  const live = liveConnectionLimit(deps.config);
 
   const authorize = (req: IncomingMessage, token: string | null) =>
     new Promise<void>((resolve, reject) => {
@@ -57,10 +66,30 @@ export function attachEventSocket(server: Server, deps: EventSocketDeps): () => 
     id: string,
     token: string | null,
   ): Promise<void> {
-    await authorize(req, token);
+    const authError = await authorize(req, token).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    if (authError && (authError as { status?: unknown }).status !== 401) throw authError;
+    // As for REST requests: the user's budget, or the address's when the credentials failed.
+    const state = rate.hit(apiRateLimitKey(req));
+    if (!state.allowed) {
+      const retryAfterS = Math.max(1, Math.ceil(state.retryAfterMs / 1000));
+      return reject(socket, new ApiError(429, 'RATE_LIMITED', `too many requests; retry in ${retryAfterS} s`), {
+        'Retry-After': String(retryAfterS),
+        'X-RateLimit-Limit': String(state.limit),
+        'X-RateLimit-Remaining': '0',
+        'X-RateLimit-Reset': String(Math.ceil(state.resetAtMs / 1000)),
+      });
+    }
+    if (authError) throw authError;
     const r = req as Request;
     if (!r.principal || !hasScope(r.principal, 'read')) throw forbidden('missing scope read');
     if (!isUuid(id)) throw notFound('execution');
+    const release = live.acquire(r.principal.user.id);
+    if (!release) throw tooManyLiveConnections(live.max);
+    // The socket closes however this ends: refused below, handshake failed, or the WebSocket closed.
+    socket.once('close', release);
     const watch = await deps.runs.openWatch(actorOf(r), id);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const abort = new AbortController();

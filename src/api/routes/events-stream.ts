@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { RunService } from '../../services/run-service';
 import type { LiveEvent } from '../../services/run-events';
 import { actorOf } from '../actor';
+import { type LiveConnectionLimit, tooManyLiveConnections } from '../live-connection-limit';
 
 /** A comment line every so often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
@@ -15,10 +16,22 @@ export function formatSse(id: number, e: LiveEvent): string {
 /**
  * `GET /executions/{id}/events/stream`: the run's live events as server-sent events. Ownership is
  * checked before the stream opens (404 as JSON); the stream ends after the terminal event, and
- * polling stops as soon as the client goes away.
+ * polling stops as soon as the client goes away. With `live`, a user who already holds all their
+ * live connections gets 429 instead.
  */
-export function createEventStreamHandler(runs: RunService, runId: (id: unknown) => string, logger: Logger): RequestHandler {
+export function createEventStreamHandler(
+  runs: RunService,
+  runId: (id: unknown) => string,
+  logger: Logger,
+  live?: LiveConnectionLimit,
+): RequestHandler {
   return async (req, res) => {
+    if (live) {
+      const release = live.acquire(req.principal!.user.id);
+      if (!release) throw tooManyLiveConnections(live.max);
+      // Closes however the request ends: stream finished, client gone, or an error answer.
+      res.once('close', release);
+    }
     const watch = await runs.openWatch(actorOf(req), runId(req.params.id));
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',

@@ -9,6 +9,7 @@ import { requireScope } from '../middleware/authenticate';
 import { isUuid, parseBody, parseQuery } from '../validate';
 import { approverOf } from './approvals';
 import { createEventStreamHandler } from './events-stream';
+import { liveConnectionLimit } from '../live-connection-limit';
 
 const listQuery = z.object({
   skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
@@ -43,7 +44,7 @@ const decisionBody = z.object({
 });
 
 /** `/api/v1/executions`: runs, their steps, control, retry, events, approvals, logs and live events. */
-export function createExecutionRouter({ runs, repos, logger }: AppDeps): Router {
+export function createExecutionRouter({ config, runs, repos, logger }: AppDeps): Router {
   const r = Router();
   const read = requireScope('read');
   const execute = requireScope('execute');
@@ -107,7 +108,7 @@ export function createExecutionRouter({ runs, repos, logger }: AppDeps): Router 
     res.status(202).json({ delivered: true });
   });
 
-  r.get('/:id/events/stream', read, createEventStreamHandler(runs, runId, logger));
+  r.get('/:id/events/stream', read, createEventStreamHandler(runs, runId, logger, liveConnectionLimit(config)));
 
   r.post('/:id/approvals/:node_id', approve, async (req, res) => {
     const body = parseBody(decisionBody, req);
