@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { NodeError } from '../../src/nodes/node-definition';
-import { shutdownSandbox } from '../../src/nodes/sandbox/sandbox-pool';
+import { FairQueue } from '../../src/nodes/sandbox/fair-queue';
+import { MAX_JOBS_PER_OWNER, shutdownSandbox } from '../../src/nodes/sandbox/sandbox-pool';
 import { codeNode } from '../../src/nodes/types/code';
 import { makeNodeContext, type NodeContextOverrides } from '../helpers/node-context';
 
@@ -240,6 +241,51 @@ describe('code node', () => {
       await assert.rejects(promise, /run cancelled/);
       assert.ok(Date.now() - started < 2_000);
       assert.equal(await result('return "still works"'), 'still works');
+    });
+
+    it("shares the threads fairly: one owner's runaway code cannot make another owner's wait", async function () {
+      this.timeout(30_000);
+      const runaway = Array.from({ length: 4 }, () => {
+        const controller = new AbortController();
+        const { ctx, promise } = run(
+          { code: 'console.log("started"); while (true) {}', timeout_ms: 20_000 },
+          { ownerId: 'owner-a', signal: controller.signal },
+        );
+        return { ctx, controller, settled: promise.catch((err: unknown) => err) };
+      });
+      try {
+        // Let owner A's jobs take what they can.
+        await new Promise((r) => setTimeout(r, 500));
+        const started = Date.now();
+        assert.equal(await result('return 1', { ownerId: 'owner-b' }), 1);
+        assert.ok(Date.now() - started < 2_000, `owner B waited ${Date.now() - started} ms`);
+        const running = runaway.filter((r) => r.ctx.logs.some((l) => l.message === 'started')).length;
+        assert.ok(running >= 1 && running <= MAX_JOBS_PER_OWNER, `${running} of owner A's jobs running at once`);
+      } finally {
+        // Cancelling frees the threads at once, also for a job handed a thread by the cancellation before it.
+        const cancelled = Date.now();
+        for (const r of runaway) r.controller.abort(new Error('test over'));
+        await Promise.all(runaway.map((r) => r.settled));
+        assert.ok(Date.now() - cancelled < 2_000, `cancelling took ${Date.now() - cancelled} ms`);
+      }
+      assert.equal(await result('return "still works"'), 'still works');
+    });
+
+    it('queues waiting jobs per owner and serves the owners in turn, skipping those at their share', () => {
+      const q = new FairQueue<string>();
+      for (const job of ['a1', 'a2', 'a3', 'a4']) q.push('a', job);
+      q.push('b', 'b1');
+      q.push('b', 'b2');
+      q.push('c', 'c1');
+      assert.equal(q.size, 7);
+      assert.deepEqual([q.shift(), q.shift(), q.shift(), q.shift(), q.shift()], ['a1', 'b1', 'c1', 'a2', 'b2']);
+      // An owner at its share is passed over without losing its place among its own jobs.
+      q.push('c', 'c2');
+      assert.equal(q.shift((owner) => owner !== 'a'), 'c2');
+      assert.equal(q.shift((owner) => owner !== 'a'), undefined);
+      assert.equal(q.remove('a', 'a3'), true);
+      assert.equal(q.remove('a', 'a3'), false);
+      assert.deepEqual([q.shift(), q.shift(), q.size], ['a4', undefined, 0]);
     });
 
     it('runs executions in parallel without sharing state', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { NodeError, type NodeLogLevel } from '../node-definition';
+import { FairQueue } from './fair-queue';
 import { type SandboxJob, type SandboxOutcome } from './quickjs-sandbox';
 // Type-only: evaluating the worker entry on this thread would fail, there is no parent port here.
 import type { SandboxRequest } from './sandbox-worker';
@@ -22,6 +23,12 @@ export interface RunInSandboxOptions {
   /** Aborting terminates the running code and rejects with `signal.reason`. */
   signal: AbortSignal;
   onLog: (level: NodeLogLevel, message: string) => void;
+  /**
+   * Whose job this is (the flow's owner): each owner may use at most {@link MAX_JOBS_PER_OWNER}
+   * threads at once, and waiting jobs are served round-robin by owner. Jobs without one share
+   * the owner `''`.
+   */
+  owner?: string;
 }
 
 interface PooledWorker {
@@ -35,7 +42,13 @@ type WorkerMessage =
   | { id: number; type: 'log'; level: NodeLogLevel; message: string }
   | { id: number; type: 'done'; outcome: SandboxOutcome };
 
-const MAX_WORKERS = Math.max(1, Math.min(4, os.availableParallelism()));
+/** Sandbox threads per process. */
+export const MAX_WORKERS = Math.max(1, Math.min(4, os.availableParallelism()));
+/**
+ * Threads one owner's jobs may occupy at once: half the pool, rounded up (at least one), so one
+ * owner's runaway loops can never hold every thread while another owner's code waits.
+ */
+export const MAX_JOBS_PER_OWNER = Math.max(1, Math.ceil(MAX_WORKERS / 2));
 /** Time past the job's own deadline before the thread is killed (the in-sandbox deadline normally fires first). */
 const GRACE_MS = 1_000;
 const IDLE_MS = 60_000;
@@ -48,9 +61,19 @@ require(workerData.entry);
 `;
 const ENTRY = path.join(__dirname, `sandbox-worker${path.extname(__filename)}`);
 
+/** A job waiting for a thread. */
+interface Waiter {
+  take(w: PooledWorker): void;
+}
+
 let compiled: Promise<WasmModule> | undefined;
+/** The compiled module once `compiled` has resolved, so threads can be spawned synchronously. */
+let loaded: WasmModule | undefined;
 const workers = new Set<PooledWorker>();
-const waiting: { take: (w: PooledWorker) => void }[] = [];
+/** Jobs waiting for a thread, served round-robin by owner. */
+const waiting = new FairQueue<Waiter>();
+/** Threads each owner's jobs hold now. */
+const running = new Map<string, number>();
 let nextId = 1;
 
 /** The QuickJS WebAssembly module, compiled once per process and shared with every worker thread. */
@@ -58,7 +81,8 @@ function quickjsModule(): Promise<WasmModule> {
   compiled ??= (async () => {
     const base = path.dirname(require.resolve('quickjs-emscripten'));
     const file = require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm', { paths: [base] });
-    return wasm.compile(await readFile(file));
+    loaded = await wasm.compile(await readFile(file));
+    return loaded;
   })().catch((err: unknown) => {
     compiled = undefined;
     throw err;
@@ -85,51 +109,71 @@ function spawn(wasmModule: WasmModule): PooledWorker {
   return pooled;
 }
 
+function idleWorker(): PooledWorker | undefined {
+  for (const w of workers) if (!w.busy) return w;
+  return undefined;
+}
+
+/** Whether `owner`'s jobs hold fewer threads than their share. */
+const belowShare = (owner: string) => (running.get(owner) ?? 0) < MAX_JOBS_PER_OWNER;
+
+/** Hands idle (or new) threads to waiting jobs while there are both. */
+function dispatch(): void {
+  while (loaded && (idleWorker() || workers.size < MAX_WORKERS)) {
+    const next = waiting.shift(belowShare);
+    if (!next) return;
+    const idle = idleWorker();
+    if (idle) {
+      clearTimeout(idle.idleTimer);
+      idle.busy = true;
+      next.take(idle);
+    } else {
+      next.take(spawn(loaded));
+    }
+  }
+}
+
 function discard(pooled: PooledWorker): void {
   if (!workers.delete(pooled)) return;
   clearTimeout(pooled.idleTimer);
   pooled.worker.terminate().catch(() => {});
-  const next = waiting.shift();
-  if (next)
-    void quickjsModule().then(
-      (m) => next.take(spawn(m)),
-      () => waiting.unshift(next),
-    );
+  dispatch();
 }
 
 function release(pooled: PooledWorker): void {
-  const next = waiting.shift();
-  if (next) return next.take(pooled);
   pooled.busy = false;
+  dispatch();
+  if (pooled.busy || !workers.has(pooled)) return;
   pooled.worker.unref();
   pooled.idleTimer = setTimeout(() => discard(pooled), IDLE_MS).unref();
 }
 
-async function acquire(signal: AbortSignal): Promise<PooledWorker> {
-  const wasmModule = await quickjsModule();
+/** A job of `owner` ended: it no longer counts against the owner's share. */
+function leave(owner: string): void {
+  const n = (running.get(owner) ?? 1) - 1;
+  if (n > 0) running.set(owner, n);
+  else running.delete(owner);
+}
+
+/** Waits for a thread `owner` may use: every job queues, and {@link dispatch} decides who is next. */
+async function acquire(owner: string, signal: AbortSignal): Promise<PooledWorker> {
+  await quickjsModule();
   signal.throwIfAborted();
-  const idle = [...workers].find((w) => !w.busy);
-  if (idle) {
-    clearTimeout(idle.idleTimer);
-    idle.busy = true;
-    return idle;
-  }
-  if (workers.size < MAX_WORKERS) return spawn(wasmModule);
   return new Promise((resolve, reject) => {
-    const entry = {
-      take: (w: PooledWorker) => {
+    const waiter: Waiter = {
+      take: (w) => {
         signal.removeEventListener('abort', onAbort);
-        clearTimeout(w.idleTimer);
-        w.busy = true;
+        running.set(owner, (running.get(owner) ?? 0) + 1);
         resolve(w);
       },
     };
     const onAbort = () => {
-      waiting.splice(waiting.indexOf(entry), 1);
+      waiting.remove(owner, waiter);
       reject(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    waiting.push(entry);
+    waiting.push(owner, waiter);
+    dispatch();
   });
 }
 
@@ -140,20 +184,34 @@ async function acquire(signal: AbortSignal): Promise<PooledWorker> {
  * `signal.reason` when cancelled
  */
 export async function runInSandbox(job: SandboxJob, opts: RunInSandboxOptions): Promise<unknown> {
-  const pooled = await acquire(opts.signal);
+  const owner = opts.owner ?? '';
+  const pooled = await acquire(owner, opts.signal);
+  if (opts.signal.aborted) {
+    // Cancelled after the thread was handed over but before the listener below exists.
+    leave(owner);
+    release(pooled);
+    throw opts.signal.reason;
+  }
   const { worker } = pooled;
   worker.ref();
   const id = nextId++;
   return new Promise((resolve, reject) => {
     let deadline: NodeJS.Timeout | undefined;
+    let settled = false;
     const settle = (broken: boolean) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(deadline);
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.off('exit', onExit);
       opts.signal.removeEventListener('abort', onAbort);
+      leave(owner);
       if (broken) discard(pooled);
       else release(pooled);
+      // A crashed thread may have been discarded (by its own exit listener) before this job left:
+      // the owner's next job may be runnable now.
+      dispatch();
     };
     const fail = (err: unknown) => {
       settle(true);
@@ -211,6 +269,7 @@ export async function runInSandbox(job: SandboxJob, opts: RunInSandboxOptions): 
 export async function shutdownSandbox(): Promise<void> {
   const all = [...workers];
   workers.clear();
+  // The jobs on those threads settle through their exit listeners, which release their owners.
   for (const w of all) clearTimeout(w.idleTimer);
   await Promise.all(all.map((w) => w.worker.terminate().catch(() => {})));
 }

@@ -88,7 +88,11 @@ export const codeNode = defineNode({
         timeoutMs: data.timeout_ms,
         memoryMb: data.memory_limit_mb,
       },
-      { signal: ctx.signal, onLog: (level, message) => ctx.log(level, message, { source: 'console' }) },
+      {
+        signal: ctx.signal,
+        onLog: (level, message) => ctx.log(level, message, { source: 'console' }),
+        owner: ctx.ownerId,
+      },
     );
     ctx.log('debug', `Code finished in ${Date.now() - started} ms`, { duration_ms: Date.now() - started });
     return { output: { result } };
