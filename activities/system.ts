@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { PrepareSubFlowInput, SystemActivities } from '../src/shared/system-activities';
+import { EXPRESSION_FAILURE, type PrepareSubFlowInput, type SystemActivities } from '../src/shared/system-activities';
 import type { RunFlowInput } from '../src/shared/flow';
+import { evaluateIsolated, ExpressionBudgetError } from '../src/nodes/sandbox/expression-pool';
 
 /** Thrown by a sub-flow loader when the child flow does not exist or is not the owner's. */
 export class SubFlowNotFound extends Error {
@@ -23,6 +24,21 @@ export function createSystemActivities(deps: SystemActivityDeps): SystemActiviti
         if (err instanceof SubFlowNotFound) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');
         throw err;
       }
+    },
+
+    async evaluateIsolated(input) {
+      try {
+        return (await evaluateIsolated(input)) ?? null;
+      } catch (err) {
+        if (err instanceof ExpressionBudgetError) {
+          throw ApplicationFailure.nonRetryable(`expression exceeded its budget: ${err.message}`, EXPRESSION_FAILURE.budget);
+        }
+        throw ApplicationFailure.nonRetryable((err as Error).message, EXPRESSION_FAILURE.error);
+      }
+    },
+
+    async yieldActivation() {
+      return null;
     },
   };
 }

@@ -522,6 +522,42 @@ export const RECORDINGS: Recording[] = [
     check: (o) => o === 'b',
   },
   {
+    name: 'isolated-expressions',
+    description: 'expressions placed outside the workflow (a lambda, a regex) run as local activities; a cheap one inline',
+    graph: () =>
+      chain(
+        [
+          { id: 'doubled', type: 'transform', data: { expression: '$map(input.xs, function($v) { $v * 2 })' } },
+          { id: 'matched', type: 'noop', data: { value: '{{ $match("abc123", /[0-9]+/).match }}' } },
+          { id: 'big', type: 'transform', data: { expression: '$sum(doubled.result) > 10' } },
+        ],
+        { doubled: '{{ doubled.result }}', matched: '{{ matched.result }}', big: '{{ big.result }}' },
+      ),
+    input: { xs: [1, 2, 3] },
+    check: (o) => o.matched === '123' && o.big === true && o.doubled.length === 3,
+  },
+  {
+    name: 'inline-fallback',
+    description: 'an inline expression that runs out of the inline step budget is evaluated isolated instead',
+    graph: () => chain([{ id: 'total', type: 'transform', data: { expression: '$count(input.xs[$ > 0])' } }], '{{ total.result }}'),
+    input: { xs: Array.from({ length: 2_000 }, () => 1) },
+    check: (o) => o === 2_000,
+  },
+  {
+    name: 'long-control-chain',
+    description: '70 transforms in a row: the interpreter ends the activation with a local activity every 64 control nodes',
+    graph: () =>
+      chain(
+        Array.from({ length: 70 }, (_, i) => ({
+          id: `t${i}`,
+          type: 'transform',
+          data: { expression: i === 0 ? '1' : `t${i - 1}.result + 1` },
+        })),
+        '{{ t69.result }}',
+      ),
+    check: (o) => o === 70,
+  },
+  {
     name: 'cancelled',
     description: 'a run cancelled while it waits on a long delay',
     graph: () => chain([{ id: 'wait', type: 'delay', data: { duration_ms: 600_000 } }]),
@@ -550,23 +586,6 @@ function startHttpServer(): Promise<http.Server> {
     json(200, { path: url.pathname, call: n, query: Object.fromEntries(url.searchParams) });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-/**
- * `historyToJSON` trips over `map<string, bytes>` fields (payload metadata) with the installed
- * proto3-json-serializer (googleapis/proto3-json-serializer-nodejs#103); base64-encoding every
- * bytes value up front yields the same JSON. Mutates `history`.
- */
-export function historyToJson(history: History): string {
-  const encode = (o: unknown): void => {
-    if (!o || typeof o !== 'object') return;
-    for (const [k, v] of Object.entries(o)) {
-      if (v instanceof Uint8Array) (o as Record<string, unknown>)[k] = Buffer.from(v).toString('base64');
-      else if (v && typeof v === 'object' && v.constructor?.name !== 'Long') encode(v);
-    }
-  };
-  encode(history);
-  return historyToJSON(history);
 }
 
 async function outcomeOf(
@@ -618,7 +637,7 @@ async function record(r: Recording, ctx: Ctx): Promise<string[]> {
       workflow_id: workflowId,
       outcome: end,
       recorded_at: new Date().toISOString(),
-      history: JSON.parse(historyToJson(history)),
+      history: JSON.parse(historyToJSON(history)),
     });
     written.push(name);
     for (const [i, child] of children.entries()) {

@@ -18,6 +18,7 @@ import { createFlowService } from './services/flow-service';
 import { createRunService, type RunService } from './services/run-service';
 import { createWorker } from './worker/create-worker';
 import { bridgeSdkLogger } from './worker/sdk-logger';
+import { shutdownExpressionProcesses, warmExpressionPool } from './nodes/sandbox/expression-pool';
 
 /** A running platform: embedded Temporal (optional), database, API and worker. */
 export interface Platform {
@@ -117,12 +118,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         onLogError: (err) => logger.warn({ err }, 'could not write node logs'),
         prepareSubFlow: (input) => runs.prepareChild(input),
       });
+      warmExpressionPool();
       const running = worker.run();
       const w = worker;
       stops.push(async () => {
         if (w.getState() === 'RUNNING') w.shutdown();
         await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
         await connection.close();
+        await shutdownExpressionProcesses();
       });
       running.catch((err) => logger.error({ err }, 'worker failed'));
     }

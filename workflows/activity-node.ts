@@ -1,6 +1,6 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { CompiledNode, NodeActivityInput, NodeActivityResult } from '../src/shared/flow';
-import { renderTemplates } from '../src/shared/expressions';
+import { renderFor } from './evaluation';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
 
 type NodeActivity = (input: NodeActivityInput) => Promise<NodeActivityResult>;
@@ -24,12 +24,12 @@ export function activityOptionsFor(node: CompiledNode, activityId: string): Acti
 }
 
 /** Renders a node's `data` templates, leaving its raw fields (code, expressions) as written. */
-async function renderData(node: CompiledNode, context: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function renderData(node: CompiledNode, runner: GraphRunner): Promise<Record<string, unknown>> {
   const raw = node.exec.raw_fields;
-  if (!raw?.length) return renderTemplates(node.data, context);
+  if (!raw?.length) return renderFor(node, runner, node.data);
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node.data)) if (!raw.includes(k)) rest[k] = v;
-  const rendered = await renderTemplates(rest, context);
+  const rendered = await renderFor(node, runner, rest);
   for (const k of raw) if (k in node.data) rendered[k] = node.data[k];
   return rendered;
 }
@@ -49,7 +49,9 @@ function containsTemplate(value: unknown): boolean {
  */
 export function runActivityNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
   if (!containsTemplate(node.data)) return callActivity(node, runner, node.data);
-  return renderData(node, runner.context).then((data) => callActivity(node, runner, data));
+  const yielded = runner.run.yieldIfBusy();
+  if (yielded) return yielded.then(() => renderData(node, runner)).then((data) => callActivity(node, runner, data));
+  return renderData(node, runner).then((data) => callActivity(node, runner, data));
 }
 
 function callActivity(node: CompiledNode, runner: GraphRunner, data: Record<string, unknown>): Promise<NodeOutcome> {

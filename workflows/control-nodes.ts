@@ -1,6 +1,6 @@
 import { condition, sleep } from '@temporalio/workflow';
 import type { CompiledNode } from '../src/shared/flow';
-import { evaluateExpression, renderTemplates } from '../src/shared/expressions';
+import { evaluateFor, renderFor } from './evaluation';
 import { TerminateSignal, type GraphRunner, type NodeOutcome } from './graph-runner';
 import { runLoopNode } from './loop-node';
 import { runSubFlowNode } from './sub-flow-node';
@@ -36,34 +36,34 @@ export const controlHandlers: Record<string, ControlHandler> = {
 
   async end(node, runner) {
     if (node.data.output === undefined) return outcome(runner.upstreamInput(node.id));
-    return outcome(await renderTemplates(node.data.output, runner.context));
+    return outcome(await renderFor(node, runner, node.data.output));
   },
 
   async condition(node, runner) {
-    const value = truthy(await evaluateExpression(String(node.data.expression), runner.context));
+    const value = truthy(await evaluateFor(node, runner, String(node.data.expression)));
     return outcome(value, value ? 'true' : 'false', { expression: node.data.expression });
   },
 
   async switch(node, runner) {
     const cases = (node.data.cases ?? []) as { name: string; expression: string }[];
     for (const c of cases) {
-      if (truthy(await evaluateExpression(c.expression, runner.context))) return outcome(c.name, c.name);
+      if (truthy(await evaluateFor(node, runner, c.expression))) return outcome(c.name, c.name);
     }
     return outcome('default', 'default');
   },
 
   async transform(node, runner) {
-    return outcome(await evaluateExpression(String(node.data.expression), runner.context));
+    return outcome(await evaluateFor(node, runner, String(node.data.expression)));
   },
 
   async set(node, runner) {
-    const values = (await renderTemplates(node.data.values ?? {}, runner.context)) as Record<string, unknown>;
+    const values = (await renderFor(node, runner, node.data.values ?? {})) as Record<string, unknown>;
     Object.assign(runner.vars, values);
     return outcome(values);
   },
 
   async delay(node, runner) {
-    const data = (await renderTemplates(node.data, runner.context)) as { duration_ms?: number; until?: string };
+    const data = (await renderFor(node, runner, node.data)) as { duration_ms?: number; until?: string };
     const now = Date.now();
     let ms: number;
     if (data.until !== undefined) {
@@ -79,7 +79,7 @@ export const controlHandlers: Record<string, ControlHandler> = {
   },
 
   async approval(node, runner) {
-    const data = (await renderTemplates(node.data, runner.context)) as {
+    const data = (await renderFor(node, runner, node.data)) as {
       title?: string;
       instructions?: unknown;
       approvers?: string[];
@@ -121,7 +121,7 @@ export const controlHandlers: Record<string, ControlHandler> = {
   },
 
   async 'wait-event'(node, runner) {
-    const data = (await renderTemplates(node.data, runner.context)) as { name: string; timeout_ms?: number };
+    const data = (await renderFor(node, runner, node.data)) as { name: string; timeout_ms?: number };
     const key = `${runner.scopeKey}${node.id}`;
     runner.run.waiting.set(key, { node_id: node.id, kind: 'event', name: data.name });
     try {
@@ -133,7 +133,7 @@ export const controlHandlers: Record<string, ControlHandler> = {
   },
 
   async terminate(node, runner) {
-    const data = (await renderTemplates(node.data, runner.context)) as { status?: string; message?: string };
+    const data = (await renderFor(node, runner, node.data)) as { status?: string; message?: string };
     throw new TerminateSignal(data.status === 'failed' ? 'failed' : 'completed', data.message, node.id);
   },
 

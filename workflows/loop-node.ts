@@ -1,6 +1,6 @@
 import { patched, startChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledFlow, CompiledNode } from '../src/shared/flow';
-import { renderTemplates } from '../src/shared/expressions';
+import { renderFor } from './evaluation';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
 import { runLoopItems, type LoopItemsResult } from './loop-items';
 import type { LoopBatchInput } from './loop-batch';
@@ -15,7 +15,7 @@ export const BATCH_NODE_BUDGET = 400;
  * ones are split into child `runLoopBatch` workflows so no history grows with the item count.
  */
 export async function runLoopNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
-  const items = await renderTemplates(node.data.items, runner.context);
+  const items = await renderFor(node, runner, node.data.items);
   if (!Array.isArray(items)) {
     throw new Error(`loop: items must evaluate to an array, got ${items === null ? 'null' : typeof items}`);
   }

@@ -2,12 +2,14 @@ import {
   condition,
   defineSignal,
   patched,
+  proxyLocalActivities,
   setHandler,
   sleep,
   type ChildWorkflowHandle,
   type Workflow,
 } from '@temporalio/workflow';
 import { RUN_FLOW, type RunFlowInput } from '../src/shared/flow';
+import type { SystemActivities } from '../src/shared/system-activities';
 
 /**
  * Control nodes that may run back to back inside one workflow activation before the interpreter
@@ -16,6 +18,25 @@ import { RUN_FLOW, type RunFlowInput } from '../src/shared/flow';
  * sdk-typescript#939) and kill the worker thread; a 1,000-transform chain did.
  */
 export const MAX_SYNC_STEPS = 64;
+
+/**
+ * Inline expression work (JSONata steps, plus a quarter step per value copied into the sandbox)
+ * after which the interpreter ends the activation before the next control node, so one workflow
+ * task never runs long however many inline expressions follow each other.
+ */
+export const YIELD_AFTER_INLINE_WORK = 20_000;
+
+/**
+ * The interpreter yields with a no-op local activity instead of a 1 ms timer: a timer's delay is
+ * rounded up by the server's timer queue (~1 s by default), a local activity returns at once.
+ */
+export const YIELD_PATCH = 'yield-by-local-activity';
+
+const { yieldActivation } = proxyLocalActivities<SystemActivities>({
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 5, initialInterval: '50ms' },
+  summary: 'yield',
+});
 
 /**
  * Pause and resume reach the child workflows a run is waiting on (sub-flows, loop batches).
@@ -82,6 +103,7 @@ export class RunState {
   private readonly events: RunEvent[] = [];
   private readonly children = new Set<ChildWorkflowHandle<Workflow>>();
   private syncSteps = 0;
+  private inlineWork = 0;
 
   constructor(readonly input: RunFlowInput) {}
 
@@ -130,9 +152,28 @@ export class RunState {
    * costs a captured stack trace.
    */
   pace(): Promise<void> | undefined {
+    // Only runs compiled with evaluation placement charge inline work, so older runs never get here.
+    if (this.inlineWork >= YIELD_AFTER_INLINE_WORK && patched(YIELD_PATCH)) return this.yield();
     if (++this.syncSteps < MAX_SYNC_STEPS) return undefined;
     this.syncSteps = 0;
-    return sleep(1);
+    return patched(YIELD_PATCH) ? this.yield() : sleep(1);
+  }
+
+  private yield(): Promise<void> {
+    this.syncSteps = 0;
+    this.inlineWork = 0;
+    return yieldActivation().then(() => undefined);
+  }
+
+  /** Before an activity node: ends the activation first when inline work has piled up. */
+  yieldIfBusy(): Promise<void> | undefined {
+    if (this.inlineWork >= YIELD_AFTER_INLINE_WORK && patched(YIELD_PATCH)) return this.yield();
+    return undefined;
+  }
+
+  /** Counts inline expression work done in workflow code (see {@link YIELD_AFTER_INLINE_WORK}). */
+  chargeInline(work: number): void {
+    this.inlineWork += work;
   }
 
   /** An activity is about to be awaited: the activation will end there anyway. */

@@ -1,7 +1,7 @@
 import { proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledNode, RunFlowInput, RunFlowResult } from '../src/shared/flow';
 import { workflowIdFor } from '../src/shared/flow';
-import { renderTemplates } from '../src/shared/expressions';
+import { renderFor } from './evaluation';
 import type { SystemActivities } from '../src/shared/system-activities';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
 import { searchAttributesFor } from '../src/shared/search-attributes';
@@ -13,7 +13,7 @@ const { prepareSubFlow } = proxyActivities<SystemActivities>({
 
 /** The `sub-flow` node: a child `runFlow` of another stored flow, pinned to a version or the latest. */
 export async function runSubFlowNode(node: CompiledNode, runner: GraphRunner): Promise<NodeOutcome> {
-  const data = (await renderTemplates(node.data, runner.context)) as {
+  const data = (await renderFor(node, runner, node.data)) as {
     workflow_id: string;
     version?: number;
     input?: unknown;

@@ -1,16 +1,23 @@
 import { type CompiledFlow, type CompiledNode, type FlowEdge, type FlowGraph, type FlowNode } from '../shared/flow';
 import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './defaults';
+import { placeEvaluation } from './eval-placement';
 import { normalizeFlow } from './normalize-flow';
 import { getNodeDefinition, nodePorts } from './registry';
 import { FlowValidationError, validateFlow } from './validate-flow';
 
-function compileNode(node: FlowNode): CompiledNode {
+function compileNode(node: FlowNode, nodeIds: ReadonlySet<string>): CompiledNode {
   const def = getNodeDefinition(node.type)!;
   const parsed = def.dataSchema.parse(node.data ?? {}) as Record<string, unknown>;
   // Control nodes get their parsed data (zod defaults filled in) so the interpreter needs no
   // registry; activity data stays as written because it is validated again after rendering.
   const data = def.kind === 'control' ? { ...parsed } : node.data;
-  if (def.type === 'loop') data.body = compileGraph(data.body as FlowGraph);
+  if (def.type === 'loop') data.body = compileGraph(data.body as FlowGraph, nodeIds);
+  const raw = [...(def.expressionFields ?? []), ...(def.rawFields ?? [])];
+  // Activity nodes receive their expression and raw fields as written; control nodes evaluate theirs.
+  const placement = placeEvaluation(data ?? {}, {
+    expressionFields: def.kind === 'control' ? (def.expressionFields ?? []) : [],
+    skipFields: [...(def.kind === 'activity' ? raw : (def.rawFields ?? [])), ...(def.type === 'loop' ? ['body'] : [])],
+  }, nodeIds);
 
   const compiled: CompiledNode = {
     id: node.id,
@@ -29,8 +36,9 @@ function compileNode(node: FlowNode): CompiledNode {
   if (node.on_error !== undefined) compiled.on_error = node.on_error;
   if (def.defaults?.heartbeat_ms !== undefined) compiled.exec.heartbeat_ms = def.defaults.heartbeat_ms;
   if (def.needsContext) compiled.exec.needs_context = true;
-  const raw = [...(def.expressionFields ?? []), ...(def.rawFields ?? [])];
   if (def.kind === 'activity' && raw.length) compiled.exec.raw_fields = raw;
+  compiled.exec.eval = placement.mode;
+  if (placement.reads) compiled.exec.reads = placement.reads;
   return compiled;
 }
 
@@ -40,8 +48,9 @@ function compileEdge(edge: FlowEdge): FlowEdge {
   return compiled;
 }
 
-function compileGraph(graph: FlowGraph): CompiledFlow {
-  return { nodes: graph.nodes.map(compileNode), edges: (graph.edges ?? []).map(compileEdge) };
+function compileGraph(graph: FlowGraph, outerIds: ReadonlySet<string> = new Set()): CompiledFlow {
+  const ids = new Set([...outerIds, ...graph.nodes.map((n) => n.id)]);
+  return { nodes: graph.nodes.map((n) => compileNode(n, ids)), edges: (graph.edges ?? []).map(compileEdge) };
 }
 
 /**

@@ -24,6 +24,23 @@ export const MAX_EVALUATION_STEPS = 500_000;
  */
 export const MAX_WORKFLOW_EVALUATION_STEPS = 10_000;
 
+/**
+ * What one evaluation may spend. `maxSteps` bounds JSONata's AST node visits (callbacks included);
+ * `maxValues` bounds the values copied out of the run context into the sandbox (see
+ * `sandbox-data.ts`). `used` accumulates over every evaluation that shares the budget (all the
+ * templates of one node), and callers read it to account for work done in a workflow activation.
+ */
+export interface EvaluationBudget {
+  maxSteps: number;
+  maxValues: number;
+  used: { steps: number; values: number };
+}
+
+/** The error code of an evaluation that ran out of its steps. */
+export const STEP_LIMIT = 'STEP_LIMIT';
+/** The error code of an evaluation that would copy more of the context than its budget allows. */
+export const DATA_LIMIT = 'DATA_LIMIT';
+
 /** How many compiled expressions the cache keeps (least recently used are evicted). */
 export const EXPRESSION_CACHE_CAPACITY = 500;
 
@@ -44,6 +61,22 @@ export type CompiledExpression =
 const FRAME_PUSH_HOOK = Symbol.for('jsonata.__createFrame_push');
 const cache = new Map<string, CompiledExpression>();
 const stats = { hits: 0, misses: 0 };
+// JSONata creates an evaluation's top frame synchronously inside `evaluate()`, so the budget of
+// the call being started is handed to the frame hook through this slot (see `evaluateWithBudget`).
+let pendingBudget: EvaluationBudget | undefined;
+
+/**
+ * Starts `expression.evaluate(root)` with `budget` installed as its step counter (the default
+ * limit of the current context when absent).
+ */
+export function evaluateWithBudget(expression: jsonata.Expression, root: unknown, budget?: EvaluationBudget): Promise<unknown> {
+  pendingBudget = budget;
+  try {
+    return expression.evaluate(root);
+  } finally {
+    pendingBudget = undefined;
+  }
+}
 
 /** Compiles `source` (a bare JSONata expression) or returns it from the cache. */
 export function compileExpression(source: string): CompiledExpression {
@@ -107,12 +140,15 @@ function compile(source: string): CompiledExpression {
  */
 function installStepBudget(parent: { base?: unknown }, frame: object): void {
   if (parent.base !== undefined) return;
-  const limit = inWorkflowContext() ? MAX_WORKFLOW_EVALUATION_STEPS : MAX_EVALUATION_STEPS;
-  let steps = 0;
+  const budget = pendingBudget ?? {
+    maxSteps: inWorkflowContext() ? MAX_WORKFLOW_EVALUATION_STEPS : MAX_EVALUATION_STEPS,
+    maxValues: Infinity,
+    used: { steps: 0, values: 0 },
+  };
   const guardrails = (): void => {
-    if (++steps > limit) {
-      const message = `Evaluation exceeded ${limit} steps (runaway recursion or too much data)`;
-      throw Object.assign(new Error(message), { code: 'STEP_LIMIT' });
+    if (++budget.used.steps > budget.maxSteps) {
+      const message = `Evaluation exceeded ${budget.maxSteps} steps (runaway recursion or too much data)`;
+      throw Object.assign(new Error(message), { code: STEP_LIMIT });
     }
   };
   Object.defineProperty(frame, 'guardrails', { get: () => guardrails, set: () => undefined, configurable: true });

@@ -20,10 +20,18 @@
  * meaning, so `a-b` is still a subtraction unless `a-b` is a context key, and ids that start or
  * end with `-` need explicit backticks. Spaces always mean subtraction: `my - node`.
  */
-import { compileExpression, describeFailure, type ExpressionFailure } from './expression-compiler';
+import {
+  compileExpression,
+  DATA_LIMIT,
+  describeFailure,
+  evaluateWithBudget,
+  STEP_LIMIT,
+  type EvaluationBudget,
+  type ExpressionFailure,
+} from './expression-compiler';
 import { collectRoots } from './expression-roots';
 import { quoteHyphenatedNames } from './hyphenated-names';
-import { createSandboxRoot, toPlainData } from './sandbox-data';
+import { createSandboxRoot, toPlainData, type CopyMeter } from './sandbox-data';
 import { hasTemplate, splitTemplate } from './template-syntax';
 
 /** Thrown when an expression fails to parse or evaluate; message includes the expression and the cause. */
@@ -35,6 +43,8 @@ export class ExpressionError extends Error {
   readonly position?: number;
   /** JSONata's error code (`S0202`, `T2001`, `D3137`…), when there is one. */
   readonly code?: string;
+  /** What went wrong, without the expression (`ran longer than 1000 ms`). */
+  readonly reason: string;
 
   /** Builds the error from a cause; `syntax` selects the wording (does not parse vs failed while evaluating). */
   constructor(expression: string, cause: string | ExpressionFailure, syntax = false) {
@@ -45,12 +55,31 @@ export class ExpressionError extends Error {
     this.expression = expression;
     this.position = failure.position;
     this.code = failure.code;
+    this.reason = failure.message;
   }
 }
 
+/** Options of one evaluation or render call. */
+export interface EvaluateOptions {
+  /**
+   * What the call may spend in steps and copied values (shared by every template of a render);
+   * without one, the context's default step limit applies and copies are not counted.
+   */
+  budget?: EvaluationBudget;
+}
+
+/** Whether `error` is an evaluation that ran out of its budget (steps or data), not a mistake in it. */
+export function isBudgetExceeded(error: unknown): boolean {
+  return error instanceof ExpressionError && (error.code === STEP_LIMIT || error.code === DATA_LIMIT);
+}
+
 /** Evaluates a bare JSONata expression over the context. */
-export async function evaluateExpression(expression: string, context: Record<string, unknown>): Promise<unknown> {
-  return evaluateIn(expression, createScope(context));
+export async function evaluateExpression(
+  expression: string,
+  context: Record<string, unknown>,
+  options: EvaluateOptions = {},
+): Promise<unknown> {
+  return evaluateIn(expression, createScope(context, options.budget));
 }
 
 /**
@@ -62,8 +91,8 @@ export async function evaluateExpression(expression: string, context: Record<str
  * whitespace). Numbers are stringified as JSONata's `$string` does (15 significant digits, so
  * `0.1 + 0.2` gives `0.3`). A `{{` without a closing `}}` throws an {@link ExpressionError}.
  */
-export async function renderTemplates<T>(value: T, context: Record<string, unknown>): Promise<T> {
-  return (await renderValue(value, createScope(context))) as T;
+export async function renderTemplates<T>(value: T, context: Record<string, unknown>, options: EvaluateOptions = {}): Promise<T> {
+  return (await renderValue(value, createScope(context, options.budget))) as T;
 }
 
 /** Syntax check of a bare expression: null when fine, else a readable message. */
@@ -131,13 +160,38 @@ interface Scope {
   root: Record<string, unknown>;
   /** Context keys containing `-`, read as names rather than subtractions. */
   hyphenated: ReadonlySet<string>;
+  budget?: EvaluationBudget;
+  meter?: CopyMeter;
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
-function createScope(context: Record<string, unknown>): Scope {
+function createScope(context: Record<string, unknown>, budget?: EvaluationBudget): Scope {
   const hyphenated = Object.keys(context).filter((key) => key.includes('-'));
-  return { root: createSandboxRoot(context), hyphenated: hyphenated.length === 0 ? NO_NAMES : new Set(hyphenated) };
+  const meter = budget && meterFor(budget);
+  return {
+    root: createSandboxRoot(context, meter),
+    hyphenated: hyphenated.length === 0 ? NO_NAMES : new Set(hyphenated),
+    budget,
+    meter,
+  };
+}
+
+/** A copy meter that charges `budget` (its `count` is the budget's used values). */
+function meterFor(budget: EvaluationBudget): CopyMeter {
+  return {
+    get count() {
+      return budget.used.values;
+    },
+    set count(n: number) {
+      budget.used.values = n;
+    },
+    max: budget.maxValues,
+    over(): never {
+      const message = `Evaluation would copy more than ${budget.maxValues} values of data`;
+      throw Object.assign(new Error(message), { code: DATA_LIMIT });
+    },
+  };
 }
 
 async function evaluateIn(expression: string, scope: Scope): Promise<unknown> {
@@ -148,7 +202,7 @@ async function evaluateIn(expression: string, scope: Scope): Promise<unknown> {
   const compiled = compileExpression(quoted.source);
   if (!compiled.ok) throw new ExpressionError(expression, restore(compiled.failure), true);
   try {
-    return toPlainData(await compiled.expression.evaluate(scope.root));
+    return toPlainData(await evaluateWithBudget(compiled.expression, scope.root, scope.budget), scope.meter);
   } catch (error) {
     throw new ExpressionError(expression, restore(describeFailure(error)));
   }

@@ -54,6 +54,15 @@ export interface NodeExec {
   needs_context?: boolean;
   /** Top-level `data` fields passed to the activity as written, without rendering `{{ }}` (code, expressions). */
   raw_fields?: string[];
+  /**
+   * Where the node's templates and expressions are evaluated: `inline` in the workflow under a
+   * small budget (falling back to isolated when it runs out), `isolated` in a local activity
+   * (see docs/flow-format.md, "Expression budgets"). Absent in definitions compiled before this
+   * existed: those evaluate inline as they always did, so their runs replay unchanged.
+   */
+  eval?: 'inline' | 'isolated';
+  /** Context names the node's expressions read (what an isolated evaluation is sent); absent: all. */
+  reads?: string[];
 }
 
 /** A node after compilation: defaults resolved from its type, so the workflow needs no registry. */

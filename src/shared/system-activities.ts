@@ -11,6 +11,23 @@ export interface PrepareSubFlowInput {
   input: unknown;
 }
 
+/** Input of the `evaluateIsolated` local activity: one expression, or a value to render. */
+export interface IsolatedEvaluationInput {
+  op: 'expression' | 'render';
+  /** A bare expression (`expression`) or any JSON whose strings may hold `{{ }}` (`render`). */
+  value: unknown;
+  /** The part of the run context the evaluation reads. */
+  context: Record<string, unknown>;
+}
+
+/** Failure types of `evaluateIsolated` (both non-retryable). */
+export const EXPRESSION_FAILURE = {
+  /** The expression ran out of its time, memory or steps. */
+  budget: 'ExpressionBudgetExceeded',
+  /** The expression failed (syntax, types, `$error()`). */
+  error: 'ExpressionError',
+} as const;
+
 /**
  * Activities the interpreter itself uses (not node types). Types only: the worker implements
  * them in `activities/system.ts`.
@@ -18,4 +35,8 @@ export interface PrepareSubFlowInput {
 export interface SystemActivities {
   /** Loads and compiles another stored flow of the same owner and records the child execution. */
   prepareSubFlow(input: PrepareSubFlowInput): Promise<RunFlowInput>;
+  /** Evaluates an expression outside the workflow, within the isolated budget (a local activity). */
+  evaluateIsolated(input: IsolatedEvaluationInput): Promise<unknown>;
+  /** Does nothing: a local activity that ends the current workflow activation (pacing). */
+  yieldActivation(): Promise<null>;
 }

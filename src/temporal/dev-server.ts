@@ -18,6 +18,8 @@ import { connectWithRetry } from './connection';
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, DynamicConfigValue>> = {
   'history.transferProcessorMaxPollRPS': 10000,
   'history.timerProcessorMaxPollRPS': 10000,
+  // Timers fire when due instead of up to a second late (delays, retry backoffs, approval timeouts).
+  'history.timerProcessorMaxTimeShift': '1ms',
   'history.visibilityProcessorMaxPollRPS': 10000,
   'system.enableActivityEagerExecution': true,
 };

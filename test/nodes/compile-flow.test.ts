@@ -33,11 +33,39 @@ describe('compileFlow', () => {
       timeout_ms: 1_000,
       retry: { ...DEFAULT_RETRY, max_attempts: 5 },
       heartbeat_ms: noopNode.defaults!.heartbeat_ms,
+      eval: 'inline',
+      reads: [],
     });
     const oops = compiled.nodes[5];
     assert.equal(oops.exec.timeout_ms, noopNode.defaults!.timeout_ms);
     assert.deepEqual(oops.exec.retry, DEFAULT_RETRY);
     assert.equal(compiled.nodes[0].exec.timeout_ms, DEFAULT_TIMEOUT_MS);
+  });
+
+  it('places each node\'s expressions: inline when cheap, isolated otherwise, with the names they read', () => {
+    const compiled = compileFlow({
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'cheap', type: 'transform', data: { expression: '$sum(input.xs) > 3 and start.result.ok' } },
+        { id: 'heavy', type: 'transform', data: { expression: '$map(input.xs, function($v) { $v * 2 })' } },
+        { id: 'regex', type: 'noop', data: { value: '{{ $match(cheap.result, /a+/) }}' } },
+        { id: 'whole', type: 'noop', data: { value: '{{ $keys($$) }}' } },
+      ],
+      edges: [
+        { source: 'start', target: 'cheap' },
+        { source: 'cheap', target: 'heavy' },
+        { source: 'heavy', target: 'regex' },
+        { source: 'regex', target: 'whole' },
+      ],
+    });
+    const exec = Object.fromEntries(compiled.nodes.map((n) => [n.id, n.exec]));
+    assert.equal(exec.cheap.eval, 'inline');
+    assert.deepEqual(exec.cheap.reads, ['input', 'start']);
+    assert.equal(exec.heavy.eval, 'isolated');
+    assert.deepEqual(exec.heavy.reads, ['input']);
+    assert.equal(exec.regex.eval, 'isolated');
+    assert.equal(exec.whole.eval, 'inline');
+    assert.equal(exec.whole.reads, undefined, 'reads the whole context');
   });
 
   it('keeps node settings but drops editor-only fields', () => {

@@ -1,0 +1,76 @@
+import { proxyLocalActivities } from '@temporalio/workflow';
+import type { CompiledNode } from '../src/shared/flow';
+import { evaluateExpression, isBudgetExceeded, renderTemplates } from '../src/shared/expressions';
+import type { EvaluationBudget } from '../src/shared/expression-compiler';
+import { EXPRESSION_FAILURE, type SystemActivities } from '../src/shared/system-activities';
+import type { GraphRunner } from './graph-runner';
+
+/**
+ * What one node's inline evaluation may spend inside the workflow (all its templates together).
+ * Past it the node's expressions are evaluated isolated instead, so the figures bound the time a
+ * node can hold a workflow task without limiting what users may write. Changing them changes which
+ * runs take the isolated path: keep them, or gate a change with `patched()`.
+ */
+export const INLINE_BUDGET = Object.freeze({ maxSteps: 5_000, maxValues: 50_000 });
+
+const { evaluateIsolated } = proxyLocalActivities<SystemActivities>({
+  startToCloseTimeout: '10s',
+  retry: {
+    maximumAttempts: 3,
+    initialInterval: '100ms',
+    nonRetryableErrorTypes: [EXPRESSION_FAILURE.budget, EXPRESSION_FAILURE.error],
+  },
+  summary: 'evaluate expression',
+});
+
+type Op = 'expression' | 'render';
+
+/** Evaluates one of a node's bare expressions where the node's compiled `exec.eval` says. */
+export function evaluateFor(node: CompiledNode, runner: GraphRunner, expression: string): Promise<unknown> {
+  return place(node, runner, 'expression', expression);
+}
+
+/** Renders `{{ }}` templates in `value` (a node's data, or part of it) where `exec.eval` says. */
+export function renderFor<T>(node: CompiledNode, runner: GraphRunner, value: T): Promise<T> {
+  return place(node, runner, 'render', value) as Promise<T>;
+}
+
+function place(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown): Promise<unknown> {
+  const context = runner.context;
+  switch (node.exec.eval) {
+    case undefined:
+      // Compiled before evaluation placement existed: evaluate as those runs always did.
+      return op === 'expression' ? evaluateExpression(String(value), context) : renderTemplates(value, context);
+    case 'isolated':
+      return isolated(node, runner, op, value);
+    default:
+      return inline(node, runner, op, value);
+  }
+}
+
+async function inline(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown): Promise<unknown> {
+  const budget: EvaluationBudget = { ...INLINE_BUDGET, used: { steps: 0, values: 0 } };
+  try {
+    return op === 'expression'
+      ? await evaluateExpression(String(value), runner.context, { budget })
+      : await renderTemplates(value, runner.context, { budget });
+  } catch (err) {
+    if (!isBudgetExceeded(err)) throw err;
+    return isolated(node, runner, op, value);
+  } finally {
+    runner.run.chargeInline(budget.used.steps + (budget.used.values >> 2));
+  }
+}
+
+function isolated(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown): Promise<unknown> {
+  const reads = node.exec.reads;
+  const context = reads ? pick(runner.context, reads) : runner.context;
+  runner.run.activityRan();
+  return evaluateIsolated({ op, value, context });
+}
+
+function pick(context: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) if (Object.hasOwn(context, name)) out[name] = context[name];
+  return out;
+}
