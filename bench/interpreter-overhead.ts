@@ -28,6 +28,7 @@ import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { compileFlow } from '../src/nodes/compile-flow';
+import { createNodeServices } from '../src/nodes/node-services';
 import { workflowIdFor, type RunFlowInput } from '../src/shared/flow';
 import { searchAttributesFor } from '../src/shared/search-attributes';
 import { findTemporalCli } from '../src/temporal/cli';
@@ -225,7 +226,7 @@ async function main(): Promise<void> {
       taskQueue,
       workflowBundle,
       activities: createActivities({
-        services: { httpAllowedHosts: [], llm: { model: 'bench' }, smtp: { from: 'bench@localhost' } },
+        services: createNodeServices(),
         logSink: { write: async () => undefined },
         prepareSubFlow: async () => {
           throw new Error('no sub-flows in this benchmark');

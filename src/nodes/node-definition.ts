@@ -1,19 +1,16 @@
 import { type z } from 'zod';
 import { type RetrySpec } from '../shared/flow';
+import { type NodeCredential } from './credentials';
+import { type NodeServices } from './node-services';
+
+export type { NodeCredential } from './credentials';
+export type { NodeServices } from './node-services';
 
 /** Categories shown in the node-type catalogue. */
 export type NodeCategory = 'core' | 'control' | 'action' | 'data' | 'ai' | 'integration' | 'utility';
 
 /** Where a node's activity logs go (execution logs table, live events). */
 export type NodeLogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-/** Services and settings an executing node may use; built once by the worker. */
-export interface NodeServices {
-  /** Hosts / CIDRs that HTTP-calling nodes may reach despite the private-address guard. */
-  httpAllowedHosts: string[];
-  llm: { baseUrl?: string; apiKey?: string; model: string };
-  smtp: { url?: string; from: string };
-}
 
 /** Everything `execute` gets besides its rendered `data`. */
 export interface NodeContext {
@@ -29,9 +26,29 @@ export interface NodeContext {
   context?: Record<string, unknown>;
   /** Aborted when the run is cancelled or the activity times out. */
   signal: AbortSignal;
+  /**
+   * Records progress details. Liveness needs no call: while `execute` runs, the wrapper heartbeats
+   * every second for types that declare `defaults.heartbeat_ms` (repeating the last details).
+   */
   heartbeat(details?: unknown): void;
   log(level: NodeLogLevel, message: string, meta?: Record<string, unknown>): void;
+  /**
+   * The credential the node named (see {@link NodeDefinition.credentials}), resolved and decrypted
+   * by the wrapper before `execute`; `undefined` when it named none. Never put its data in the
+   * output, a log or an error message (the wrapper scrubs the secret fields as a safety net).
+   */
+  credential(): NodeCredential | undefined;
   services: NodeServices;
+}
+
+/** How a node type takes a credential: its data names one by id or name. */
+export interface NodeCredentialSpec {
+  /** The `data` field that names the credential; default `credential`. Must be in `dataSchema`. */
+  field?: string;
+  /** Credential types the node accepts (`credential-types.ts`). */
+  types: string[];
+  /** Fail before `execute` when the node names none. */
+  required?: boolean;
 }
 
 /** What `execute` returns: `output.result` is the node's main value. */
@@ -45,7 +62,7 @@ export interface NodeResult {
  * One node type. Adding a node type = one file exporting a definition, one line in `registry.ts`,
  * one test file. The definition drives validation, the `/node-types` catalogue and the worker.
  */
-export interface NodeDefinition<D = any> {
+export interface NodeDefinition<D = any, R = D> {
   /** Type id used in flows, e.g. `http-request`. */
   type: string;
   /** Other spellings accepted on input and normalised to `type` (seeds: `http_request`, `ai-generate`). */
@@ -59,11 +76,21 @@ export interface NodeDefinition<D = any> {
   ports: string[];
   /** Ports derived from the node's data (switch cases); added to `ports`. */
   dynamicPorts?: (data: D) => string[];
-  /** Validates `data` (templates allowed in strings unless the field says otherwise). */
+  /** Validates `data` as stored in a flow (templates allowed in strings unless the field says otherwise). */
   dataSchema: z.ZodType<D, z.ZodTypeDef, unknown>;
+  /**
+   * Validates `data` after its templates are rendered (concrete values only); default `dataSchema`.
+   * The wrapper applies it and fails the node, without retries, with every issue in one message.
+   */
+  renderedSchema?: z.ZodType<R, z.ZodTypeDef, unknown>;
+  /** The credential the node's data may name; the wrapper resolves it for `ctx.credential()`. */
+  credentials?: NodeCredentialSpec;
   /** Describes `output` (documentation and catalogue). */
   outputSchema: z.ZodTypeAny;
-  /** Activity defaults; the node's own `timeout_ms` / `retry` override them. */
+  /**
+   * Activity defaults; the node's own `timeout_ms` / `retry` override them. `heartbeat_ms` is the
+   * heartbeat timeout, and makes the wrapper heartbeat every second while `execute` runs.
+   */
   defaults?: { timeout_ms?: number; retry?: RetrySpec; heartbeat_ms?: number };
   /** The activity receives the whole run context (code nodes). */
   needsContext?: boolean;
@@ -73,8 +100,11 @@ export interface NodeDefinition<D = any> {
   rawFields?: string[];
   /** A minimal valid `data`, shown in the catalogue. */
   example: D;
-  /** Runs the node; required for `activity` nodes. Throw a {@link NodeError} for non-retryable failures. */
-  execute?: (data: D, ctx: NodeContext) => Promise<NodeResult>;
+  /**
+   * Runs the node with its rendered data, parsed by `renderedSchema` (or `dataSchema`); required for
+   * `activity` nodes. Throw a {@link NodeError} for non-retryable failures.
+   */
+  execute?: (data: R, ctx: NodeContext) => Promise<NodeResult>;
 }
 
 /** A node failure; `retryable: false` stops retries at once (bad config, HTTP 4xx…). */
@@ -88,7 +118,7 @@ export class NodeError extends Error {
   }
 }
 
-/** Identity helper that keeps the type of `data` inferred from the schema. */
-export function defineNode<D>(def: NodeDefinition<D>): NodeDefinition<D> {
+/** Identity helper that keeps the types of `data` (stored and rendered) inferred from the schemas. */
+export function defineNode<D, R = D>(def: NodeDefinition<D, R>): NodeDefinition<D, R> {
   return def;
 }

@@ -140,6 +140,13 @@ export function declaresDataField(type: string, field: string): boolean | undefi
   return shape ? Object.hasOwn(shape, field) : undefined;
 }
 
+// A declared credential must be nameable in the data, or no node could ever use it.
+for (const def of definitions) {
+  const field = def.credentials && (def.credentials.field ?? 'credential');
+  if (field && !declaresDataField(def.type, field))
+    throw new Error(`Node type "${def.type}" declares credentials in "${field}", which its data schema lacks`);
+}
+
 /** A node type as the `/node-types` catalogue shows it. */
 export interface NodeTypeInfo {
   type: string;
@@ -155,6 +162,8 @@ export interface NodeTypeInfo {
   config_schema: Record<string, unknown>;
   /** JSON Schema of the node's output (`result` plus type-specific fields). */
   output_schema: Record<string, unknown>;
+  /** The credential the node may name in `data[field]`, and of which types; `null` when it takes none. */
+  credentials: { field: string; types: string[]; required: boolean } | null;
   example: unknown;
 }
 
@@ -185,6 +194,13 @@ export function nodeTypeInfo(type: string): NodeTypeInfo | undefined {
       dynamic_ports: Boolean(def.dynamicPorts),
       config_schema: jsonSchema(def.dataSchema as z.ZodTypeAny),
       output_schema: jsonSchema(def.outputSchema),
+      credentials: def.credentials
+        ? {
+            field: def.credentials.field ?? 'credential',
+            types: [...def.credentials.types],
+            required: def.credentials.required ?? false,
+          }
+        : null,
       example: def.example,
     };
     infoCache.set(def.type, info);

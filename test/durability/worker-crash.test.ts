@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createNodeServices } from '../../src/nodes/node-services';
 import { RUN_FLOW, type RunFlowResult, type RunStatus } from '../../src/shared/flow';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { connectTemporal } from '../../src/temporal/connection';
@@ -231,11 +232,7 @@ describe('durability', function () {
         connection: native,
         namespace: 'default',
         taskQueue,
-        services: {
-          httpAllowedHosts: ['127.0.0.1', 'localhost'],
-          llm: { model: 'test' },
-          smtp: { from: 'test@localhost' },
-        },
+        services: createNodeServices({ httpAllowedHosts: ['127.0.0.1', 'localhost'] }),
         logSink: { async write() {} },
         async prepareSubFlow() {
           throw new Error('no sub-flows here');

@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { memoryLogSink } from '../../activities/log-sink';
 import { compileFlow } from '../../src/nodes/compile-flow';
+import { createNodeServices } from '../../src/nodes/node-services';
 import type { RunFlowInput, RunFlowResult } from '../../src/shared/flow';
 import { workflowIdFor } from '../../src/shared/flow';
 import { searchAttributesFor } from '../../src/shared/search-attributes';
@@ -39,7 +40,7 @@ export async function startTestEngine(): Promise<TestEngine> {
     connection: t.nativeConnection,
     namespace: t.namespace,
     taskQueue,
-    services: { httpAllowedHosts: ['127.0.0.1', 'localhost'], llm: { model: 'test' }, smtp: { from: 'test@localhost' } },
+    services: createNodeServices({ httpAllowedHosts: ['127.0.0.1', 'localhost'] }),
     logSink: logs,
     async prepareSubFlow(input: PrepareSubFlowInput): Promise<RunFlowInput> {
       const graph = subFlows.get(input.workflow_id);

@@ -1,4 +1,5 @@
-import { type NodeContext, type NodeLogLevel, type NodeServices } from '../../src/nodes/node-definition';
+import { type NodeContext, type NodeDefinition, type NodeLogLevel } from '../../src/nodes/node-definition';
+import { createNodeServices, type NodeServicesInit } from '../../src/nodes/node-services';
 
 /** One `ctx.log` call recorded by {@link makeNodeContext}. */
 export interface LoggedEntry {
@@ -10,15 +11,15 @@ export interface LoggedEntry {
 /** A NodeContext that records what the node logged and heartbeated. */
 export type TestNodeContext = NodeContext & { logs: LoggedEntry[]; heartbeats: unknown[] };
 
-/** Overrides for {@link makeNodeContext}; `services` is merged field by field. */
+/** Overrides for {@link makeNodeContext}; `services` goes through `createNodeServices`. */
 export type NodeContextOverrides = Partial<Omit<NodeContext, 'services'>> & {
-  services?: Partial<NodeServices>;
+  services?: NodeServicesInit;
 };
 
 /**
  * Builds a NodeContext for calling a node's `execute` directly in tests. Logs and heartbeats are
  * collected in `logs` / `heartbeats` (and still passed to `log` / `heartbeat` overrides). By default
- * nothing is on the HTTP allow-list, as in production.
+ * nothing is on the HTTP allow-list, as in production, and the node has no credential.
  */
 export function makeNodeContext(overrides: NodeContextOverrides = {}): TestNodeContext {
   const { services, log, heartbeat, ...rest } = overrides;
@@ -32,13 +33,9 @@ export function makeNodeContext(overrides: NodeContextOverrides = {}): TestNodeC
     attempt: 1,
     input: null,
     signal: new AbortController().signal,
+    credential: () => undefined,
     ...rest,
-    services: {
-      httpAllowedHosts: [],
-      llm: { model: 'test-model' },
-      smtp: { from: 'flows@localhost' },
-      ...services,
-    },
+    services: createNodeServices(services),
     logs,
     heartbeats,
     log(level, message, meta) {
@@ -50,4 +47,9 @@ export function makeNodeContext(overrides: NodeContextOverrides = {}): TestNodeC
       heartbeat?.(details);
     },
   };
+}
+
+/** `data` as the activity wrapper hands it to `execute`: parsed by the type's rendered schema. */
+export function renderedData<R>(def: NodeDefinition<any, R>, data: unknown): R {
+  return (def.renderedSchema ?? def.dataSchema).parse(data) as R;
 }

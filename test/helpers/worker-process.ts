@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createNodeServices } from '../../src/nodes/node-services';
 import { createWorker } from '../../src/worker/create-worker';
 import { getWorkflowBundle } from '../../src/worker/workflow-bundle';
 
@@ -113,11 +114,7 @@ async function main(argv: string[]): Promise<void> {
     connection,
     namespace,
     taskQueue,
-    services: {
-      httpAllowedHosts: ['127.0.0.1', 'localhost'],
-      llm: { model: 'test' },
-      smtp: { from: 'test@localhost' },
-    },
+    services: createNodeServices({ httpAllowedHosts: ['127.0.0.1', 'localhost'] }),
     logSink: { async write() {} },
     async prepareSubFlow() {
       throw new Error('sub-flows are not available in this worker process');

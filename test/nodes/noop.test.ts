@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
-import { type NodeContext } from '../../src/nodes/node-definition';
 import { noopNode } from '../../src/nodes/types/noop';
+import { makeNodeContext } from '../helpers/node-context';
 
-function context(input: unknown, signal = new AbortController().signal): NodeContext {
-  return {
-    executionId: 'exec-1',
-    flowId: 'flow-1',
-    ownerId: 'owner-1',
-    nodeId: 'noop-1',
-    attempt: 1,
-    input,
-    signal,
-    heartbeat: () => {},
-    log: () => {},
-    services: { httpAllowedHosts: [], llm: { model: 'test' }, smtp: { from: 'test@example.test' } },
-  };
+function context(input: unknown, signal = new AbortController().signal) {
+  return makeNodeContext({ nodeId: 'noop-1', input, signal });
 }
 
 describe('noop node', () => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { memoryLogSink } from '../../activities/log-sink';
+import { createNodeServices } from '../../src/nodes/node-services';
 import { RUN_FLOW, type RunFlowResult } from '../../src/shared/flow';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { DEV_SERVER_DYNAMIC_CONFIG, getFreePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
@@ -50,7 +51,7 @@ describe('history stays bounded', function () {
       connection: native,
       namespace: 'default',
       taskQueue,
-      services: { httpAllowedHosts: [], llm: { model: 'x' }, smtp: { from: 'x@localhost' } },
+      services: createNodeServices(),
       logSink: memoryLogSink(),
       prepareSubFlow: async () => {
         throw new Error('no sub-flows here');

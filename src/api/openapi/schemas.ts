@@ -214,6 +214,10 @@ export const nodeType = z
     dynamic_ports: z.boolean(),
     config_schema: z.record(z.unknown()).openapi({ description: 'JSON Schema of `data`' }),
     output_schema: z.record(z.unknown()).openapi({ description: "JSON Schema of the node's output" }),
+    credentials: z
+      .object({ field: z.string(), types: z.array(z.string()), required: z.boolean() })
+      .nullable()
+      .openapi({ description: 'The credential a node may name (by id or name) in `data[field]`, and its accepted types' }),
     example: json,
   })
   .openapi('NodeType');

@@ -41,7 +41,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * not only Authorization and Cookie but X-Api-Key, X-Auth-Token, a vendor's own header — and an
  * allow-list cannot miss one.
  */
-const CROSS_ORIGIN_HEADERS: ReadonlySet<string> = new Set([
+export const CROSS_ORIGIN_HEADERS: ReadonlySet<string> = new Set([
   'accept',
   'accept-encoding',
   'accept-language',
@@ -58,6 +58,16 @@ const TLS_CONFIG_ERRORS =
 export function redactUrl(url: URL): string {
   const query = [...url.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=***`).join('&');
   return `${url.protocol}//${url.host}${url.pathname}${query ? `?${query}` : ''}`;
+}
+
+/** The body as text, in the charset the content-type names (UTF-8 when it names none or an unknown one). */
+export function responseText(res: Pick<GuardedResponse, 'headers' | 'body'>): string {
+  const charset = /charset="?([^";\s]+)/i.exec(res.headers['content-type'] ?? '')?.[1];
+  try {
+    return new TextDecoder(charset ?? 'utf-8').decode(res.body);
+  } catch {
+    return res.body.toString('utf8');
+  }
 }
 
 /**
