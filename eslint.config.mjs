@@ -42,6 +42,24 @@ const bundleSafe = {
   },
 };
 
+/** A node type builds on src/nodes (net/, credentials, schema helpers), never on another node type. */
+const standAloneNodeTypes = {
+  files: ['src/nodes/types/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: '^\\./|/types/',
+            message: 'A node type must not import another node type: move what they share to src/nodes/ (e.g. net/).',
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', '.tmp/**', 'test/fixtures/**'] },
   js.configs.recommended,
@@ -56,4 +74,5 @@ export default tseslint.config(
     },
   },
   bundleSafe,
+  standAloneNodeTypes,
 );

@@ -10,3 +10,10 @@ export const DEFAULT_RETRY: Readonly<Required<RetrySpec>> = Object.freeze({
   backoff_coefficient: 2,
   max_interval_ms: 30_000,
 });
+
+/**
+ * Heartbeat timeout of node types that call out over the network (http-request, tool-call,
+ * email-send): the wrapper heartbeats every second, so a worker that dies mid-call is noticed
+ * after this long, not after the whole node timeout, and the call is retried on another worker.
+ */
+export const NETWORK_HEARTBEAT_TIMEOUT_MS = 10_000;

@@ -3,14 +3,14 @@ import { NodeError } from '../../src/nodes/node-definition';
 import { FairQueue } from '../../src/nodes/sandbox/fair-queue';
 import { MAX_JOBS_PER_OWNER, shutdownSandbox } from '../../src/nodes/sandbox/sandbox-pool';
 import { codeNode } from '../../src/nodes/types/code';
-import { makeNodeContext, type NodeContextOverrides } from '../helpers/node-context';
+import { makeNodeContext, renderedData, type NodeContextOverrides } from '../helpers/node-context';
 
 describe('code node', () => {
   after(() => shutdownSandbox());
 
   function run(data: Record<string, unknown>, overrides: NodeContextOverrides = {}) {
     const ctx = makeNodeContext(overrides);
-    return { ctx, promise: codeNode.execute!(codeNode.dataSchema.parse(data), ctx) };
+    return { ctx, promise: codeNode.execute!(renderedData(codeNode, data), ctx) };
   }
 
   async function result(code: string, overrides?: NodeContextOverrides): Promise<unknown> {

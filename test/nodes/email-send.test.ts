@@ -266,6 +266,41 @@ describe('email-send node', () => {
     }
   });
 
+  it("sends through an smtp credential's server with its login and sender, without SMTP_URL", async () => {
+    const logins: { username?: string; password?: string }[] = [];
+    const authServer = new SMTPServer({
+      disabledCommands: ['STARTTLS'],
+      allowInsecureAuth: true,
+      logger: false,
+      onAuth(auth, _session, cb) {
+        logins.push({ username: auth.username, password: auth.password ?? undefined });
+        cb(null, { user: auth.username });
+      },
+      onData(stream, session, cb) {
+        received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: [], raw: '' });
+        stream.resume().on('end', () => cb());
+      },
+    });
+    authServer.on('error', () => {});
+    await new Promise<void>((resolve) => authServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (authServer.server.address() as AddressInfo).port;
+      const smtp = { host: '127.0.0.1', port, secure: false, username: 'mailer', password: 'pw-0123456789', from: 'cred@example.test' };
+      const { result } = await send(
+        { to: 'a@example.test', subject: 's', body: 'x', credential: 'mail' },
+        {
+          credential: () => ({ id: 'c1', name: 'mail', type: 'smtp', data: smtp }),
+          services: { smtp: { from: 'f@example.test' } },
+        },
+      );
+      assert.deepEqual(result.accepted, ['a@example.test']);
+      assert.deepEqual(logins, [{ username: 'mailer', password: 'pw-0123456789' }]);
+      assert.equal(received.at(-1)!.from, 'cred@example.test');
+    } finally {
+      await new Promise<void>((resolve) => authServer.close(() => resolve()));
+    }
+  });
+
   it('fails non-retryably without SMTP_URL', async () => {
     const err = await failure(
       { to: 'a@example.test', subject: 's', body: 'x' },

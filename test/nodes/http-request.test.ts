@@ -3,11 +3,13 @@ import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { NodeError } from '../../src/nodes/node-definition';
-import { HEARTBEAT_TIMEOUT_MS, httpRequestNode, parseRetryAfter } from '../../src/nodes/types/http-request';
+import { parseRetryAfter } from '../../src/nodes/net/http-errors';
+import { HEARTBEAT_TIMEOUT_MS, httpRequestNode } from '../../src/nodes/types/http-request';
 import { compileFlow } from '../../src/nodes/compile-flow';
 import type { RunFlowResult } from '../../src/shared/flow';
 import { chain, startTestEngine, type TestEngine } from '../helpers/engine';
-import { makeNodeContext, type NodeContextOverrides } from '../helpers/node-context';
+import { runNodeActivity } from '../helpers/node-activity';
+import { makeNodeContext, renderedData, type NodeContextOverrides } from '../helpers/node-context';
 
 interface Seen {
   method: string;
@@ -120,8 +122,7 @@ describe('http-request node', () => {
   /** Runs the node with 127.0.0.1 on the allow-list unless the test says otherwise. */
   function run(data: Record<string, unknown>, overrides: NodeContextOverrides = {}) {
     const ctx = makeNodeContext({ services: { httpAllowedHosts: ['127.0.0.1'] }, ...overrides });
-    const parsed = httpRequestNode.dataSchema.parse(data);
-    return { ctx, promise: httpRequestNode.execute!(parsed, ctx) };
+    return { ctx, promise: httpRequestNode.execute!(renderedData(httpRequestNode, data), ctx) };
   }
 
   async function output(data: Record<string, unknown>, overrides?: NodeContextOverrides) {
@@ -338,14 +339,17 @@ describe('http-request node', () => {
       assert.ok(exec.heartbeat_ms! <= 10_000 && exec.heartbeat_ms! * 3 <= exec.timeout_ms, JSON.stringify(exec));
     });
 
-    it('heartbeats every second while waiting for the headers and while reading the body', async () => {
-      const beats: number[] = [];
+    it('heartbeats (through the activity wrapper) every second while waiting for the headers and while reading the body', async () => {
       const started = Date.now();
-      const out = await output(
+      const run = await runNodeActivity(
+        httpRequestNode,
         { url: `${base}/trickle?head_ms=1500&body_ms=2000` },
-        { heartbeat: () => void beats.push(Date.now()) },
+        { services: { httpAllowedHosts: ['127.0.0.1'] } },
       );
       const ended = Date.now();
+      assert.equal(run.error, undefined);
+      const out = run.result!.output as { status: number; result: unknown };
+      const beats = run.heartbeats.map((h) => h.at);
       assert.equal(out.status, 200);
       assert.ok(Array.isArray(out.result) && out.result.length > 3, JSON.stringify(out.result));
       const points = [started, ...beats, ended];
@@ -537,6 +541,55 @@ describe('http-request node', () => {
         assert.equal(out.result.headers['x-api-key'], undefined);
         assert.equal(out.result.headers.authorization, undefined);
       });
+    });
+  });
+
+  describe('credentials (through the activity wrapper)', () => {
+    const TOKEN = 'tok-5f4e3d2c1b0a';
+    const credentials = [
+      { id: 'c1', name: 'api-bearer', type: 'http_bearer', data: { token: TOKEN } },
+      { id: 'c2', name: 'api-key', type: 'http_header', data: { name: 'X-Api-Key', value: TOKEN } },
+      { id: 'c3', name: 'api-basic', type: 'http_basic', data: { username: 'ada', password: TOKEN } },
+      { id: 'c4', name: 'mail', type: 'smtp', data: { host: 'smtp.example.test', password: TOKEN } },
+    ];
+    const activity = (data: Record<string, unknown>) =>
+      runNodeActivity(httpRequestNode, data, { credentials, services: { httpAllowedHosts: ['127.0.0.1'] } });
+
+    it('sends an http_bearer credential as Authorization; the output and the logs never hold the token', async () => {
+      const run = await activity({ url: `${base}/text`, credential: 'api-bearer' });
+      assert.equal(run.error, undefined);
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0].headers.authorization, `Bearer ${TOKEN}`);
+      assert.equal((run.result!.output as { result: unknown }).result, 'hello, world');
+      assert.ok(run.logs.length > 0);
+      assert.doesNotMatch(JSON.stringify(run.result), new RegExp(TOKEN));
+      assert.doesNotMatch(JSON.stringify(run.logs), new RegExp(TOKEN));
+    });
+
+    it('sends http_header and http_basic credentials, over a header of the same name in data', async () => {
+      await activity({ url: `${base}/text`, credential: 'api-key', headers: { 'x-api-key': 'from-data' } });
+      assert.equal(seen[0].headers['x-api-key'], TOKEN);
+      await activity({ url: `${base}/text`, credential: 'c3' });
+      assert.equal(seen[1].headers.authorization, `Basic ${Buffer.from(`ada:${TOKEN}`).toString('base64')}`);
+    });
+
+    it('scrubs the token when the server echoes it back, and keeps it out of failures', async () => {
+      const echoed = await activity({ url: `${base}/echo`, credential: 'api-bearer' });
+      const body = (echoed.result!.output as { result: { headers: Record<string, string> } }).result;
+      assert.equal(body.headers.authorization, 'Bearer ***');
+
+      const failed = await activity({ url: `${base}/status?code=401`, credential: 'api-bearer' });
+      assert.equal(failed.error?.nonRetryable, true);
+      assert.doesNotMatch(JSON.stringify({ e: failed.error, d: failed.error?.details, l: failed.logs }), new RegExp(TOKEN));
+    });
+
+    it('refuses a credential of another type or an unknown one, before sending anything', async () => {
+      const wrong = await activity({ url: `${base}/text`, credential: 'mail' });
+      assert.equal(wrong.error?.message, 'credential "mail" is of type smtp, expected one of http_header, http_bearer, http_basic');
+      assert.equal(wrong.error?.nonRetryable, true);
+      const unknown = await activity({ url: `${base}/text`, credential: 'nope' });
+      assert.equal(unknown.error?.message, 'credential "nope" not found');
+      assert.equal(seen.length, 0);
     });
   });
 

@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { NodeError } from '../../src/nodes/node-definition';
 import { getNodeDefinition } from '../../src/nodes/registry';
 import { llmNode } from '../../src/nodes/types/llm';
-import { makeNodeContext, type NodeContextOverrides } from '../helpers/node-context';
+import { makeNodeContext, renderedData, type NodeContextOverrides } from '../helpers/node-context';
 
 const API_KEY = 'sk-test-0123456789';
 
@@ -81,7 +81,7 @@ describe('llm node', () => {
 
   async function run(data: Record<string, unknown>, overrides?: NodeContextOverrides) {
     const ctx = context(overrides);
-    const out = await llmNode.execute!(llmNode.dataSchema.parse(data), ctx);
+    const out = await llmNode.execute!(renderedData(llmNode, data), ctx);
     return { ctx, output: out.output as { result: any; model: string; usage: any; finish_reason: string } };
   }
 
@@ -232,6 +232,40 @@ describe('llm node', () => {
     const logged = JSON.stringify(ctx.logs.filter((l) => l.level !== 'debug'));
     assert.doesNotMatch(logged, /secret plan/);
     assert.doesNotMatch(JSON.stringify(ctx.logs), new RegExp(API_KEY));
+  });
+
+  describe('with an openai credential', () => {
+    const CRED_KEY = 'sk-cred-abcdef987654';
+    const openai = (data: Record<string, unknown>) => ({
+      credential: () => ({ id: 'c1', name: 'openai-prod', type: 'openai', data: { api_key: CRED_KEY, ...data } }),
+    });
+
+    it("uses the credential's key, base URL, model and organization instead of the LLM_* settings", async () => {
+      const { output } = await run(
+        { prompt: 'hi', credential: 'openai-prod' },
+        { ...openai({ base_url: baseUrl, model: 'cred-model', organization: 'org-1' }), services: { llm: { baseUrl: 'http://llm.invalid/v1', apiKey: API_KEY, model: 'm' } } },
+      );
+      assert.equal(output.result, 'hello');
+      assert.equal(seen[0].headers.authorization, `Bearer ${CRED_KEY}`);
+      assert.equal(seen[0].headers['openai-organization'], 'org-1');
+      assert.equal(seen[0].body.model, 'cred-model');
+    });
+
+    it("falls back to LLM_BASE_URL and LLM_MODEL, never sending the deployment's key", async () => {
+      await run({ prompt: 'hi', credential: 'openai-prod' }, openai({}));
+      assert.equal(seen[0].headers.authorization, `Bearer ${CRED_KEY}`);
+      assert.equal(seen[0].body.model, 'default-model');
+
+      const err = await failure({ prompt: 'x' }, { ...openai({}), services: { llm: { model: 'm' } } });
+      assert.equal(err.message, 'credential "openai-prod" has no base_url and LLM_BASE_URL is not configured');
+      assert.equal(err.options.retryable, false);
+    });
+
+    it("removes the credential's key from error bodies", async () => {
+      reply = () => ({ status: 401, body: { error: { message: `Incorrect API key provided: ${CRED_KEY}` } } });
+      const err = await failure({ prompt: 'x' }, openai({ base_url: baseUrl }));
+      assert.doesNotMatch(JSON.stringify({ message: err.message, details: err.options.details }), new RegExp(CRED_KEY));
+    });
   });
 
   it('validates data and is registered under the seed spellings', () => {

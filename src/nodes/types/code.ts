@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineNode, NodeError } from '../node-definition';
+import { defineNode } from '../node-definition';
 import { runInSandbox } from '../sandbox/sandbox-pool';
 import { templateString } from '../schema-helpers';
 
@@ -57,6 +57,7 @@ export const codeNode = defineNode({
   kind: 'activity',
   ports: ['default'],
   dataSchema,
+  renderedSchema,
   outputSchema: z.object({
     result: z.unknown().describe('The JSON value the code returned (null for undefined)'),
   }),
@@ -67,16 +68,7 @@ export const codeNode = defineNode({
   needsContext: true,
   rawFields: ['code'],
   example: { code: 'return input.items.filter((i) => i.price > 10).length;' },
-  async execute(raw, ctx) {
-    const parsed = renderedSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`);
-      throw new NodeError(`Invalid code data: ${issues.join('; ')}`, {
-        retryable: false,
-        type: 'InvalidConfig',
-      });
-    }
-    const data = parsed.data;
+  async execute(data, ctx) {
     const context = ctx.context ?? {};
     const started = Date.now();
     const result = await runInSandbox(

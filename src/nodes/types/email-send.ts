@@ -5,6 +5,9 @@ import addressparser from 'nodemailer/lib/addressparser';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { z } from 'zod';
+import { type CredentialDataOf } from '../credential-types';
+import { credentialData, credentialField } from '../credentials';
+import { NETWORK_HEARTBEAT_TIMEOUT_MS } from '../defaults';
 import { defineNode, NodeError, type NodeContext } from '../node-definition';
 import { createGuardedLookup } from '../net/address-guard';
 import { isTemplate } from '../schema-helpers';
@@ -97,6 +100,9 @@ const dataSchema = z
       .optional()
       .describe('Sender (`Name <address>` allowed); default SMTP_FROM'),
     reply_to: addresses('Reply-To address(es)').optional(),
+    credential: credentialField(['smtp'])
+      .optional()
+      .describe('Id or name of an smtp credential (host, port, secure, username, password, from); default SMTP_URL'),
   })
   .strict()
   .refine((d) => d.body !== undefined || d.html !== undefined, {
@@ -169,7 +175,26 @@ function guardedSocket(allowedHosts: readonly string[], signal: AbortSignal) {
   };
 }
 
-function transportOptions(url: string, ctx: NodeContext): SMTPTransport.Options {
+const TIMEOUTS = {
+  connectionTimeout: CONNECT_TIMEOUT_MS,
+  greetingTimeout: CONNECT_TIMEOUT_MS,
+  socketTimeout: SOCKET_TIMEOUT_MS,
+};
+
+/** Transport of an smtp credential: its server and login, never SMTP_URL's. */
+function credentialTransport(smtp: CredentialDataOf<'smtp'>, ctx: NodeContext): SMTPTransport.Options {
+  const secure = smtp.secure ?? smtp.port === 465;
+  return {
+    host: smtp.host,
+    port: smtp.port ?? (secure ? 465 : 587),
+    secure,
+    ...(smtp.username !== undefined && smtp.username !== '' && { auth: { user: smtp.username, pass: smtp.password ?? '' } }),
+    ...TIMEOUTS,
+    getSocket: guardedSocket(ctx.services.httpAllowedHosts, ctx.signal),
+  };
+}
+
+function urlTransport(url: string, ctx: NodeContext): SMTPTransport.Options {
   if (!/^smtps?:\/\//i.test(url)) throw configError('SMTP_URL must start with smtp:// or smtps://');
   const {
     proxy: _proxy,
@@ -181,13 +206,7 @@ function transportOptions(url: string, ctx: NodeContext): SMTPTransport.Options 
     socket?: unknown;
     connection?: unknown;
   };
-  return {
-    ...options,
-    connectionTimeout: CONNECT_TIMEOUT_MS,
-    greetingTimeout: CONNECT_TIMEOUT_MS,
-    socketTimeout: SOCKET_TIMEOUT_MS,
-    getSocket: guardedSocket(ctx.services.httpAllowedHosts, ctx.signal),
-  };
+  return { ...options, ...TIMEOUTS, getSocket: guardedSocket(ctx.services.httpAllowedHosts, ctx.signal) };
 }
 
 /** SMTP failures: 4xx replies and connection problems are temporary; 5xx replies and bad config are not. */
@@ -220,20 +239,21 @@ function addressText(entry: string | { address: string }): string {
   return typeof entry === 'string' ? entry : entry.address;
 }
 
-/** Sends an email through the SMTP server of SMTP_URL. */
+/** Sends an email through the SMTP server of an smtp credential or SMTP_URL. */
 export const emailSendNode = defineNode({
   type: 'email-send',
   aliases: ['email_send', 'send-email', 'send_email', 'email'],
   name: 'Send Email',
   category: 'action',
   description:
-    'Sends an email (plain-text `body` and/or `html`) to `to`, `cc` and `bcc` through the SMTP server of SMTP_URL, ' +
-    'from `from` or SMTP_FROM. Addresses are checked after rendering. Outputs `{message_id, accepted, rejected}` as `result`. ' +
+    'Sends an email (plain-text `body` and/or `html`) to `to`, `cc` and `bcc` through the SMTP server of the smtp ' +
+    'credential named in `credential`, or of SMTP_URL, from `from`, the credential\'s `from` or SMTP_FROM. Addresses are checked after rendering. Outputs `{message_id, accepted, rejected}` as `result`. ' +
     'Connection failures and 4xx SMTP replies are retried; 5xx rejections (e.g. every recipient refused) fail at once. ' +
     'The SMTP host must pass the private-address guard unless listed in HTTP_ALLOWED_HOSTS.',
   kind: 'activity',
   ports: ['default'],
   dataSchema,
+  credentials: { types: ['smtp'] },
   outputSchema: z.object({
     result: z.object({
       message_id: z.string().describe('Message-ID header of the sent mail'),
@@ -244,19 +264,14 @@ export const emailSendNode = defineNode({
   defaults: {
     timeout_ms: 120_000,
     retry: { max_attempts: 5, initial_interval_ms: 5_000, backoff_coefficient: 2 },
-    // It heartbeats every second while talking to the server: a dead worker is noticed in 10 s.
-    heartbeat_ms: 10_000,
+    // The wrapper heartbeats every second while it talks to the server: a dead worker is noticed in 10 s.
+    heartbeat_ms: NETWORK_HEARTBEAT_TIMEOUT_MS,
   },
   example: { to: 'ops@example.com', subject: 'Daily report', body: '{{ analyze.result }}' },
-  async execute(raw, ctx) {
-    const parsed = dataSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`);
-      throw configError(`Invalid email-send data: ${issues.join('; ')}`);
-    }
-    const data: Data = parsed.data;
+  async execute(data: Data, ctx) {
+    const smtp = credentialData(ctx.credential(), 'smtp');
     const url = ctx.services.smtp.url;
-    if (!url)
+    if (!smtp && !url)
       throw new NodeError('SMTP_URL is not configured', { retryable: false, type: 'SmtpNotConfigured' });
 
     const to = mailboxesOf('to', data.to, true);
@@ -265,12 +280,11 @@ export const emailSendNode = defineNode({
     const count = to.length + cc.length + bcc.length;
     if (count > MAX_RECIPIENTS)
       throw configError(`Too many recipients: ${count} (at most ${MAX_RECIPIENTS})`);
-    const from = mailboxesOf('from', data.from ?? ctx.services.smtp.from, true);
+    const from = mailboxesOf('from', data.from ?? smtp?.from ?? ctx.services.smtp.from, true);
     if (from.length !== 1) throw configError('from: exactly one sender address is required');
     const replyTo = mailboxesOf('reply_to', data.reply_to, false);
 
-    const transporter = nodemailer.createTransport(transportOptions(url, ctx));
-    const heartbeat = setInterval(() => ctx.heartbeat(), 1_000);
+    const transporter = nodemailer.createTransport(smtp ? credentialTransport(smtp, ctx) : urlTransport(url!, ctx));
     const started = Date.now();
     let info: SMTPTransport.SentMessageInfo;
     try {
@@ -299,7 +313,6 @@ export const emailSendNode = defineNode({
       );
       throw error;
     } finally {
-      clearInterval(heartbeat);
       transporter.close();
     }
     const result = {

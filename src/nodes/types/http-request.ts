@@ -1,37 +1,24 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineNode, NodeError, type NodeContext } from '../node-definition';
-import { guardedRequest, redactUrl, type GuardedResponse } from '../net/guarded-request';
+import { NETWORK_HEARTBEAT_TIMEOUT_MS } from '../defaults';
+import { credentialData, credentialField, type NodeCredential } from '../credentials';
+import { defineNode, type NodeContext } from '../node-definition';
+import { callHttp, DEFAULT_REQUEST_TIMEOUT_MS, HTTP_METHODS, MAX_REDIRECTS, MAX_REQUEST_TIMEOUT_MS } from '../net/http-call';
 import { intOrTemplate, isTemplate, templateString } from '../schema-helpers';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
-const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-const MAX_REQUEST_TIMEOUT_MS = 600_000;
-const MAX_REDIRECTS = 5;
-/** Responses above this (after decompression) fail instead of filling the worker's memory and Temporal history. */
-export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
-/** A server cannot park a run for longer than this through `Retry-After`. */
-const MAX_RETRY_AFTER_MS = 3_600_000;
-const EXCERPT_CHARS = 1_000;
-/** How often the node heartbeats while the request is in flight, from connect to the last body byte. */
-const HEARTBEAT_INTERVAL_MS = 1_000;
-/**
- * The activity's heartbeat timeout: a worker that dies mid-request is noticed after this long,
- * not after the whole node timeout, and the call is retried on another worker.
- */
-export const HEARTBEAT_TIMEOUT_MS = 10_000;
+const CREDENTIAL_TYPES = ['http_header', 'http_bearer', 'http_basic'];
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const method = z.preprocess(
   (v) => (typeof v === 'string' && !isTemplate(v) ? v.trim().toUpperCase() : v),
-  z.union([z.enum(METHODS), templateString]),
+  z.union([z.enum(HTTP_METHODS), templateString]),
 );
 const bool = z.union([z.boolean(), templateString]);
 
 /** Data of an `http-request` node as stored in a flow (strings may hold `{{ }}` templates). */
 const dataSchema = z
   .object({
-    method: method.default('GET').describe(`One of ${METHODS.join(', ')}`),
+    method: method.default('GET').describe(`One of ${HTTP_METHODS.join(', ')}`),
     url: z
       .string()
       .trim()
@@ -61,13 +48,19 @@ const dataSchema = z
       .enum(['auto', 'json', 'text'])
       .default('auto')
       .describe('auto: JSON when the content-type says so, else text'),
+    credential: credentialField(CREDENTIAL_TYPES)
+      .optional()
+      .describe(
+        'Id or name of an http_header, http_bearer or http_basic credential: its header is added to the request ' +
+          '(and, like every credential header, dropped on a redirect to another origin)',
+      ),
   })
   .strict();
 
 /** The same data after rendering: concrete values only. */
 const renderedSchema = dataSchema.extend({
   method: z
-    .preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(METHODS))
+    .preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum(HTTP_METHODS))
     .default('GET'),
   timeout_ms: z.number().int().min(1).max(MAX_REQUEST_TIMEOUT_MS).optional(),
   follow_redirects: z.boolean().default(true),
@@ -75,13 +68,8 @@ const renderedSchema = dataSchema.extend({
 
 type RenderedData = z.infer<typeof renderedSchema>;
 
-/** Parses a `Retry-After` header (delay in seconds or an HTTP date) into milliseconds from `now`. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const text = value.trim();
-  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
-  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
-}
+/** Heartbeat timeout of nodes that call out over the network; re-exported for the tests that check it. */
+export const HEARTBEAT_TIMEOUT_MS = NETWORK_HEARTBEAT_TIMEOUT_MS;
 
 function idempotencyKey(data: RenderedData, ctx: NodeContext): string | undefined {
   if (typeof data.idempotency_key === 'string') return data.idempotency_key;
@@ -90,96 +78,15 @@ function idempotencyKey(data: RenderedData, ctx: NodeContext): string | undefine
   return `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;
 }
 
-function encodeBody(data: RenderedData, headers: Record<string, string>): Buffer | undefined {
-  const { body } = data;
-  if (body === undefined || body === null || data.method === 'HEAD') return undefined;
-  const type = data.body_type ?? (typeof body === 'string' ? 'text' : 'json');
-  let text: string;
-  let contentType: string;
-  if (type === 'form') {
-    if (typeof body === 'string') text = body;
-    else if (typeof body === 'object' && !Array.isArray(body)) {
-      const form = new URLSearchParams();
-      for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-        for (const item of Array.isArray(v) ? v : [v]) {
-          if (item !== undefined && item !== null)
-            form.append(k, typeof item === 'object' ? JSON.stringify(item) : String(item));
-        }
-      }
-      text = form.toString();
-    } else {
-      throw new NodeError('A form body must be an object or a string', {
-        retryable: false,
-        type: 'InvalidConfig',
-      });
-    }
-    contentType = 'application/x-www-form-urlencoded';
-  } else if (type === 'text') {
-    text = typeof body === 'string' ? body : JSON.stringify(body);
-    contentType = 'text/plain; charset=utf-8';
-  } else {
-    text = JSON.stringify(body);
-    contentType = 'application/json';
-  }
-  headers['content-type'] ??= contentType;
-  return Buffer.from(text, 'utf8');
-}
-
-function decodeText(res: GuardedResponse): string {
-  const charset = /charset="?([^";\s]+)/i.exec(res.headers['content-type'] ?? '')?.[1];
-  try {
-    return new TextDecoder(charset ?? 'utf-8').decode(res.body);
-  } catch {
-    return res.body.toString('utf8');
-  }
-}
-
-function isJsonType(contentType: string | undefined): boolean {
-  return /^(application|text)\/([\w.+-]*\+)?json\b/i.test((contentType ?? '').trim());
-}
-
-function parseResult(res: GuardedResponse, data: RenderedData, ctx: NodeContext): unknown {
-  const wantJson =
-    data.response_type === 'json' ||
-    (data.response_type === 'auto' && isJsonType(res.headers['content-type']));
-  const text = decodeText(res);
-  if (!wantJson) return text;
-  if (!text.trim()) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    if (data.response_type === 'json') {
-      throw new NodeError(`Response from ${redactUrl(res.url)} is not valid JSON`, {
-        retryable: false,
-        type: 'InvalidResponse',
-        details: { status: res.status, body: text.slice(0, EXCERPT_CHARS) },
-      });
-    }
-    ctx.log('warn', 'Response says it is JSON but does not parse; returning it as text', {
-      url: redactUrl(res.url),
-    });
-    return text;
-  }
-}
-
-function statusError(res: GuardedResponse, method: string): NodeError {
-  const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
-  const nextRetryDelayMs = retryable ? parseRetryAfter(res.headers['retry-after']) : undefined;
-  return new NodeError(
-    `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: ${method} ${redactUrl(res.url)}`,
-    {
-      retryable,
-      type: 'HttpError',
-      nextRetryDelayMs,
-      details: {
-        status: res.status,
-        status_text: res.statusText,
-        url: redactUrl(res.url),
-        body: decodeText(res).slice(0, EXCERPT_CHARS),
-        ...(nextRetryDelayMs !== undefined && { retry_after_ms: nextRetryDelayMs }),
-      },
-    },
-  );
+/** The header a credential adds: a named header, a bearer token or basic auth. */
+function credentialHeader(credential: NodeCredential | undefined): Record<string, string> {
+  const header = credentialData(credential, 'http_header');
+  if (header) return { [header.name.toLowerCase()]: header.value };
+  const bearer = credentialData(credential, 'http_bearer');
+  if (bearer) return { authorization: `Bearer ${bearer.token}` };
+  const basic = credentialData(credential, 'http_basic');
+  if (basic) return { authorization: `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}` };
+  return {};
 }
 
 /** Calls an HTTP(S) endpoint through the private-address guard. */
@@ -191,20 +98,23 @@ export const httpRequestNode = defineNode({
   description:
     'Sends an HTTP request and outputs the parsed response body as `result`, with `status`, `headers` and the final `url`. ' +
     '5xx, 408 and 429 responses and network errors are retried (honouring Retry-After); other 4xx fail at once. ' +
-    'Private, loopback and link-local addresses (e.g. cloud metadata) are refused unless listed in HTTP_ALLOWED_HOSTS.',
+    'Private, loopback and link-local addresses (e.g. cloud metadata) are refused unless listed in HTTP_ALLOWED_HOSTS. ' +
+    '`credential` names an http_header, http_bearer or http_basic credential whose header is added to the request.',
   kind: 'activity',
   ports: ['default'],
   dataSchema,
+  renderedSchema,
+  credentials: { types: CREDENTIAL_TYPES },
   outputSchema: z.object({
     result: z.unknown().describe('Parsed JSON, or text'),
     status: z.number().int(),
-    headers: z.record(z.union([z.string(), z.array(z.string())])),
+    headers: z.record(z.union([z.string(), z.array(z.string())])).describe('Response headers'),
     url: z.string().describe('The URL that answered, after redirects'),
   }),
   defaults: {
     timeout_ms: 60_000,
     retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 },
-    heartbeat_ms: HEARTBEAT_TIMEOUT_MS,
+    heartbeat_ms: NETWORK_HEARTBEAT_TIMEOUT_MS,
   },
   example: {
     method: 'GET',
@@ -214,95 +124,10 @@ export const httpRequestNode = defineNode({
     follow_redirects: true,
     response_type: 'auto',
   },
-  async execute(raw, ctx) {
-    const parsed = renderedSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`);
-      throw new NodeError(`Invalid http-request data: ${issues.join('; ')}`, {
-        retryable: false,
-        type: 'InvalidConfig',
-      });
-    }
-    const data = parsed.data;
-    let url: URL;
-    try {
-      url = new URL(data.url);
-    } catch {
-      throw new NodeError(`Invalid URL: ${data.url.slice(0, 200)}`, { retryable: false, type: 'InvalidUrl' });
-    }
-    for (const [key, value] of Object.entries(data.query ?? {})) {
-      for (const item of Array.isArray(value) ? value : [value]) {
-        if (item !== null) url.searchParams.append(key, String(item));
-      }
-    }
-
-    const headers: Record<string, string> = {
-      'user-agent': 'temporal-flows',
-      accept: 'application/json, text/plain;q=0.9, */*;q=0.8',
-      'accept-encoding': 'gzip, deflate, br',
-    };
-    for (const [k, v] of Object.entries(data.headers ?? {})) headers[k.toLowerCase()] = String(v);
+  async execute(data, ctx) {
     const key = idempotencyKey(data, ctx);
-    if (key) headers['idempotency-key'] = key;
-    const body = encodeBody(data, headers);
-
-    const started = Date.now();
-    const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
-    let res: GuardedResponse;
-    try {
-      res = await guardedRequest({
-        method: data.method,
-        url,
-        headers,
-        body,
-        allowedHosts: ctx.services.httpAllowedHosts,
-        timeoutMs: data.timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS,
-        signal: ctx.signal,
-        followRedirects: data.follow_redirects,
-        maxRedirects: MAX_REDIRECTS,
-        maxResponseBytes: MAX_RESPONSE_BYTES,
-        onRedirect: (from, to, status) =>
-          ctx.log('debug', `Redirect ${status} to ${redactUrl(to)}`, {
-            from: redactUrl(from),
-            to: redactUrl(to),
-            status,
-          }),
-      });
-    } catch (err) {
-      const duration_ms = Date.now() - started;
-      ctx.log(
-        'warn',
-        `${data.method} ${redactUrl(url)} failed after ${duration_ms} ms: ${(err as Error).message}`,
-        {
-          method: data.method,
-          url: redactUrl(url),
-          duration_ms,
-        },
-      );
-      throw err;
-    } finally {
-      clearInterval(heartbeat);
-    }
-
-    const duration_ms = Date.now() - started;
-    ctx.log(
-      res.status >= 400 ? 'warn' : 'info',
-      `${data.method} ${redactUrl(url)} → ${res.status} (${duration_ms} ms)`,
-      {
-        method: data.method,
-        url: redactUrl(url),
-        status: res.status,
-        duration_ms,
-      },
-    );
-    if (res.status >= 400) throw statusError(res, data.method);
-    return {
-      output: {
-        result: data.method === 'HEAD' ? null : parseResult(res, data, ctx),
-        status: res.status,
-        headers: res.headers as Record<string, string | string[]>,
-        url: res.url.toString(),
-      },
-    };
+    const extra = { ...(key && { 'idempotency-key': key }), ...credentialHeader(ctx.credential()) };
+    // The output holds the response only: the request's headers, and so the credential, stay out.
+    return { output: await callHttp(data, ctx, extra) };
   },
 });

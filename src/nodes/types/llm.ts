@@ -1,13 +1,13 @@
 import { z } from 'zod';
+import { credentialData, credentialField } from '../credentials';
 import { defineNode, NodeError, type NodeContext } from '../node-definition';
 import { guardedRequest, redactUrl, type GuardedResponse } from '../net/guarded-request';
+import { ERROR_BODY_EXCERPT_CHARS, httpStatusError } from '../net/http-errors';
 import { intOrTemplate, templateString } from '../schema-helpers';
-import { parseRetryAfter } from './http-request';
 
 /** One chat completion may stream for minutes; the activity timeout (or a node's own) cuts it shorter. */
 const REQUEST_TIMEOUT_MS = 300_000;
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
-const EXCERPT_CHARS = 1_000;
 const DEBUG_PROMPT_CHARS = 200;
 
 /** A rendered `{{ }}` template may give an object, array or number: the model gets it as JSON. */
@@ -51,8 +51,11 @@ const dataSchema = z
       .string()
       .optional()
       .describe(
-        'Accepted for compatibility (seed flows) and ignored: every call goes to the OpenAI-compatible LLM_BASE_URL',
+        'Accepted for compatibility (seed flows) and ignored: every call goes to the credential\'s base_url or LLM_BASE_URL',
       ),
+    credential: credentialField(['openai'])
+      .optional()
+      .describe('Id or name of an openai credential (api_key, base_url, model, organization); default the LLM_* settings'),
   })
   .strict();
 
@@ -70,6 +73,31 @@ interface ChatCompletion {
   choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
 }
 
+/** The endpoint a call goes to: the node's credential, or the deployment's LLM_* settings. */
+interface Endpoint {
+  baseUrl?: string;
+  apiKey?: string;
+  model: string;
+  organization?: string;
+  /** The credential it came from, if any (its name, for messages). */
+  credential?: string;
+}
+
+function endpointOf(ctx: NodeContext): Endpoint {
+  const llm = ctx.services.llm;
+  const credential = ctx.credential();
+  const openai = credentialData(credential, 'openai');
+  if (!openai) return { ...llm };
+  // The credential's key goes to its own base URL or the deployment's, never the deployment's key to its URL.
+  return {
+    baseUrl: openai.base_url ?? llm.baseUrl,
+    apiKey: openai.api_key,
+    model: openai.model ?? llm.model,
+    organization: openai.organization,
+    credential: credential!.name,
+  };
+}
+
 /** Removes every occurrence of the API key from text that comes back from the provider. */
 function redact(value: string, apiKey: string | undefined): string {
   return apiKey ? value.split(apiKey).join('***') : value;
@@ -80,7 +108,7 @@ function endpoint(baseUrl: string): URL {
   try {
     url = new URL(baseUrl);
   } catch {
-    throw new NodeError('LLM_BASE_URL is not a valid URL', { retryable: false, type: 'InvalidConfig' });
+    throw new NodeError('The LLM base URL is not a valid URL', { retryable: false, type: 'InvalidConfig' });
   }
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/chat/completions`;
   return url;
@@ -100,8 +128,6 @@ function requestBody(data: RenderedData, model: string): Record<string, unknown>
 }
 
 function statusError(res: GuardedResponse, apiKey: string | undefined): NodeError {
-  const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
-  const nextRetryDelayMs = retryable ? parseRetryAfter(res.headers['retry-after']) : undefined;
   const body = redact(res.body.toString('utf8'), apiKey);
   let reason = '';
   try {
@@ -110,17 +136,7 @@ function statusError(res: GuardedResponse, apiKey: string | undefined): NodeErro
   } catch {
     // Not JSON: the excerpt in details is all there is.
   }
-  return new NodeError(`LLM request failed with HTTP ${res.status}${reason}`, {
-    retryable,
-    type: 'LlmHttpError',
-    nextRetryDelayMs,
-    details: {
-      status: res.status,
-      url: redactUrl(res.url),
-      body: body.slice(0, EXCERPT_CHARS),
-      ...(nextRetryDelayMs !== undefined && { retry_after_ms: nextRetryDelayMs }),
-    },
-  });
+  return httpStatusError(res, { message: `LLM request failed with HTTP ${res.status}${reason}`, type: 'LlmHttpError', body });
 }
 
 /** Message content as text: a string, or the text parts of a content array. */
@@ -149,7 +165,7 @@ function parseJsonContent(content: string, finishReason: string | null): unknown
       {
         retryable: !truncated,
         type: 'InvalidLlmJson',
-        details: { finish_reason: finishReason, content: content.slice(0, EXCERPT_CHARS) },
+        details: { finish_reason: finishReason, content: content.slice(0, ERROR_BODY_EXCERPT_CHARS) },
       },
     );
   }
@@ -168,13 +184,13 @@ function parseCompletion(
   const choice = Array.isArray(parsed?.choices) ? parsed.choices[0] : undefined;
   if (!choice || typeof choice !== 'object') {
     throw new NodeError(
-      `The LLM endpoint ${redactUrl(res.url)} did not answer with a chat completion; is LLM_BASE_URL OpenAI-compatible?`,
+      `The LLM endpoint ${redactUrl(res.url)} did not answer with a chat completion; is the base URL OpenAI-compatible?`,
       {
         retryable: false,
         type: 'InvalidLlmResponse',
         details: {
           status: res.status,
-          body: redact(res.body.toString('utf8'), apiKey).slice(0, EXCERPT_CHARS),
+          body: redact(res.body.toString('utf8'), apiKey).slice(0, ERROR_BODY_EXCERPT_CHARS),
         },
       },
     );
@@ -183,40 +199,38 @@ function parseCompletion(
 }
 
 async function complete(data: RenderedData, ctx: NodeContext) {
-  const { baseUrl, apiKey } = ctx.services.llm;
+  const { baseUrl, apiKey, organization, credential, ...settings } = endpointOf(ctx);
   if (!baseUrl) {
-    throw new NodeError('LLM_BASE_URL is not configured', { retryable: false, type: 'LlmNotConfigured' });
+    const message = credential
+      ? `credential "${credential}" has no base_url and LLM_BASE_URL is not configured`
+      : 'LLM_BASE_URL is not configured';
+    throw new NodeError(message, { retryable: false, type: 'LlmNotConfigured' });
   }
   const url = endpoint(baseUrl);
-  const model = data.model ?? ctx.services.llm.model;
+  const model = data.model ?? settings.model;
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json',
     'user-agent': 'temporal-flows',
     ...(apiKey && { authorization: `Bearer ${apiKey}` }),
+    ...(organization && { 'openai-organization': organization }),
   };
   ctx.log('debug', `LLM prompt (${data.prompt.length} chars): ${data.prompt.slice(0, DEBUG_PROMPT_CHARS)}`, {
     model,
   });
   const started = Date.now();
-  const heartbeat = setInterval(() => ctx.heartbeat(), 1_000);
-  let res: GuardedResponse;
-  try {
-    res = await guardedRequest({
-      method: 'POST',
-      url,
-      headers,
-      body: Buffer.from(JSON.stringify(requestBody(data, model)), 'utf8'),
-      allowedHosts: ctx.services.httpAllowedHosts,
-      timeoutMs: REQUEST_TIMEOUT_MS,
-      signal: ctx.signal,
-      followRedirects: false,
-      maxRedirects: 0,
-      maxResponseBytes: MAX_RESPONSE_BYTES,
-    });
-  } finally {
-    clearInterval(heartbeat);
-  }
+  const res = await guardedRequest({
+    method: 'POST',
+    url,
+    headers,
+    body: Buffer.from(JSON.stringify(requestBody(data, model)), 'utf8'),
+    allowedHosts: ctx.services.httpAllowedHosts,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    signal: ctx.signal,
+    followRedirects: false,
+    maxRedirects: 0,
+    maxResponseBytes: MAX_RESPONSE_BYTES,
+  });
   const duration_ms = Date.now() - started;
   if (res.status < 200 || res.status >= 300) {
     ctx.log('warn', `LLM ${model} → HTTP ${res.status} (${duration_ms} ms)`, {
@@ -243,7 +257,7 @@ async function complete(data: RenderedData, ctx: NodeContext) {
   return { completion, model: completion.model ?? model, usage, finish_reason };
 }
 
-/** Asks an OpenAI-compatible chat-completions endpoint (LLM_BASE_URL) for an answer. */
+/** Asks an OpenAI-compatible chat-completions endpoint (an openai credential's, or LLM_BASE_URL) for an answer. */
 export const llmNode = defineNode({
   type: 'llm',
   aliases: ['ai-generate', 'ai_generate', 'ai'],
@@ -251,13 +265,16 @@ export const llmNode = defineNode({
   category: 'ai',
   description:
     'Sends `prompt` (and an optional `system` message) to the OpenAI-compatible chat-completions API at ' +
-    'LLM_BASE_URL (Bearer LLM_API_KEY, model `model` or LLM_MODEL) and outputs the answer as `result` ' +
+    'LLM_BASE_URL (Bearer LLM_API_KEY, model `model` or LLM_MODEL), or of the openai credential named in `credential`, ' +
+    'and outputs the answer as `result` ' +
     '(parsed JSON with `response_format: json`), with `model`, `usage` and `finish_reason`. ' +
     '429, 408 and 5xx responses and network errors are retried (honouring Retry-After); other 4xx fail at once. ' +
     'The LLM host must pass the private-address guard unless listed in HTTP_ALLOWED_HOSTS.',
   kind: 'activity',
   ports: ['default'],
   dataSchema,
+  renderedSchema,
+  credentials: { types: ['openai'] },
   outputSchema: z.object({
     result: z.unknown().describe('The answer text, or the parsed JSON value with response_format json'),
     model: z.string().describe('The model that answered'),
@@ -279,16 +296,7 @@ export const llmNode = defineNode({
     max_tokens: 300,
     response_format: 'text',
   },
-  async execute(raw, ctx) {
-    const parsed = renderedSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`);
-      throw new NodeError(`Invalid llm data: ${issues.join('; ')}`, {
-        retryable: false,
-        type: 'InvalidConfig',
-      });
-    }
-    const data = parsed.data;
+  async execute(data, ctx) {
     const { completion, model, usage, finish_reason } = await complete(data, ctx);
     const result =
       data.response_format === 'json'

@@ -20,15 +20,11 @@ export const noopNode = defineNode({
     .strict(),
   outputSchema: z.object({ result: z.unknown() }),
   // Above the 60 s maximum delay_ms, so the delay alone never times the activity out. The
-  // heartbeat lets a cancelled run reach a waiting noop and a crashed worker be noticed quickly.
+  // wrapper's heartbeat lets a cancelled run reach a waiting noop and a crashed worker be noticed quickly.
   defaults: { timeout_ms: 90_000, heartbeat_ms: 5_000 },
   example: { value: { ok: true }, delay_ms: 0 },
   async execute(data, ctx) {
-    const until = Date.now() + (data.delay_ms ?? 0);
-    while (Date.now() < until) {
-      ctx.heartbeat();
-      await sleep(Math.min(1_000, until - Date.now()), undefined, { signal: ctx.signal });
-    }
+    if (data.delay_ms) await sleep(data.delay_ms, undefined, { signal: ctx.signal });
     return { output: { result: data.value ?? ctx.input } };
   },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { NETWORK_HEARTBEAT_TIMEOUT_MS } from '../defaults';
 import { defineNode, NodeError, type NodeContext } from '../node-definition';
-import { HEARTBEAT_TIMEOUT_MS, httpRequestNode } from './http-request';
+import { callHttp, type HttpCall } from '../net/http-call';
 
 /** A built-in tool: validates its `input`, then runs. */
 interface Tool {
@@ -31,13 +32,8 @@ const TOOLS: Record<string, Tool> = {
         query: z.record(z.union([scalar, z.null(), z.array(scalar)])).optional(),
       })
       .strict(),
-    run: async (
-      input: { url: string; headers?: Record<string, string>; query?: Record<string, unknown> },
-      ctx,
-    ) => {
-      const data = httpRequestNode.dataSchema.parse({ method: 'GET', ...input });
-      return (await httpRequestNode.execute!(data, ctx)).output.result;
-    },
+    run: async (input: Pick<HttpCall, 'url' | 'headers' | 'query'>, ctx) =>
+      (await callHttp({ method: 'GET', ...input, follow_redirects: true, response_type: 'auto' }, ctx)).result,
   },
 };
 
@@ -74,8 +70,8 @@ export const toolCallNode = defineNode({
   defaults: {
     timeout_ms: 60_000,
     retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 },
-    // http_get heartbeats as the http-request node does.
-    heartbeat_ms: HEARTBEAT_TIMEOUT_MS,
+    // The wrapper heartbeats every second: a worker that dies mid-call is noticed in 10 s.
+    heartbeat_ms: NETWORK_HEARTBEAT_TIMEOUT_MS,
   },
   example: { tool: 'http_get', input: { url: 'https://api.example.com/devices' } },
   async execute(data, ctx) {
