@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Actor } from '../services/flow-service';
+import type { Actor } from '../services/actor';
 import { unauthorized } from './errors';
 import type { Principal } from './principal';
 

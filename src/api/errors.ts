@@ -1,3 +1,17 @@
+import {
+  BadRequest,
+  Conflict,
+  DomainError,
+  Forbidden,
+  Gone,
+  Invalid,
+  NotFound,
+  Unauthenticated,
+  Unavailable,
+} from '../shared/errors';
+
+export { conflict, forbidden, notFound, temporalUnavailable, unprocessable } from '../shared/errors';
+
 /** Error codes of the API's error body (DESIGN §2). */
 export type ErrorCode =
   | 'BAD_REQUEST'
@@ -5,6 +19,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'GONE'
   | 'PAYLOAD_TOO_LARGE'
   | 'VALIDATION_ERROR'
   | 'RATE_LIMITED'
@@ -29,15 +44,22 @@ export const badRequest = (message: string, details?: Record<string, unknown>) =
   new ApiError(400, 'BAD_REQUEST', message, details);
 /** 401: missing or invalid credentials. */
 export const unauthorized = (message = 'authentication required') => new ApiError(401, 'UNAUTHORIZED', message);
-/** 403: authenticated but not allowed. */
-export const forbidden = (message: string) => new ApiError(403, 'FORBIDDEN', message);
-/** 404: not found, or not the caller's. */
-export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what} not found`);
-/** 409: the resource's state does not allow this. */
-export const conflict = (message: string, details?: Record<string, unknown>) =>
-  new ApiError(409, 'CONFLICT', message, details);
-/** 422: well-formed but invalid; `details` maps each problem's path to its message. */
-export const unprocessable = (message: string, details: Record<string, unknown>) =>
-  new ApiError(422, 'VALIDATION_ERROR', message, details);
-/** 503: Temporal cannot be reached. */
-export const temporalUnavailable = (message: string) => new ApiError(503, 'TEMPORAL_UNAVAILABLE', message);
+/** How each kind of domain error is answered. */
+const DOMAIN_ANSWERS: [new (...args: never[]) => DomainError, number, ErrorCode][] = [
+  [NotFound, 404, 'NOT_FOUND'],
+  [Conflict, 409, 'CONFLICT'],
+  [Forbidden, 403, 'FORBIDDEN'],
+  [Invalid, 422, 'VALIDATION_ERROR'],
+  [BadRequest, 400, 'BAD_REQUEST'],
+  [Unavailable, 503, 'TEMPORAL_UNAVAILABLE'],
+  [Gone, 410, 'GONE'],
+  [Unauthenticated, 401, 'UNAUTHORIZED'],
+];
+
+/** The HTTP answer of an error the API knows (its own or a domain error); undefined otherwise. */
+export function toApiError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (!(err instanceof DomainError)) return undefined;
+  const [, status, code] = DOMAIN_ANSWERS.find(([kind]) => err instanceof kind) ?? [DomainError, 500, 'INTERNAL_ERROR'];
+  return new ApiError(status, code, err.message, err.details);
+}

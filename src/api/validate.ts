@@ -1,17 +1,9 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
+import { issuesToDetails } from '../shared/zod-issues';
 import { badRequest, unprocessable } from './errors';
 
-/** `{ "a.b[2]": "message" }` from zod issues, the `details` of the error body. */
-export function issuesToDetails(issues: z.ZodIssue[], prefix = ''): Record<string, string> {
-  const details: Record<string, string> = {};
-  for (const i of issues) {
-    let path = prefix;
-    for (const p of i.path) path += typeof p === 'number' ? `[${p}]` : path ? `.${p}` : p;
-    details[path || '(root)'] ??= i.message;
-  }
-  return details;
-}
+export { issuesToDetails };
 
 /**
  * Parses the JSON body: 422 with every problem's path when it does not fit. A request without a

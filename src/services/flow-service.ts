@@ -3,8 +3,9 @@ import { normalizeFlow } from '../nodes/normalize-flow';
 import { validateFlow, type ValidationResult } from '../nodes/validate-flow';
 import { hashDefinition, type FlowRow, type FlowVersionRow, type FlowVersionSummary, type Repos } from '../storage';
 import type { FlowEdge, FlowGraph, FlowNode } from '../shared/flow';
-import { conflict, notFound, unprocessable } from '../api/errors';
-import { issuesToDetails } from '../api/validate';
+import { conflict, notFound, unprocessable } from '../shared/errors';
+import type { Actor } from './actor';
+import { issuesToDetails } from '../shared/zod-issues';
 import { getTemplate } from '../templates';
 import { addNode, freeNodeId, indexOfNode, nodeIds, patchNode, removeNode, type EditedGraph, type NodePatch } from './node-edits';
 
@@ -102,12 +103,7 @@ export interface FlowExport {
   format_version: number;
 }
 
-/** What a user who is acting may see: their own flows, or all of them for admins. */
-export interface Actor {
-  userId: string;
-  /** undefined for admins. */
-  ownerId?: string;
-}
+export type { Actor } from './actor';
 
 /** Node fields a run executes; everything else (label, position, editor fields) is presentation. */
 const EXECUTABLE_NODE_FIELDS = ['id', 'type', 'data', 'retry', 'timeout_ms', 'on_error'] as const;

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { ApiError } from '../errors';
+import { ApiError, toApiError } from '../errors';
 
 /** gRPC UNAVAILABLE / DEADLINE_EXCEEDED from the Temporal client: the server cannot be reached. */
 function isTemporalUnavailable(err: unknown): boolean {
@@ -25,7 +25,8 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let e: ApiError;
-    if (err instanceof ApiError) e = err;
+    const known = toApiError(err);
+    if (known) e = known;
     else if (err?.type === 'entity.too.large') e = new ApiError(413, 'PAYLOAD_TOO_LARGE', 'request body too large');
     else if (err?.type === 'entity.parse.failed') e = new ApiError(400, 'BAD_REQUEST', 'malformed JSON body');
     else if ((err?.type || err?.expose === true) && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
