@@ -20,7 +20,7 @@ function outcome(result: unknown, port = 'default', input?: unknown): NodeOutcom
 
 async function waitUntil(runner: GraphRunner, node: CompiledNode, ms: number, until: string): Promise<void> {
   const key = `${runner.scopeKey}${node.id}`;
-  runner.run.waiting.set(key, { node_id: node.id, kind: 'delay', until });
+  runner.run.startWaiting(key, { node_id: node.id, kind: 'delay', until }, runner.steps[node.id], runner.scopeKey);
   try {
     await sleep(ms);
   } finally {
@@ -92,13 +92,18 @@ export const controlHandlers: Record<string, ControlHandler> = {
       approvers: (data.approvers ?? []).map(String),
     };
     run.approvals.set(node.id, pending);
-    run.waiting.set(key, {
-      node_id: node.id,
-      kind: 'approval',
-      name: data.title,
-      approvers: pending.approvers,
-      ...(data.instructions !== undefined ? { instructions: String(data.instructions) } : {}),
-    });
+    run.startWaiting(
+      key,
+      {
+        node_id: node.id,
+        kind: 'approval',
+        name: data.title,
+        approvers: pending.approvers,
+        ...(data.instructions !== undefined ? { instructions: String(data.instructions) } : {}),
+      },
+      runner.steps[node.id],
+      runner.scopeKey,
+    );
     try {
       const decided =
         data.timeout_ms === undefined
@@ -123,7 +128,7 @@ export const controlHandlers: Record<string, ControlHandler> = {
   async 'wait-event'(node, runner) {
     const data = (await renderFor(node, runner, node.data)) as { name: string; timeout_ms?: number };
     const key = `${runner.scopeKey}${node.id}`;
-    runner.run.waiting.set(key, { node_id: node.id, kind: 'event', name: data.name });
+    runner.run.startWaiting(key, { node_id: node.id, kind: 'event', name: data.name }, runner.steps[node.id], runner.scopeKey);
     try {
       const event = await runner.run.takeEvent(data.name, data.timeout_ms);
       return event ? outcome(event.data, 'default', data) : outcome(null, 'timeout', data);

@@ -253,6 +253,7 @@ export class GraphRunner {
     this.running.add(nodeId);
     step.status = CONTROL_WAITS.has(node.type) ? 'waiting' : 'running';
     step.started_at = new Date().toISOString();
+    this.run.nodeStarted(step, this.opts.scopeKey);
     let started: Promise<NodeOutcome>;
     try {
       started = this.opts.execute(node, this);
@@ -288,6 +289,7 @@ export class GraphRunner {
     step.error = null;
     this.context[node.id] = outcome.output;
     this.settledCount++;
+    this.run.nodeSettled('node_completed', step, this.opts.scopeKey);
     this.settleEdges(node.id, port, true);
   }
 
@@ -298,6 +300,7 @@ export class GraphRunner {
       step.status = 'completed';
       step.output = { result: { status: err.status, message: err.message ?? null } };
       this.settledCount++;
+      this.run.nodeSettled('node_completed', step, this.opts.scopeKey);
       this.stop = {
         kind: 'terminated',
         status: err.status,
@@ -323,12 +326,14 @@ export class GraphRunner {
     const onError = node.on_error ?? 'fail';
     if (onError === 'fail') {
       this.settledCount++;
+      this.run.nodeSettled('node_failed', step, this.opts.scopeKey);
       this.stop = { kind: 'failed', nodeId: node.id, error };
       return;
     }
     step.output = { result: null, error };
     this.context[node.id] = step.output;
     this.settledCount++;
+    this.run.nodeSettled('node_failed', step, this.opts.scopeKey);
     this.settleEdges(node.id, onError === 'route' ? 'error' : 'default', true);
   }
 
@@ -342,6 +347,7 @@ export class GraphRunner {
     const step = this.steps[nodeId];
     step.status = 'skipped';
     this.settledCount++;
+    this.run.nodeSkipped(step, this.opts.scopeKey);
     this.settleEdges(nodeId, undefined, true);
   }
 
@@ -367,6 +373,7 @@ export class GraphRunner {
         } else {
           this.steps[target].status = 'skipped';
           this.settledCount++;
+          this.run.nodeSkipped(this.steps[target], this.opts.scopeKey);
           work.push([target, undefined]);
         }
       }

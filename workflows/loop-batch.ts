@@ -19,7 +19,7 @@ export interface LoopBatchInput {
 
 /** Child workflow running one slice of a large loop, so the parent's history stays bounded. */
 export async function runLoopBatch(input: LoopBatchInput): Promise<LoopItemsResult> {
-  const run = new RunState({ ...input.run, definition: { nodes: [], edges: [] } });
+  const run = new RunState({ ...input.run, definition: { nodes: [], edges: [] } }, { batch: true });
   // The parent forwards its pause and resume here (FORWARD_PAUSE_PATCH); before that no one sent them.
   run.handlePauseSignals();
   return runLoopItems({

@@ -15,6 +15,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  isCancellation,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -28,7 +29,7 @@ import {
 } from '../src/shared/flow';
 import { FAILURE, runFailure } from './errors';
 import { executeNode } from './execute-node';
-import { GraphRunner } from './graph-runner';
+import { GraphRunner, type GraphResult } from './graph-runner';
 import { RunState, type ApprovalDecision, type ApprovalRequest, type RunEvent } from './run-state';
 
 export { pauseSignal, resumeSignal } from './run-state';
@@ -108,30 +109,35 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
     },
   );
 
-  const result = await runner.execute();
+  const report = run.reporter;
+  report.report('execution_started', 'running', { started_at: workflowInfo().startTime.toISOString() });
+  let result: GraphResult;
+  try {
+    result = await runner.execute();
+  } catch (err) {
+    if (isCancellation(err)) report.report('execution_cancelled', 'cancelled', { error: { message: 'run cancelled' } });
+    throw err;
+  }
   const steps = Object.values(runner.steps);
+  const fail = (message: string, type: string, nodeId: string, details: Record<string, unknown>) => {
+    finalStatus = 'failed';
+    report.report('execution_failed', 'failed', { error: { message, node_id: nodeId, type } });
+    return runFailure(message, type, { node_id: nodeId, ...details, steps });
+  };
   switch (result.kind) {
     case 'continue-as-new':
       return continueAsNew<typeof runFlow>({ ...input, carried: result.carried });
     case 'completed':
-      finalStatus = 'completed';
-      return { status: 'completed', output: result.output, error: null, steps };
     case 'terminated':
-      if (result.status === 'completed') {
-        finalStatus = 'completed';
-        return { status: 'completed', output: result.output, error: null, steps };
+      if (result.kind === 'terminated' && result.status === 'failed') {
+        throw fail(result.message ?? `terminated by node ${result.nodeId}`, FAILURE.terminated, result.nodeId, {});
       }
-      finalStatus = 'failed';
-      throw runFailure(result.message ?? `terminated by node ${result.nodeId}`, FAILURE.terminated, {
-        node_id: result.nodeId,
-        steps,
-      });
+      finalStatus = 'completed';
+      report.report('execution_completed', 'completed', { output_data: result.output ?? null });
+      return { status: 'completed', output: result.output, error: null, steps };
     case 'failed':
-      finalStatus = 'failed';
-      throw runFailure(`node ${result.nodeId} failed: ${result.error.message}`, FAILURE.nodeFailed, {
-        node_id: result.nodeId,
+      throw fail(`node ${result.nodeId} failed: ${result.error.message}`, FAILURE.nodeFailed, result.nodeId, {
         error: result.error,
-        steps,
       });
   }
 }

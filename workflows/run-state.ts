@@ -8,8 +8,10 @@ import {
   type ChildWorkflowHandle,
   type Workflow,
 } from '@temporalio/workflow';
-import { RUN_FLOW, type RunFlowInput } from '../src/shared/flow';
+import { RUN_FLOW, type ExecutionStatus, type RunFlowInput, type StepState } from '../src/shared/flow';
+import type { TransitionType } from '../src/shared/run-transitions';
 import type { SystemActivities } from '../src/shared/system-activities';
+import { RunReporter } from './run-reporter';
 
 /**
  * Control nodes that may run back to back inside one workflow activation before the interpreter
@@ -100,23 +102,67 @@ export class RunState {
   paused = false;
   readonly waiting = new Map<string, WaitInfo>();
   readonly approvals = new Map<string, PendingApproval>();
+  /** Reports transitions to the run index and the live event log. */
+  readonly reporter: RunReporter;
+  /** Nodes started and not settled, in every scope. */
+  private active = 0;
   private readonly events: RunEvent[] = [];
   private readonly children = new Set<ChildWorkflowHandle<Workflow>>();
   private syncSteps = 0;
   private inlineWork = 0;
 
-  constructor(readonly input: RunFlowInput) {}
+  /** `options.batch`: the state of a loop batch child, which reports nodes but not the run's status. */
+  constructor(
+    readonly input: RunFlowInput,
+    options: { batch?: boolean } = {},
+  ) {
+    this.reporter = new RunReporter(input.execution_id, !options.batch);
+  }
 
   /** Makes the `pause` and `resume` signals pause and resume this run (and its children). */
   handlePauseSignals(): void {
     setHandler(pauseSignal, () => {
+      const was = this.paused;
       this.paused = true;
       this.forward(RUN_FLOW.pauseSignal);
+      if (!was) this.reporter.report('execution_paused', 'paused');
     });
     setHandler(resumeSignal, () => {
+      const was = this.paused;
       this.paused = false;
       this.forward(RUN_FLOW.resumeSignal);
+      if (was) this.reporter.report('execution_resumed', this.status());
     });
+  }
+
+  /** The run's status as the index shows it: paused, waiting (every running node waits) or running. */
+  status(): ExecutionStatus {
+    if (this.paused) return 'paused';
+    return this.active > 0 && this.waiting.size >= this.active ? 'waiting' : 'running';
+  }
+
+  /** A node of some scope started (`scope`: its graph's activity-id prefix). */
+  nodeStarted(step: StepState, scope: string): void {
+    this.active++;
+    // A node that only waits (approval, event, timer) is reported once it waits: node_waiting.
+    if (step.status !== 'waiting') this.reporter.step('node_started', this.status(), step, scope);
+  }
+
+  /** A started node settled; `type` says how. */
+  nodeSettled(type: TransitionType, step: StepState, scope: string): void {
+    this.active = Math.max(0, this.active - 1);
+    this.reporter.step(type, this.status(), step, scope);
+  }
+
+  /** A node that never started was skipped. */
+  nodeSkipped(step: StepState, scope: string): void {
+    this.reporter.step('node_skipped', this.status(), step, scope);
+  }
+
+  /** A node begins to wait (approval, event, timer); reported as `node_waiting`. */
+  startWaiting(key: string, info: WaitInfo, step: StepState | undefined, scope: string): void {
+    this.waiting.set(key, info);
+    if (step) this.reporter.step('node_waiting', this.status(), step, scope, { waiting_for: info });
   }
 
   /**

@@ -2,10 +2,12 @@ import { type Knex } from 'knex';
 import { type ApiKeyRepo, createApiKeyRepo } from './repositories/api-keys';
 import { type CredentialRepo, createCredentialRepo } from './repositories/credentials';
 import { type EventSeenRepo, createEventSeenRepo } from './repositories/events-seen';
+import { type ExecutionEventRepo, createExecutionEventRepo } from './repositories/execution-events';
 import { type LogRepo, createLogRepo } from './repositories/execution-logs';
 import { type ExecutionRepo, createExecutionRepo } from './repositories/executions';
 import { type FlowRepo, createFlowRepo } from './repositories/flows';
 import { type PayloadBlobRepo, createPayloadBlobRepo } from './repositories/payload-blobs';
+import { type PendingApprovalRepo, createPendingApprovalRepo } from './repositories/pending-approvals';
 import { type UserRepo, createUserRepo } from './repositories/users';
 import { type WebhookDeliveryRepo, createWebhookDeliveryRepo } from './repositories/webhook-deliveries';
 import { type WebhookRepo, createWebhookRepo } from './repositories/webhooks';
@@ -17,6 +19,8 @@ export interface Repos {
   flows: FlowRepo;
   executions: ExecutionRepo;
   logs: LogRepo;
+  events: ExecutionEventRepo;
+  approvals: PendingApprovalRepo;
   credentials: CredentialRepo;
   eventsSeen: EventSeenRepo;
   webhooks: WebhookRepo;
@@ -32,6 +36,8 @@ export function createRepos(db: Knex): Repos {
     flows: createFlowRepo(db),
     executions: createExecutionRepo(db),
     logs: createLogRepo(db),
+    events: createExecutionEventRepo(db),
+    approvals: createPendingApprovalRepo(db),
     credentials: createCredentialRepo(db),
     eventsSeen: createEventSeenRepo(db),
     webhooks: createWebhookRepo(db),
@@ -48,10 +54,12 @@ export type { Page, PageOptions, OwnerScope } from './query-helpers';
 export * from './repositories/api-keys';
 export * from './repositories/credentials';
 export * from './repositories/events-seen';
+export * from './repositories/execution-events';
 export * from './repositories/execution-logs';
 export * from './repositories/executions';
 export * from './repositories/flows';
 export * from './repositories/payload-blobs';
+export * from './repositories/pending-approvals';
 export * from './repositories/users';
 export * from './repositories/webhook-deliveries';
 export * from './repositories/webhooks';

@@ -1,5 +1,6 @@
 import type { DataConverter } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type InjectedSinks, type NativeConnection } from '@temporalio/worker';
+import type { FlowSinks } from '../shared/run-transitions';
 import { createActivities } from '../../activities';
 import type { NodeActivityDeps } from '../../activities/node-activity';
 import type { SystemActivityDeps } from '../../activities/system';
@@ -14,7 +15,12 @@ export interface WorkerDeps extends NodeActivityDeps, SystemActivityDeps {
   dataConverter?: DataConverter;
   /** Limits; defaults suit a 2-core machine. */
   maxConcurrentActivityTaskExecutions?: number;
+  /** Where runs report their transitions (the run index); none: they are not reported. */
+  sinks?: InjectedSinks<FlowSinks>;
 }
+
+/** Runs report their transitions to nothing (workers without a database: tests, benches). */
+export const NO_RUN_INDEX: InjectedSinks<FlowSinks> = { runIndex: { record: { fn: () => undefined } } };
 
 /** Creates the worker that runs `runFlow` and every node activity. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
@@ -26,5 +32,6 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createActivities(deps),
     dataConverter: deps.dataConverter,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
+    sinks: deps.sinks ?? NO_RUN_INDEX,
   });
 }

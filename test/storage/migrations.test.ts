@@ -26,6 +26,9 @@ const TABLES = [
   'webhooks',
   'webhook_deliveries',
   'payload_blobs',
+  'execution_events',
+  'pending_approvals',
+  'pending_approval_approvers',
 ];
 
 describeEachDialect(
@@ -116,8 +119,10 @@ describeEachDialect(
       const last = migrations[migrations.length - 1].name;
       assert.deepEqual(await migrateDown(ctx.db), [last]);
       assert.deepEqual(await pendingMigrations(ctx.db), [last]);
-      assert.equal(await ctx.db.schema.hasTable('payload_blobs'), false);
-      assert.equal(await ctx.db.schema.hasTable('webhooks'), true);
+      assert.equal(await ctx.db.schema.hasTable('execution_events'), false);
+      assert.equal(await ctx.db.schema.hasTable('pending_approvals'), false);
+      assert.equal(await ctx.db.schema.hasColumn('executions', 'checked_at'), false);
+      assert.equal(await ctx.db.schema.hasTable('payload_blobs'), true);
       assert.deepEqual(await migrateLatest(ctx.db), [last]);
     });
 

@@ -18,6 +18,7 @@ import { DeterminismViolationError } from '@temporalio/workflow/lib/errors';
 import { listNodeDefinitions } from '../../src/nodes/registry';
 import type { CompiledFlow } from '../../src/shared/flow';
 import { getWorkflowBundle } from '../../src/worker/workflow-bundle';
+import { NO_RUN_INDEX } from '../../src/worker/create-worker';
 import type { HistoryFixture } from '../../scripts/record-histories';
 import '../helpers/temporal-env'; // quiets the SDK's console logger
 
@@ -58,7 +59,7 @@ async function replayAll(
   const byId = new Map(fixtures.map((f) => [f.workflow_id, f.name]));
   const results = new Map<string, ReplayResult>();
   const histories = fixtures.map((f) => ({ workflowId: f.workflow_id, history: f.history }));
-  for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+  for await (const r of Worker.runReplayHistories({ workflowBundle: bundle, sinks: NO_RUN_INDEX }, histories)) {
     results.set(byId.get(r.workflowId) ?? r.workflowId, r);
   }
   return results;

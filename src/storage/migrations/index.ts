@@ -5,6 +5,7 @@ import * as executions from './0003-executions';
 import * as integrations from './0004-credentials-events-webhooks';
 import * as flowListIndex from './0005-flow-list-index';
 import * as payloadBlobs from './0006-payload-blobs';
+import * as executionEvents from './0007-execution-events';
 
 /** A migration and the name it is recorded under in `knex_migrations`. */
 export interface NamedMigration extends Knex.Migration {
@@ -19,6 +20,7 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0004-credentials-events-webhooks', ...integrations },
   { name: '0005-flow-list-index', ...flowListIndex },
   { name: '0006-payload-blobs', ...payloadBlobs },
+  { name: '0007-execution-events', ...executionEvents },
 ];
 
 /**

@@ -50,6 +50,8 @@ export interface ExecutionRow {
   execution_time_ms: number | null;
   created_at: string;
   updated_at: string;
+  /** When the reconciler last compared the row with Temporal. */
+  checked_at?: string | null;
 }
 
 /** A run as listed, with the name of its flow (null if the flow row is gone). */
@@ -121,6 +123,15 @@ export interface ExecutionRepo {
   findByIdempotencyKey(ownerId: string, key: string): Promise<ExecutionRow | undefined>;
   /** Runs in a non-terminal status, oldest first, for reconciliation with Temporal. */
   listActive(options?: { limit?: number }): Promise<ExecutionRow[]>;
+  /** Runs accepted but not started on Temporal, created before `createdBefore`, oldest first. */
+  listPending(options: { limit: number; createdBefore: string }): Promise<ExecutionRow[]>;
+  /**
+   * Running, paused or waiting runs the reconciler has not compared with Temporal since
+   * `checkedBefore`, least recently checked first.
+   */
+  listToReconcile(options: { limit: number; checkedBefore: string }): Promise<ExecutionRow[]>;
+  /** Records that the reconciler compared these rows with Temporal now. */
+  markChecked(ids: readonly string[]): Promise<void>;
   /**
    * The `created_at` of the oldest run that is still active or finished at or after `since`
    * (ISO time); undefined when there is none.
@@ -279,6 +290,32 @@ export function createExecutionRepo(db: Knex): ExecutionRepo {
         ]);
       if (options.limit !== undefined) q.limit(options.limit);
       return (await q).map((r) => fromRow(r));
+    },
+
+    async listPending({ limit, createdBefore }) {
+      const rows = await db('executions')
+        .where({ status: 'pending' })
+        .andWhere('created_at', '<', createdBefore)
+        .orderBy([
+          { column: 'created_at', order: 'asc' },
+          { column: 'id', order: 'asc' },
+        ])
+        .limit(limit);
+      return rows.map((r) => fromRow(r));
+    },
+
+    async listToReconcile({ limit, checkedBefore }) {
+      const rows = await db('executions')
+        .whereIn('status', ['running', 'paused', 'waiting'])
+        .andWhere((w) => w.whereNull('checked_at').orWhere('checked_at', '<', checkedBefore))
+        .orderByRaw('checked_at is not null, checked_at asc, created_at asc')
+        .limit(limit);
+      return rows.map((r) => fromRow(r));
+    },
+
+    async markChecked(ids) {
+      if (ids.length === 0) return;
+      await db('executions').whereIn('id', [...ids]).update({ checked_at: nowIso() });
     },
 
     async countByStatus(options = {}) {

@@ -1,0 +1,55 @@
+/**
+ * What a run reports about itself as it goes (DESIGN §1: the run index and the live events are a
+ * projection of Temporal, written by the runs). The interpreter emits one {@link RunTransition}
+ * per start, node transition, pause and end through a Temporal *sink*: sinks run in the worker
+ * after each workflow activation, are not part of history and are not called while a run is
+ * replayed, so a replay or a retried workflow task never reports twice; each transition also
+ * carries a key (`run_id:seq`) that the index stores once. Bundle-safe: types and names only.
+ */
+import type { Sinks } from '@temporalio/workflow';
+import type { ExecutionStatus, StepState } from './flow';
+
+/** Live event types of DESIGN §2 that runs report (plus `execution_started`). */
+export type TransitionType =
+  | 'execution_started'
+  | 'node_started'
+  | 'node_completed'
+  | 'node_failed'
+  | 'node_skipped'
+  | 'node_waiting'
+  | 'execution_paused'
+  | 'execution_resumed'
+  | 'execution_completed'
+  | 'execution_failed'
+  | 'execution_cancelled';
+
+/** One transition of a run. */
+export interface RunTransition {
+  /** The run (execution) it belongs to; loop batches report for the run that started them. */
+  execution_id: string;
+  /** Temporal run id of the workflow that reported it, and its sequence number there: the key. */
+  run_id: string;
+  seq: number;
+  type: TransitionType;
+  /** Workflow time of the transition. */
+  at: string;
+  /** The run's status right after the transition; absent from loop batches, which cannot tell. */
+  status?: ExecutionStatus;
+  /** Node transitions: the step as the run knows it (its output only when small). */
+  step?: StepState & { scope?: string };
+  /** `execution_started`: when the run's workflow started. */
+  started_at?: string;
+  /** Terminal transitions: the run's result or failure. */
+  output_data?: unknown;
+  error?: { message: string; node_id?: string | null; type?: string | null } | null;
+  /** `node_waiting`: what the node waits for. */
+  waiting_for?: unknown;
+}
+
+/** The sinks the worker injects and the interpreter reports through (see `src/worker/run-index-sink.ts`). */
+export interface FlowSinks extends Sinks {
+  runIndex: { record(transition: RunTransition): void };
+}
+
+/** Step outputs larger than this (JSON characters, estimated) are left out of transitions. */
+export const MAX_TRANSITION_OUTPUT = 16_384;

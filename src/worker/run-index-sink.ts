@@ -1,0 +1,186 @@
+import type { InjectedSinks } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import type { ExecutionStatus } from '../shared/flow';
+import type { FlowSinks, RunTransition } from '../shared/run-transitions';
+import {
+  ACTIVE_EXECUTION_STATUSES,
+  approvalKey,
+  createRepos,
+  type Db,
+  type ExecutionPatch,
+  type NewExecutionEvent,
+} from '../storage';
+
+/** What the run index sink needs. */
+export interface RunIndexSinkDeps {
+  db: Db;
+  logger: Pick<Logger, 'warn'>;
+}
+
+/** The sink and a way to wait for what it has been given to reach the database. */
+export interface RunIndexSink {
+  sinks: InjectedSinks<FlowSinks>;
+  /** Resolves when every transition received so far is written (tests, shutdown). */
+  flush(): Promise<void>;
+}
+
+const TERMINAL: Partial<Record<RunTransition['type'], ExecutionStatus>> = {
+  execution_completed: 'completed',
+  execution_failed: 'failed',
+  execution_cancelled: 'cancelled',
+};
+const LIVE_STATUSES: readonly ExecutionStatus[] = ['running', 'paused', 'waiting'];
+/** A write that fails is retried this many times (then logged; the reconciler repairs the row). */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The worker side of run reporting (see `src/shared/run-transitions.ts`): stores every transition
+ * in the live event log and applies it to the run's index row — started, paused / waiting /
+ * running, finished with its output or error — in one transaction per batch. Transitions are
+ * batched per event-loop turn, so a burst of runs costs a few transactions rather than one write
+ * per node. A row already in a terminal state is never changed again.
+ */
+export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
+  let queue: RunTransition[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  let scheduled = false;
+
+  const write = async (batch: RunTransition[]) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.db.transaction(async (trx) => apply(createRepos(trx), batch));
+        return;
+      } catch (err) {
+        if (attempt >= MAX_ATTEMPTS) {
+          deps.logger.warn({ err, transitions: batch.length }, 'could not write run transitions; the reconciler will repair the index');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  };
+
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      const batch = queue;
+      queue = [];
+      writing = writing.then(() => write(batch));
+    });
+  };
+
+  return {
+    sinks: {
+      runIndex: {
+        record: {
+          fn: (_info, transition) => {
+            queue.push(transition);
+            schedule();
+          },
+          callDuringReplay: false,
+        },
+      },
+    },
+    async flush() {
+      for (;;) {
+        const pending = writing;
+        await new Promise((resolve) => setImmediate(resolve));
+        await pending;
+        if (queue.length === 0 && !scheduled && pending === writing) return;
+      }
+    },
+  };
+}
+
+type Repos = ReturnType<typeof createRepos>;
+
+async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
+  await repos.events.insertMany(batch.map(toEvent));
+  await trackApprovals(repos, batch);
+  // One row update per run and kind of change, with the batch's last word on its status.
+  const byRun = new Map<string, RunTransition[]>();
+  for (const t of batch) byRun.set(t.execution_id, [...(byRun.get(t.execution_id) ?? []), t]);
+  for (const [id, transitions] of byRun) {
+    const started = transitions.find((t) => t.type === 'execution_started');
+    const end = transitions.find((t) => TERMINAL[t.type]);
+    if (started) {
+      await repos.executions.update(id, { status: 'running' }, { ifStatusIn: ['pending'] });
+      await repos.executions.update(
+        id,
+        { temporal_run_id: started.run_id, ...(started.started_at ? { started_at: started.started_at } : {}) },
+        { ifStatusIn: ACTIVE_EXECUTION_STATUSES },
+      );
+    }
+    if (end) {
+      const patch: ExecutionPatch = {
+        status: TERMINAL[end.type],
+        finished_at: end.at,
+        output_data: end.output_data ?? null,
+        error: end.error ?? null,
+      };
+      const row = await repos.executions.get(id);
+      const startedAt = started?.started_at ?? row?.started_at;
+      if (startedAt) {
+        patch.started_at = startedAt;
+        patch.execution_time_ms = Math.max(0, Date.parse(end.at) - Date.parse(startedAt));
+      }
+      await repos.executions.update(id, patch, { ifStatusIn: ACTIVE_EXECUTION_STATUSES });
+      continue;
+    }
+    const last = [...transitions].reverse().find((t) => t.status !== undefined && LIVE_STATUSES.includes(t.status));
+    if (last?.status) await repos.executions.update(id, { status: last.status }, { ifStatusIn: ['running', 'paused', 'waiting'] });
+  }
+}
+
+interface ApprovalWait {
+  kind?: string;
+  name?: string;
+  instructions?: string;
+  approvers?: string[];
+}
+
+/** Keeps `pending_approvals` in step: a waiting approval node is added, a settled one removed. */
+async function trackApprovals(repos: Repos, batch: RunTransition[]): Promise<void> {
+  for (const t of batch) {
+    if (TERMINAL[t.type]) {
+      await repos.approvals.removeForExecution(t.execution_id);
+      continue;
+    }
+    if (!t.step || t.step.node_type !== 'approval') continue;
+    const key = approvalKey(t.execution_id, t.step.scope ?? '', t.step.node_id);
+    const wait = t.waiting_for as ApprovalWait | undefined;
+    if (t.type === 'node_waiting' && wait?.kind === 'approval') {
+      const row = await repos.executions.get(t.execution_id);
+      if (!row) continue;
+      await repos.approvals.put({
+        key,
+        execution_id: row.id,
+        flow_id: row.flow_id,
+        flow_version: row.flow_version,
+        owner_id: row.owner_id,
+        node_id: t.step.node_id,
+        scope: t.step.scope ?? '',
+        title: wait.name ?? t.step.label ?? null,
+        instructions: wait.instructions ?? null,
+        approvers: wait.approvers ?? [],
+        requested_at: t.step.started_at ?? t.at,
+      });
+    } else if (t.type !== 'node_started' && t.type !== 'node_waiting') {
+      await repos.approvals.remove(key);
+    }
+  }
+}
+
+function toEvent(t: RunTransition): NewExecutionEvent {
+  const { execution_id, run_id, seq, type, at, step, ...rest } = t;
+  return {
+    execution_id,
+    event_key: `${run_id}:${seq}`,
+    type,
+    node_id: step?.node_id ?? null,
+    data: { ...rest, ...(step ? { step } : {}) },
+    at,
+  };
+}
