@@ -2,11 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { EXPRESSION_FAILURE, type PrepareSubFlowInput, type SystemActivities } from '../src/shared/system-activities';
 import type { RunFlowInput } from '../src/shared/flow';
 import { evaluateIsolated, ExpressionBudgetError } from '../src/nodes/sandbox/expression-pool';
-
-/** Thrown by a sub-flow loader when the child flow does not exist or is not the owner's. */
-export class SubFlowNotFound extends Error {
-  override name = 'NotFound';
-}
+import { Invalid, NotFound } from '../src/shared/errors';
 
 /** What the system activities need; wired from the run service at worker start. */
 export interface SystemActivityDeps {
@@ -21,7 +17,11 @@ export function createSystemActivities(deps: SystemActivityDeps): SystemActiviti
       try {
         return await deps.prepareSubFlow(input);
       } catch (err) {
-        if (err instanceof SubFlowNotFound) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');
+        if (err instanceof NotFound) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');
+        if (err instanceof Invalid) {
+          const details = Object.entries(err.details ?? {}).map(([path, problem]) => `${path}: ${String(problem)}`);
+          throw ApplicationFailure.nonRetryable(`${err.message}${details.length ? ` (${details.join('; ')})` : ''}`, 'InvalidDefinition');
+        }
         throw err;
       }
     },

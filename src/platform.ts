@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import fs from 'node:fs';
 import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import type { Config } from './config';
+import { workerChildEnv, type Config } from './config';
 import { createApp } from './api/app';
 import { createAppServer } from './api/server';
 import { attachEventSocket } from './api/routes/events-socket';
@@ -12,13 +12,22 @@ import { createDb, createRepos, migrateLatest, checkDb, type Db, type Repos } fr
 import { namespaceRetentionMs, startPayloadCollector } from './services/payload-gc';
 import { ClaimCheckCodec } from './temporal/claim-check-codec';
 import { connectTemporal, type TemporalConnection } from './temporal/connection';
+import { createTemporalGate } from './temporal/temporal-gate';
+import { createEventTail } from './services/run-event-tail';
 import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { createFlowService } from './services/flow-service';
 import { createRunService, type RunService } from './services/run-service';
 import { createWorker } from './worker/create-worker';
+import { createRunIndexSink } from './worker/run-index-sink';
+import { superviseWorker, type WorkerStatus, type WorkerSupervisor } from './worker/supervisor';
 import { bridgeSdkLogger } from './worker/sdk-logger';
 import { shutdownExpressionProcesses, warmExpressionPool } from './nodes/sandbox/expression-pool';
+
+/** `/health`'s view of a supervised worker: ok while it runs, an error while it is down. */
+function workerHealth(w: WorkerStatus) {
+  return { ...w, status: w.status === 'running' ? ('ok' as const) : ('error' as const), state: w.status };
+}
 
 /** A running platform: embedded Temporal (optional), database, API and worker. */
 export interface Platform {
@@ -33,10 +42,15 @@ export interface Platform {
   uiUrl: string;
   temporalAddress: string;
   worker?: Worker;
+  /** The worker process, when the worker runs supervised in a child process. */
+  supervisor?: WorkerSupervisor;
   stop(): Promise<void>;
 }
 
 let runtimeInstalled = false;
+
+/** How often the reconciler looks for accepted runs to start and unfinished runs to check. */
+const RECONCILE_INTERVAL_MS = 2_000;
 
 /**
  * Starts what `config` asks for, in dependency order: the embedded Temporal dev server (when no
@@ -91,9 +105,24 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     const temporal = await connectTemporal(address, config.temporal.namespace, { timeoutMs: 30_000, dataConverter });
     stops.push(() => temporal.connection.close());
 
+    const gate = createTemporalGate({
+      connection: temporal.connection,
+      onChange: (up, err) => {
+        if (up) {
+          logger.info('Temporal is reachable again');
+          // Runs accepted meanwhile start now, not at the next tick.
+          void runs.reconcileActive();
+        } else logger.warn({ err }, 'Temporal is unreachable; requests that need it fail fast until it is back');
+      },
+    });
+    stops.push(async () => gate.stop());
+    const tail = createEventTail(repos, { onError: (err) => logger.warn({ err }, 'live event log read failed') });
+    stops.push(async () => tail.stop());
     const runs = createRunService({
       repos,
       client: temporal.client,
+      gate,
+      tail,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       uiUrl,
@@ -102,9 +131,17 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     const flows = createFlowService({ repos });
 
     let worker: Worker | undefined;
-    if (config.runWorker) {
+    let supervisor: WorkerSupervisor | undefined;
+    if (config.runWorker && config.runApi && config.workerProcess === 'child') {
+      const sup = superviseWorker({ env: workerChildEnv(config, address), logger });
+      supervisor = sup;
+      stops.push(() => sup.stop());
+      await sup.ready;
+    } else if (config.runWorker) {
       const connection = await NativeConnection.connect({ address });
+      const runIndex = createRunIndexSink({ db, logger });
       worker = await createWorker({
+        sinks: runIndex.sinks,
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
@@ -124,6 +161,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       stops.push(async () => {
         if (w.getState() === 'RUNNING') w.shutdown();
         await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+        await runIndex.flush();
         await connection.close();
         await shutdownExpressionProcesses();
       });
@@ -141,13 +179,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         health: async () => {
           const database = await checkDb(db);
           const started = performance.now();
-          const temporalHealth = await temporal.connection.workflowService
-            .getSystemInfo({})
+          const temporalHealth = await gate
+            .call(() => temporal.connection.workflowService.getSystemInfo({}), { deadlineMs: 1_000 })
             .then(() => ({ status: 'ok' as const, latency_ms: Math.round(performance.now() - started), address }))
             .catch((err: Error) => ({ status: 'error' as const, error: err.message, address }));
           return {
             database: { status: database.ok ? 'ok' : 'error', latency_ms: database.latency_ms, client: config.database.client },
             temporal: temporalHealth,
+            ...(supervisor ? { worker: workerHealth(supervisor.status()) } : {}),
           };
         },
       });
@@ -168,7 +207,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       stops.push(closeSockets);
       const timer = setInterval(() => {
         runs.reconcileActive().catch((err) => logger.warn({ err }, 'reconciler failed'));
-      }, 5_000);
+      }, RECONCILE_INTERVAL_MS);
       timer.unref();
       stops.push(async () => clearInterval(timer));
       const stopCollector = startPayloadCollector({
@@ -192,6 +231,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       uiUrl,
       temporalAddress: address,
       worker,
+      supervisor,
       stop: stopAll,
     };
   } catch (err) {

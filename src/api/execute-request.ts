@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { RunTrigger } from '../shared/flow';
-import type { Actor } from '../services/flow-service';
+import type { Actor } from '../services/actor';
 import type { RunService } from '../services/run-service';
 import { badRequest } from './errors';
 
@@ -27,6 +27,8 @@ export function idempotencyKeyOf(req: Request): string | undefined {
 /**
  * Starts a run and answers as DESIGN §2 says: 201 (200 for a repeated idempotency key); with
  * `wait`, 200 and the output when it finishes within `timeout_ms`, else 202 with the running run.
+ * A run accepted while Temporal is unreachable is answered 202 with its id and status `pending`:
+ * it starts when Temporal is back (never 503 for work that will happen anyway).
  */
 export async function executeAndRespond(
   runs: RunService,
@@ -37,12 +39,16 @@ export async function executeAndRespond(
   res: Response,
   trigger: RunTrigger,
 ): Promise<void> {
-  const { execution, created } = await runs.execute(actor, flowId, {
+  const { execution, created, started } = await runs.execute(actor, flowId, {
     input_data: body.input_data,
     version: body.version,
     idempotency_key: idempotencyKeyOf(req),
     trigger,
   });
+  if (!started) {
+    res.status(202).set('Retry-After', '1').json(execution);
+    return;
+  }
   if (!body.wait) {
     res.status(created ? 201 : 200).json(execution);
     return;

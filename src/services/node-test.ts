@@ -5,11 +5,12 @@ import type { Logger } from 'pino';
 import { compileFlow } from '../nodes/compile-flow';
 import { getNodeDefinition } from '../nodes/registry';
 import { FlowValidationError } from '../nodes/validate-flow';
-import type { CompiledFlow, RunFlowInput, RunFlowResult, StepState } from '../shared/flow';
+import { RUN_FLOW, type CompiledFlow, type RunFlowInput, type RunFlowResult, type StepState } from '../shared/flow';
 import { searchAttributesFor } from '../shared/search-attributes';
 import type { Repos } from '../storage';
-import { temporalUnavailable, unprocessable } from '../api/errors';
-import type { Actor } from './flow-service';
+import type { TemporalGate } from '../temporal/temporal-gate';
+import { unprocessable } from '../shared/errors';
+import type { Actor } from './actor';
 
 /** Body of `POST /nodes/test`. */
 export interface NodeTestRequest {
@@ -37,6 +38,7 @@ export interface NodeTestResult {
 /** What a node test needs. */
 export interface NodeTestDeps {
   client: Client;
+  gate: TemporalGate;
   taskQueue: string;
   repos: Repos;
   logger: Logger;
@@ -106,20 +108,16 @@ export async function runNodeTest(
     definition,
   };
   const started = Date.now();
-  let handle;
-  try {
-    handle = await deps.client.workflow.start('runFlow', {
+  const handle = await deps.gate.call(() =>
+    deps.client.workflow.start(RUN_FLOW.workflow, {
       taskQueue: deps.taskQueue,
       workflowId,
       args: [input],
       typedSearchAttributes: searchAttributesFor(input),
       workflowExecutionTimeout: timeoutMs,
       staticSummary: `node test: ${definition.nodes[0].type}`,
-    });
-  } catch (err) {
-    deps.logger.error({ err }, 'could not start node test on Temporal');
-    throw temporalUnavailable('Temporal is unavailable');
-  }
+    }),
+  );
 
   let step: StepState | undefined;
   let runError: NodeTestResult['error'] = null;

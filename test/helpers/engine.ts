@@ -2,6 +2,7 @@
  * Runs compiled flows through the real `runFlow` workflow on the shared Temporal dev server, with
  * a worker on a unique task queue: the interpreter's tests need no API or database.
  */
+import { notFound } from '../../src/shared/errors';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -45,8 +46,7 @@ export async function startTestEngine(): Promise<TestEngine> {
     async prepareSubFlow(input: PrepareSubFlowInput): Promise<RunFlowInput> {
       const graph = subFlows.get(input.workflow_id);
       if (!graph) {
-        const { SubFlowNotFound } = await import('../../activities/system');
-        throw new SubFlowNotFound(`sub-flow ${input.workflow_id} not found`);
+        throw notFound(`sub-flow ${input.workflow_id}`);
       }
       return {
         execution_id: randomUUID(),

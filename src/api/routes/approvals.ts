@@ -5,7 +5,7 @@ import { actorOf, principalOf } from '../actor';
 import { hasScope, requireScope } from '../middleware/authenticate';
 import type { Principal } from '../principal';
 import { parseQuery } from '../validate';
-import type { Approver } from '../../services/pending-approvals';
+import type { Approver } from '../../services/run-service';
 
 const listQuery = z.object({
   skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),

@@ -7,7 +7,7 @@ import type { Config } from '../../config';
 import type { RunService } from '../../services/run-service';
 import type { Repos } from '../../storage';
 import { actorOf } from '../actor';
-import { ApiError, forbidden, notFound } from '../errors';
+import { ApiError, forbidden, notFound, toApiError } from '../errors';
 import { liveConnectionLimit, tooManyLiveConnections } from '../live-connection-limit';
 import { apiRateCounter, apiRateLimitKey } from '../middleware/api-rate-limit';
 import { createAuthenticate, hasScope } from '../middleware/authenticate';
@@ -40,7 +40,8 @@ function reject(socket: Duplex, err: ApiError, headers: Record<string, string> =
  * `GET /api/v1/ws/executions/{id}` (WebSocket): the same live events as the SSE stream, one JSON
  * text message each; the server closes with 1000 after the terminal event. Credentials come as
  * for the REST API (`Authorization`, `X-API-Key`) or as `?token=` (browsers cannot set headers on
- * a WebSocket); the `read` scope is required. Each upgrade counts against the API-wide rate limit
+ * a WebSocket); the `read` scope is required. Each message carries its `cursor`: reconnecting with
+ * `?last_event_id=<cursor>` resumes after it. Each upgrade counts against the API-wide rate limit
  * like any request, and a user holds at most `LIVE_CONNECTIONS_PER_USER` live connections (these
  * sockets and SSE streams together). Refusals are plain HTTP answers to the upgrade request (401,
  * 403, 404, 429) with the API's error body. Returns a function that closes every socket.
@@ -65,6 +66,7 @@ export function attachEventSocket(server: Server, deps: EventSocketDeps): () => 
     head: Buffer,
     id: string,
     token: string | null,
+    resumeFrom: string | null,
   ): Promise<void> {
     const authError = await authorize(req, token).then(
       () => undefined,
@@ -99,7 +101,7 @@ export function attachEventSocket(server: Server, deps: EventSocketDeps): () => 
         abort.abort();
       });
       ws.on('error', () => abort.abort());
-      watch((e) => ws.send(JSON.stringify(e)), abort.signal).then(
+      watch((e) => ws.send(JSON.stringify(e)), abort.signal, resumeFrom ?? undefined).then(
         () => ws.close(1000, 'run finished'),
         (err) => {
           deps.logger.warn({ err, execution_id: id }, 'live event socket failed');
@@ -112,9 +114,10 @@ export function attachEventSocket(server: Server, deps: EventSocketDeps): () => 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = SOCKET_PATH.exec(url.pathname);
-    if (!match) return reject(socket, notFound(`no route for ${url.pathname}`));
-    upgrade(req, socket, head, decodeURIComponent(match[1]), url.searchParams.get('token')).catch((err) => {
-      if (err instanceof ApiError) return reject(socket, err);
+    if (!match) return reject(socket, toApiError(notFound(`no route for ${url.pathname}`)) as ApiError);
+    upgrade(req, socket, head, decodeURIComponent(match[1]), url.searchParams.get('token'), url.searchParams.get('last_event_id')).catch((err) => {
+      const known = toApiError(err);
+      if (known) return reject(socket, known);
       deps.logger.error({ err }, 'live event socket upgrade failed');
       reject(socket, new ApiError(500, 'INTERNAL_ERROR', 'internal error'));
     });

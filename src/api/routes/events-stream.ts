@@ -8,16 +8,18 @@ import { type LiveConnectionLimit, tooManyLiveConnections } from '../live-connec
 /** A comment line every so often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
 
-/** One server-sent event: `id`, `event` (the type) and the event as JSON `data`. */
-export function formatSse(id: number, e: LiveEvent): string {
-  return `id: ${id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+/** One server-sent event: `id` (the stream cursor), `event` (the type) and the event as JSON `data`. */
+export function formatSse(e: LiveEvent): string {
+  const { cursor, ...event } = e;
+  return `id: ${cursor}\nevent: ${e.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
 /**
  * `GET /executions/{id}/events/stream`: the run's live events as server-sent events. Ownership is
  * checked before the stream opens (404 as JSON); the stream ends after the terminal event, and
- * polling stops as soon as the client goes away. With `live`, a user who already holds all their
- * live connections gets 429 instead.
+ * reading stops as soon as the client goes away. Every event's `id` is a cursor: a client that
+ * reconnects with `Last-Event-ID` gets every event after it and nothing twice. With `live`, a user
+ * who already holds all their live connections gets 429 instead.
  */
 export function createEventStreamHandler(
   runs: RunService,
@@ -44,9 +46,8 @@ export function createEventStreamHandler(
     // `res` (not `req`) closes when the client disconnects: `req` closes once its body is read.
     res.on('close', () => abort.abort());
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-    let seq = 0;
     try {
-      await watch((e) => res.write(formatSse(++seq, e)), abort.signal);
+      await watch((e) => res.write(formatSse(e)), abort.signal, req.get('Last-Event-ID') ?? undefined);
     } catch (err) {
       logger.warn({ err, req_id: req.id }, 'live event stream failed');
       if (!abort.signal.aborted) {

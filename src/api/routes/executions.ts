@@ -44,7 +44,7 @@ const decisionBody = z.object({
 });
 
 /** `/api/v1/executions`: runs, their steps, control, retry, events, approvals, logs and live events. */
-export function createExecutionRouter({ config, runs, repos, logger }: AppDeps): Router {
+export function createExecutionRouter({ config, runs, logger }: AppDeps): Router {
   const r = Router();
   const read = requireScope('read');
   const execute = requireScope('execute');
@@ -52,11 +52,6 @@ export function createExecutionRouter({ config, runs, repos, logger }: AppDeps):
   const runId = (id: unknown) => {
     if (!isUuid(id)) throw notFound('execution');
     return id;
-  };
-  const ownRow = async (actor: ReturnType<typeof actorOf>, id: unknown) => {
-    const row = await repos.executions.get(runId(id), { ownerId: actor.ownerId });
-    if (!row) throw notFound('execution');
-    return row;
   };
 
   r.post('/', execute, async (req, res) => {
@@ -67,8 +62,7 @@ export function createExecutionRouter({ config, runs, repos, logger }: AppDeps):
 
   r.get('/', read, async (req, res) => {
     const q = parseQuery(listQuery, req);
-    const page = await repos.executions.list({
-      ownerId: actorOf(req).ownerId,
+    const page = await runs.list(actorOf(req), {
       flowId: q.workflow_id,
       status: q.status,
       search: q.search,
@@ -77,10 +71,7 @@ export function createExecutionRouter({ config, runs, repos, logger }: AppDeps):
       skip: q.skip,
       limit: q.limit,
     });
-    const items = await Promise.all(
-      page.items.map(async (row) => runs.view((await runs.reconcile(row)).row)),
-    );
-    res.json({ items, total: page.total, skip: q.skip, limit: q.limit });
+    res.json({ items: page.items, total: page.total, skip: q.skip, limit: q.limit });
   });
 
   r.get('/:id', read, async (req, res) => {
@@ -124,8 +115,7 @@ export function createExecutionRouter({ config, runs, repos, logger }: AppDeps):
 
   r.get('/:id/logs', read, async (req, res) => {
     const q = parseQuery(logQuery, req);
-    const row = await ownRow(actorOf(req), req.params.id);
-    const page = await repos.logs.list(row.id, {
+    const page = await runs.logs(actorOf(req), runId(req.params.id), {
       level: q.level,
       nodeId: q.node_id,
       skip: q.skip,
@@ -145,8 +135,7 @@ export function createExecutionRouter({ config, runs, repos, logger }: AppDeps):
   });
 
   r.get('/:id/logs/summary', read, async (req, res) => {
-    const row = await ownRow(actorOf(req), req.params.id);
-    res.json(await repos.logs.summary(row.id));
+    res.json(await runs.logSummary(actorOf(req), runId(req.params.id)));
   });
 
   return r;

@@ -8,15 +8,15 @@ export interface ComponentHealth {
   [key: string]: unknown;
 }
 
-/** Reports the health of the database and Temporal. */
-export type HealthCheck = () => Promise<{ database: ComponentHealth; temporal: ComponentHealth }>;
+/** Reports the health of the database, Temporal and (when supervised) the worker process. */
+export type HealthCheck = () => Promise<{ database: ComponentHealth; temporal: ComponentHealth; worker?: ComponentHealth }>;
 
 /** `GET /health`: 200 when every component is up, 503 otherwise. */
 export function createHealthRouter(check: HealthCheck): Router {
   const r = Router();
   r.get('/health', async (_req, res) => {
     const components = await check();
-    const ok = components.database.status === 'ok' && components.temporal.status === 'ok';
+    const ok = Object.values(components).every((c) => c?.status === 'ok');
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', api: { status: 'ok' }, ...components });
   });
   return r;

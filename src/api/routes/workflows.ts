@@ -196,8 +196,8 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
     const actor = actorOf(req);
     const flow = await repos.flows.get(flowId(req.params.id), { ownerId: actor.ownerId, includeDeleted: true });
     if (!flow) throw notFound('workflow');
-    const page = await repos.executions.list({ ownerId: actor.ownerId, flowId: flow.id, status: q.status, skip: q.skip, limit: q.limit });
-    res.json({ items: page.items.map((row) => runs.view(row)), total: page.total, skip: q.skip, limit: q.limit });
+    const page = await runs.list(actor, { flowId: flow.id, status: q.status, skip: q.skip, limit: q.limit });
+    res.json({ items: page.items, total: page.total, skip: q.skip, limit: q.limit });
   });
 
   return r;
