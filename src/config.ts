@@ -48,6 +48,7 @@ const envSchema = z.object({
   SMTP_FROM: z.string().default('flows@localhost'),
   RUN_WORKER: bool.default('true'),
   RUN_API: bool.default('true'),
+  WORKER_PROCESS: z.enum(['child', 'inline']).default('child'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +79,14 @@ export interface Config {
   smtp: { url?: string; from: string };
   runWorker: boolean;
   runApi: boolean;
+  /**
+   * With both the API and the worker on: `child` runs the worker in a supervised child process,
+   * restarted if it dies, so a worker crash never takes the API down; `inline` runs it in this
+   * process (tests, and one-process deployments that accept the risk).
+   */
+  workerProcess: 'child' | 'inline';
+  /** The environment this configuration was read from (a supervised worker is started with it). */
+  sourceEnv: Readonly<NodeJS.ProcessEnv>;
   logLevel: string;
 }
 
@@ -201,6 +210,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },
     runWorker: e.RUN_WORKER,
     runApi: e.RUN_API,
+    workerProcess: e.WORKER_PROCESS,
+    sourceEnv: env,
     logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * The environment of a supervised worker process: the one `config` was read from, with the
+ * worker's role and the Temporal server this process uses.
+ */
+export function workerChildEnv(config: Config, temporalAddress: string): NodeJS.ProcessEnv {
+  return {
+    ...config.sourceEnv,
+    RUN_API: 'false',
+    RUN_WORKER: 'true',
+    WORKER_PROCESS: 'inline',
+    TEMPORAL_ADDRESS: temporalAddress,
+    // Relative paths resolve the same way in the child.
+    DATA_DIR: config.dataDir,
   };
 }

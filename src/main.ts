@@ -21,7 +21,13 @@ async function main(): Promise<void> {
     `Temporal:          ${platform.temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
     `Temporal Web UI:   ${platform.uiUrl}`,
     `Database:          ${config.database.client === 'sqlite' ? config.database.filename : 'postgres'}`,
-    `Worker:            ${platform.worker ? 'running' : 'not started (RUN_WORKER=false)'}`,
+    `Worker:            ${
+      platform.supervisor
+        ? `running in a supervised process (pid ${platform.supervisor.status().pid})`
+        : platform.worker
+          ? 'running in this process'
+          : 'not started (RUN_WORKER=false)'
+    }`,
   ].filter(Boolean);
   process.stdout.write(`\nTemporal Flows is up.\n  ${parts.join('\n  ')}\nPress Ctrl-C to stop.\n\n`);
 

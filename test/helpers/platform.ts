@@ -48,6 +48,7 @@ export async function startTestPlatform(
     RATE_LIMIT_PER_MINUTE: '100000',
     LOGIN_RATE_LIMIT_PER_MINUTE: '10000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    WORKER_PROCESS: 'inline',
     ...env,
   });
   if (pg) await pg.db.destroy();

@@ -1,0 +1,122 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+/** How the supervised worker is doing, as `/health` shows it. */
+export interface WorkerStatus {
+  status: 'starting' | 'running' | 'restarting' | 'crash-looping' | 'stopped';
+  pid: number | null;
+  /** Restarts after the worker died. */
+  restarts: number;
+  last_exit: { code: number | null; signal: string | null; at: string } | null;
+}
+
+/** A worker process kept running by its parent. */
+export interface WorkerSupervisor {
+  /** Resolves when the first worker process reports it is polling Temporal. */
+  ready: Promise<void>;
+  status(): WorkerStatus;
+  /** Stops the worker (SIGTERM, then SIGKILL after `stopTimeoutMs`) and does not restart it. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link superviseWorker}. */
+export interface SuperviseOptions {
+  env: NodeJS.ProcessEnv;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** First restart delay; doubles per quick crash up to `maxBackoffMs` (defaults 500 ms, 30 s). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A worker that ran this long counts as healthy: the backoff starts over (default 60 s). */
+  healthyAfterMs?: number;
+  stopTimeoutMs?: number;
+}
+
+/** Crashes within {@link CRASH_WINDOW_MS} after which the worker is reported as crash-looping. */
+const CRASH_LOOP = 5;
+const CRASH_WINDOW_MS = 5 * 60_000;
+const ENTRY = path.join(__dirname, `worker-main${path.extname(__filename)}`);
+
+/**
+ * Runs the worker in a child process and restarts it whenever it dies, with a growing delay, so a
+ * crash of the worker (a native abort, an out-of-memory, a bug) never takes the API down. Five
+ * crashes within five minutes are reported as a crash loop (logged, and shown by `/health`); the
+ * restarts go on at the longest delay.
+ */
+export function superviseWorker(options: SuperviseOptions): WorkerSupervisor {
+  const { logger } = options;
+  const minBackoff = options.minBackoffMs ?? 500;
+  const maxBackoff = options.maxBackoffMs ?? 30_000;
+  const healthyAfter = options.healthyAfterMs ?? 60_000;
+  const state: WorkerStatus = { status: 'starting', pid: null, restarts: 0, last_exit: null };
+  const crashes: number[] = [];
+  let child: ChildProcess | undefined;
+  let backoff = minBackoff;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const start = () => {
+    const startedAt = Date.now();
+    const fromSource = ENTRY.endsWith('.ts');
+    const proc = fork(ENTRY, [], {
+      env: options.env,
+      execArgv: fromSource ? ['--require', require.resolve('tsx/cjs')] : [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child = proc;
+    state.pid = proc.pid ?? null;
+    proc.on('message', (msg: { type?: string }) => {
+      if (msg?.type !== 'ready') return;
+      state.status = crashLooping() ? 'crash-looping' : 'running';
+      markReady();
+    });
+    proc.on('exit', (code, signal) => {
+      child = undefined;
+      state.pid = null;
+      state.last_exit = { code, signal, at: new Date().toISOString() };
+      if (stopping) {
+        state.status = 'stopped';
+        return;
+      }
+      const now = Date.now();
+      if (now - startedAt >= healthyAfter) backoff = minBackoff;
+      crashes.push(now);
+      while (crashes.length && now - crashes[0] > CRASH_WINDOW_MS) crashes.shift();
+      state.status = crashLooping() ? 'crash-looping' : 'restarting';
+      const log = crashLooping() ? logger.error.bind(logger) : logger.warn.bind(logger);
+      log({ code, signal, restarts: state.restarts, delay_ms: backoff }, crashLooping() ? 'worker keeps crashing; restarting it' : 'worker exited; restarting it');
+      restartTimer = setTimeout(() => {
+        restartTimer = undefined;
+        state.restarts++;
+        start();
+      }, backoff);
+      backoff = Math.min(maxBackoff, backoff * 2);
+    });
+  };
+  const crashLooping = () => crashes.length >= CRASH_LOOP;
+
+  start();
+  return {
+    ready,
+    status: () => ({ ...state }),
+    async stop() {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      const proc = child;
+      if (!proc) {
+        state.status = 'stopped';
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const kill = setTimeout(() => proc.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
+        proc.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        proc.kill('SIGTERM');
+      });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { startPlatform } from '../platform';
+
+/**
+ * Entry of a supervised worker process (see `supervisor.ts`): starts the platform with the worker
+ * only, tells the parent once it polls Temporal, and stops cleanly on SIGTERM or when the parent
+ * goes away.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, { service: 'temporal-flows', role: 'worker' });
+  const platform = await startPlatform(config, logger);
+  process.send?.({ type: 'ready' });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    platform.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => undefined); // the parent decides; Ctrl-C reaches the whole group
+  process.on('disconnect', stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`Worker failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
