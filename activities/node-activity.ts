@@ -103,7 +103,7 @@ export function nodeActivity(
         ownerId: input.owner_id,
         nodeId: input.node_id,
         attempt,
-        input: input.input,
+        prev: input.input,
         context: input.context,
         signal: actx.cancellationSignal,
         heartbeat: (next) => {

@@ -1,6 +1,6 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { CompiledNode, NodeActivityInput, NodeActivityResult } from '../src/shared/flow';
-import { renderFor } from './evaluation';
+import { contextFor, renderFor } from './evaluation';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
 
 type NodeActivity = (input: NodeActivityInput) => Promise<NodeActivityResult>;
@@ -71,6 +71,6 @@ function callActivity(node: CompiledNode, runner: GraphRunner, data: Record<stri
     label: node.label,
     data,
     input: runner.upstreamInput(node.id),
-    ...(node.exec.needs_context ? { context: runner.context } : {}),
+    ...(node.exec.needs_context ? { context: contextFor(node, runner) } : {}),
   });
 }

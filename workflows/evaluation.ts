@@ -35,38 +35,46 @@ export function renderFor<T>(node: CompiledNode, runner: GraphRunner, value: T):
   return place(node, runner, 'render', value) as Promise<T>;
 }
 
+/**
+ * The context a node's expressions see: the run's, plus `prev` (its upstream output) for nodes
+ * compiled with evaluation placement — older definitions never had `prev`, so their runs replay
+ * as they ran.
+ */
+export function contextFor(node: CompiledNode, runner: GraphRunner): Record<string, unknown> {
+  if (node.exec.eval === undefined) return runner.context;
+  return { ...runner.context, prev: runner.upstreamOutput(node.id) ?? null };
+}
+
 function place(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown): Promise<unknown> {
-  const context = runner.context;
   switch (node.exec.eval) {
     case undefined:
       // Compiled before evaluation placement existed: evaluate as those runs always did.
-      return op === 'expression' ? evaluateExpression(String(value), context) : renderTemplates(value, context);
+      return op === 'expression' ? evaluateExpression(String(value), runner.context) : renderTemplates(value, runner.context);
     case 'isolated':
-      return isolated(node, runner, op, value);
+      return isolated(node, runner, op, value, contextFor(node, runner));
     default:
-      return inline(node, runner, op, value);
+      return inline(node, runner, op, value, contextFor(node, runner));
   }
 }
 
-async function inline(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown): Promise<unknown> {
+async function inline(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown, context: Record<string, unknown>): Promise<unknown> {
   const budget: EvaluationBudget = { ...INLINE_BUDGET, used: { steps: 0, values: 0 } };
   try {
     return op === 'expression'
-      ? await evaluateExpression(String(value), runner.context, { budget })
-      : await renderTemplates(value, runner.context, { budget });
+      ? await evaluateExpression(String(value), context, { budget })
+      : await renderTemplates(value, context, { budget });
   } catch (err) {
     if (!isBudgetExceeded(err)) throw err;
-    return isolated(node, runner, op, value);
+    return isolated(node, runner, op, value, context);
   } finally {
     runner.run.chargeInline(budget.used.steps + (budget.used.values >> 2));
   }
 }
 
-function isolated(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown): Promise<unknown> {
+function isolated(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown, context: Record<string, unknown>): Promise<unknown> {
   const reads = node.exec.reads;
-  const context = reads ? pick(runner.context, reads) : runner.context;
   runner.run.activityRan();
-  return evaluateIsolated({ op, value, context });
+  return evaluateIsolated({ op, value, context: reads ? pick(context, reads) : context });
 }
 
 function pick(context: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {

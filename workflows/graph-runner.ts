@@ -190,6 +190,12 @@ export class GraphRunner {
 
   /** What a node sees as its `input`: its parent's output, or `{parent: output}` for several parents. */
   upstreamInput(nodeId: string): unknown {
+    const upstream = this.upstreamOutput(nodeId);
+    return upstream === undefined ? this.context.input : upstream;
+  }
+
+  /** A node's `prev`: its parent's output, `{parent: output}` for several, undefined for none. */
+  upstreamOutput(nodeId: string): unknown {
     const parents = new Map<string, unknown>();
     for (const i of this.incoming.get(nodeId) ?? []) {
       if (this.edgeState[i] === 'taken') {
@@ -197,7 +203,7 @@ export class GraphRunner {
         parents.set(src, this.context[src]);
       }
     }
-    if (parents.size === 0) return this.context.input;
+    if (parents.size === 0) return undefined;
     if (parents.size === 1) return [...parents.values()][0];
     return Object.fromEntries(parents);
   }

@@ -53,7 +53,8 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
 
   checkDefinition(input.definition);
   const context: Record<string, unknown> = {
-    trigger: input.trigger,
+    // `trigger.data` is the event or webhook body, or else the run's input (seed 002's {{trigger.data}}).
+    trigger: input.definition.semantics ? { ...input.trigger, data: input.trigger.data ?? input.input_data } : input.trigger,
     input: input.input_data,
     execution: {
       id: input.execution_id,

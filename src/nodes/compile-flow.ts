@@ -67,5 +67,5 @@ export function compileFlow(graph: unknown): CompiledFlow {
   const normalized = normalizeFlow(graph);
   const result = validateFlow(normalized);
   if (!result.valid) throw new FlowValidationError(result.errors, result.warnings);
-  return compileGraph(normalized);
+  return { ...compileGraph(normalized), semantics: 2 };
 }

@@ -1,10 +1,11 @@
 import { type z } from 'zod';
 import { type RetrySpec } from '../shared/flow';
-import { type NodeCredential } from './credentials';
+import { type NodeCredential, type NodeCredentialSpec } from './credentials';
 import { type NodeServices } from './node-services';
 
-export type { NodeCredential } from './credentials';
+export type { NodeCredential, NodeCredentialSpec } from './credentials';
 export type { NodeServices } from './node-services';
+export { NodeError } from './node-error';
 
 /** Categories shown in the node-type catalogue. */
 export type NodeCategory = 'core' | 'control' | 'action' | 'data' | 'ai' | 'integration' | 'utility';
@@ -20,9 +21,9 @@ export interface NodeContext {
   nodeId: string;
   /** 1 on the first try. */
   attempt: number;
-  /** Upstream output (one parent) or `{parent_id: output}` (several). */
-  input: unknown;
-  /** The whole run context (`trigger`, `input`, `vars`, every finished node), for node types that ask for it. */
+  /** `prev`: the upstream output (one parent) or `{parent_id: output}` (several). */
+  prev: unknown;
+  /** The whole run context (`trigger`, `input`, `prev`, `vars`, every finished node), for node types that ask for it. */
   context?: Record<string, unknown>;
   /** Aborted when the run is cancelled or the activity times out. */
   signal: AbortSignal;
@@ -39,16 +40,6 @@ export interface NodeContext {
    */
   credential(): NodeCredential | undefined;
   services: NodeServices;
-}
-
-/** How a node type takes a credential: its data names one by id or name. */
-export interface NodeCredentialSpec {
-  /** The `data` field that names the credential; default `credential`. Must be in `dataSchema`. */
-  field?: string;
-  /** Credential types the node accepts (`credential-types.ts`). */
-  types: string[];
-  /** Fail before `execute` when the node names none. */
-  required?: boolean;
 }
 
 /** What `execute` returns: `output.result` is the node's main value. */
@@ -105,17 +96,6 @@ export interface NodeDefinition<D = any, R = D> {
    * `activity` nodes. Throw a {@link NodeError} for non-retryable failures.
    */
   execute?: (data: R, ctx: NodeContext) => Promise<NodeResult>;
-}
-
-/** A node failure; `retryable: false` stops retries at once (bad config, HTTP 4xx…). */
-export class NodeError extends Error {
-  constructor(
-    message: string,
-    readonly options: { retryable?: boolean; type?: string; details?: unknown; nextRetryDelayMs?: number } = {},
-  ) {
-    super(message);
-    this.name = 'NodeError';
-  }
 }
 
 /** Identity helper that keeps the types of `data` (stored and rendered) inferred from the schemas. */

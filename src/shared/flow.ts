@@ -74,6 +74,13 @@ export interface CompiledNode extends FlowNode {
 export interface CompiledFlow {
   nodes: CompiledNode[];
   edges: FlowEdge[];
+  /**
+   * What names mean in the run's expressions. 2: `input` is the run's input everywhere, `prev` the
+   * node's upstream output (templates, expressions and code alike), `trigger.data` the event or
+   * webhook body or else the input. Absent (definitions compiled before): `prev` is unset, `trigger`
+   * is as started, and a code node's `input` is its upstream output — so those runs replay as they ran.
+   */
+  semantics?: 2;
 }
 
 /** The trigger that started a run. */
@@ -146,15 +153,27 @@ export interface RunStatus {
   paused: boolean;
   progress: { completed: number; total: number };
   current_nodes: string[];
-  waiting_for?: {
-    node_id: string;
-    kind: 'approval' | 'event' | 'delay';
-    name?: string;
-    until?: string;
-    approvers?: string[];
-    instructions?: string;
-  }[];
+  waiting_for?: WaitInfo[];
   steps: StepState[];
+}
+
+/** Something a node is waiting for; shown by the status query. */
+export interface WaitInfo {
+  node_id: string;
+  kind: 'approval' | 'event' | 'delay';
+  name?: string;
+  until?: string;
+  /** Approvals: the rendered approvers and instructions. */
+  approvers?: string[];
+  instructions?: string;
+}
+
+/** Who decides an approval (argument of the `approve` update), as the API identifies the caller. */
+export interface Approver {
+  id: string;
+  username: string;
+  /** `admin` may decide any approval, whoever the node names. */
+  role?: string;
 }
 
 /** The result of a completed `runFlow`. */

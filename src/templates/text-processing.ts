@@ -1,6 +1,6 @@
 import type { FlowTemplate } from './template';
 
-const ANALYZE = `const text = String(input.result ?? '');
+const ANALYZE = `const text = String(prev.result ?? '');
 const sentences = text.split(/(?<=[.!?。！？])\\s*/).map((s) => s.trim()).filter(Boolean);
 const words = text.toLowerCase().match(/[\\p{L}\\p{N}']+/gu) ?? [];
 const counts = {};

@@ -31,7 +31,7 @@ export function makeNodeContext(overrides: NodeContextOverrides = {}): TestNodeC
     ownerId: 'owner-test',
     nodeId: 'node-test',
     attempt: 1,
-    input: null,
+    prev: null,
     signal: new AbortController().signal,
     credential: () => undefined,
     ...rest,

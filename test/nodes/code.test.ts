@@ -41,12 +41,13 @@ describe('code node', () => {
       assert.equal(await result('const x = 1;'), null, 'no return value gives null');
     });
 
-    it('sees input and the run context', async () => {
+    it('sees input (the run\'s input), prev (the upstream output) and the run context', async () => {
       const overrides: NodeContextOverrides = {
-        input: { items: [{ price: 5 }, { price: 20 }] },
+        prev: { items: [{ price: 5 }, { price: 20 }] },
         context: {
           trigger: { type: 'manual' },
-          input: { from: 'start' },
+          input: { from: 'start', xs: [1, 2, 3] },
+          prev: { items: [{ price: 5 }, { price: 20 }] },
           vars: { threshold: 10 },
           fetch: { result: { ok: true }, status: 200 },
           'fetch-data': { result: 'dashed' },
@@ -56,7 +57,8 @@ describe('code node', () => {
       };
       const out = await result(
         `return {
-          count: input.items.filter((i) => i.price > vars.threshold).length,
+          count: prev.items.filter((i) => i.price > vars.threshold).length,
+          sum: input.xs.reduce((a, b) => a + b, 0),
           trigger: trigger.type,
           fetched: fetch.result.ok,
           dashed: context['fetch-data'].result,
@@ -67,6 +69,7 @@ describe('code node', () => {
       );
       assert.deepEqual(out, {
         count: 1,
+        sum: 6,
         trigger: 'manual',
         fetched: true,
         dashed: 'dashed',
@@ -74,6 +77,14 @@ describe('code node', () => {
         item: 'current',
         index: 3,
       });
+    });
+
+    it('gives runs compiled before `prev` existed their upstream output as input, as they had it', async () => {
+      const out = await result('return input.items.length', {
+        prev: { items: [1, 2] },
+        context: { input: { from: 'start' }, vars: {} },
+      });
+      assert.equal(out, 2);
     });
 
     it('awaits async code', async () => {

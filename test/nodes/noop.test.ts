@@ -3,7 +3,7 @@ import { noopNode } from '../../src/nodes/types/noop';
 import { makeNodeContext } from '../helpers/node-context';
 
 function context(input: unknown, signal = new AbortController().signal) {
-  return makeNodeContext({ nodeId: 'noop-1', input, signal });
+  return makeNodeContext({ nodeId: 'noop-1', prev: input, signal });
 }
 
 describe('noop node', () => {

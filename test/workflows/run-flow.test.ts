@@ -229,7 +229,7 @@ describe('runFlow interpreter', function () {
     const r = await engine.run(
       chain([
         { id: 'a', type: 'noop', data: { value: [1, 2, 3] } },
-        { id: 'js', type: 'code', data: { code: 'return input.result.map((x) => x * context.input.k + a.result.length - 3)' } },
+        { id: 'js', type: 'code', data: { code: 'return prev.result.map((x) => x * input.k + a.result.length - 3)' } },
       ]),
       { k: 10 },
     );

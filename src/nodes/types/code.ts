@@ -51,7 +51,7 @@ export const codeNode = defineNode({
   category: 'core',
   description:
     'Runs JavaScript (the body of an async function) in an isolated QuickJS sandbox with time and memory limits. ' +
-    '`input` (the upstream output) and the run context (`trigger`, `vars`, `item`, `index`, node outputs by id; ' +
+    '`input` (the run\'s input), `prev` (the upstream output) and the run context (`trigger`, `vars`, `item`, `index`, node outputs by id; ' +
     'all of it as `context`) are in scope; the returned JSON value is the output `result`. ' +
     'There is no network, file system, timers, `process` or `require`; `console.*` goes to the run log.',
   kind: 'activity',
@@ -67,14 +67,16 @@ export const codeNode = defineNode({
   },
   needsContext: true,
   rawFields: ['code'],
-  example: { code: 'return input.items.filter((i) => i.price > 10).length;' },
+  example: { code: 'return prev.result.items.filter((i) => i.price > 10).length;' },
   async execute(data, ctx) {
     const context = ctx.context ?? {};
+    // Runs compiled before `prev` existed gave code its upstream output as `input`; they still do.
+    const input = Object.hasOwn(context, 'prev') ? (context.input ?? null) : (ctx.prev ?? null);
     const started = Date.now();
     const result = await runInSandbox(
       {
         code: data.code,
-        payload: JSON.stringify({ input: ctx.input ?? null, context }),
+        payload: JSON.stringify({ input, context }),
         // Node ids such as `fetch-data` are no identifiers; they stay reachable as context['fetch-data'].
         names: Object.keys(context).filter((k) => IDENTIFIER.test(k) && !NOT_A_PARAMETER.has(k)),
         timeoutMs: data.timeout_ms,

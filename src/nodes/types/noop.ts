@@ -25,6 +25,6 @@ export const noopNode = defineNode({
   example: { value: { ok: true }, delay_ms: 0 },
   async execute(data, ctx) {
     if (data.delay_ms) await sleep(data.delay_ms, undefined, { signal: ctx.signal });
-    return { output: { result: data.value ?? ctx.input } };
+    return { output: { result: data.value ?? ctx.prev } };
   },
 });
