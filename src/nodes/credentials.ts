@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { credentialTypeSpec, type CredentialDataOf, type CredentialType } from './credential-types';
-import { NodeError, type NodeDefinition } from './node-definition';
+import { NodeError } from './node-error';
 import { MIN_SECRET_LENGTH } from './secret-redactor';
+
+/** How a node type takes a credential: its data names one by id or name. */
+export interface NodeCredentialSpec {
+  /** The `data` field that names the credential; default `credential`. Must be in `dataSchema`. */
+  field?: string;
+  /** Credential types the node accepts (`credential-types.ts`). */
+  types: string[];
+  /** Fail before `execute` when the node names none. */
+  required?: boolean;
+}
 
 /** A credential as its store returns it: `data` is decrypted. */
 export interface StoredCredential {
@@ -86,7 +96,7 @@ function secretsOf(type: string, data: Record<string, unknown>): string[] {
  * retryable when the provider itself fails. Messages name the credential, never its data.
  */
 export async function resolveNodeCredential(
-  def: Pick<NodeDefinition, 'type' | 'credentials'>,
+  def: { type: string; credentials?: NodeCredentialSpec },
   data: unknown,
   ownerId: string,
   provider: CredentialProvider,

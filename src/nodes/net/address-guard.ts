@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import { type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { NodeError } from '../node-definition';
+import { NodeError } from '../node-error';
 
 /**
  * The outbound-address guard of HTTP-calling nodes (SSRF protection, secure by default).

@@ -2,7 +2,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import { type Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { NodeError } from '../node-definition';
+import { NodeError } from '../node-error';
 import { assertHostAllowed, createGuardedLookup } from './address-guard';
 
 /** What {@link guardedRequest} needs. */
