@@ -8,7 +8,7 @@ import {
   type ChildWorkflowHandle,
   type Workflow,
 } from '@temporalio/workflow';
-import { RUN_FLOW, type ExecutionStatus, type RunFlowInput, type StepState } from '../src/shared/flow';
+import { RUN_FLOW, type Approver, type ExecutionStatus, type RunFlowInput, type StepState, type WaitInfo } from '../src/shared/flow';
 import type { TransitionType } from '../src/shared/run-transitions';
 import type { SystemActivities } from '../src/shared/system-activities';
 import { RunReporter } from './run-reporter';
@@ -49,23 +49,7 @@ export const FORWARD_PAUSE_PATCH = 'forward-pause-to-children';
 export const pauseSignal = defineSignal(RUN_FLOW.pauseSignal);
 export const resumeSignal = defineSignal(RUN_FLOW.resumeSignal);
 
-/** Something a node is waiting for; shown by the status query. */
-export interface WaitInfo {
-  node_id: string;
-  kind: 'approval' | 'event' | 'delay';
-  name?: string;
-  until?: string;
-  /** Approvals: the rendered approvers and instructions. */
-  approvers?: string[];
-  instructions?: string;
-}
-
-/** The caller of an approval update, as the API identifies it. */
-export interface Approver {
-  id: string;
-  username: string;
-  role?: string;
-}
+export type { Approver, WaitInfo } from '../src/shared/flow';
 
 /** Argument of the `approve` update. */
 export interface ApprovalRequest {

@@ -1,19 +1,14 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { conflict, forbidden, notFound } from '../shared/errors';
-import { RUN_FLOW, type FlowNode } from '../shared/flow';
+import { RUN_FLOW, type Approver, type FlowNode } from '../shared/flow';
 import { TERMINAL_EXECUTION_STATUSES, approvalKey, type ExecutionRow, type PendingApprovalRow, type Repos } from '../storage';
 import type { TemporalGate } from '../temporal/temporal-gate';
 import type { Actor } from './actor';
 import { LIVE_STATUSES, type RunTemporal } from './run-temporal';
 import type { ExecutionView, ViewFn } from './run-views';
 
-/** The caller of an approval decision, as the interpreter identifies approvers. */
-export interface Approver {
-  id: string;
-  username: string;
-  role?: string;
-}
+export type { Approver } from '../shared/flow';
 
 /** One approval node waiting for a decision, as `GET /approvals` lists it. */
 export interface PendingApproval {
