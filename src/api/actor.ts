@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Actor } from '../services/actor';
 import { unauthorized } from './errors';
-import type { Principal } from './principal';
+import { isAdmin, type Principal } from './principal';
 
 /** The authenticated principal of a request (401 when the route was reached without one). */
 export function principalOf(req: Request): Principal {
@@ -12,6 +12,5 @@ export function principalOf(req: Request): Principal {
 /** The acting user and the owner filter to apply (none for admins). */
 export function actorOf(req: Request): Actor {
   const p = principalOf(req);
-  const admin = p.user.role === 'admin' && p.scopes.includes('admin');
-  return { userId: p.user.id, ownerId: admin ? undefined : p.user.id };
+  return { userId: p.user.id, ownerId: isAdmin(p) ? undefined : p.user.id };
 }

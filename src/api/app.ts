@@ -1,9 +1,5 @@
 import express, { type Express } from 'express';
-import type { Logger } from 'pino';
-import type { Config } from '../config';
-import type { Repos } from '../storage';
-import type { FlowService } from '../services/flow-service';
-import type { RunService } from '../services/run-service';
+import type { AppDeps } from './app-deps';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { createAuthenticate } from './middleware/authenticate';
 import { apiRateCounter, createApiRateLimiter } from './middleware/api-rate-limit';
@@ -13,23 +9,13 @@ import { createAuthRouter } from './routes/auth';
 import { createWorkflowRouter } from './routes/workflows';
 import { createExecutionRouter } from './routes/executions';
 import { createNodeTypeRouter } from './routes/node-types';
-import { createHealthRouter, type HealthCheck } from './routes/health';
+import { createHealthRouter } from './routes/health';
 import { createApprovalRouter } from './routes/approvals';
 import { createNodeRouter } from './routes/nodes';
 import { parseBodies } from './middleware/body';
 import { queryToken } from './middleware/query-token';
 import { requestLog } from './middleware/request-log';
 import { installJsonResponse } from './json-response';
-
-/** Everything the API needs, built once at start-up. */
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  repos: Repos;
-  flows: FlowService;
-  runs: RunService;
-  health: HealthCheck;
-}
 
 /** Builds the Express application (routes are thin: validate → service → respond). */
 export function createApp(deps: AppDeps): Express {

@@ -11,9 +11,12 @@ export interface Principal {
   api_key_id?: string;
 }
 
-/** Owner filter for repositories: admins see every owner's resources. */
-export function ownerScope(p: Principal): { ownerId?: string } {
-  return p.user.role === 'admin' ? {} : { ownerId: p.user.id };
+/**
+ * Whether the caller acts as an admin (sees every owner's resources, may decide any approval): an
+ * admin user whose credentials carry the `admin` scope. The one place this is decided.
+ */
+export function isAdmin(p: Principal): boolean {
+  return p.user.role === 'admin' && p.scopes.includes('admin');
 }
 
 declare global {

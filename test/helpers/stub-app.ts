@@ -7,7 +7,8 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
-import { createApp, type AppDeps } from '../../src/api/app';
+import { createApp } from '../../src/api/app';
+import type { AppDeps } from '../../src/api/app-deps';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 

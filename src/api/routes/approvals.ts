@@ -1,26 +1,16 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { actorOf, principalOf } from '../actor';
-import { hasScope, requireScope } from '../middleware/authenticate';
-import type { Principal } from '../principal';
+import { approverOf } from '../approver';
+import { requireScope } from '../middleware/authenticate';
 import { parseQuery } from '../validate';
-import type { Approver } from '../../services/run-service';
 
 const listQuery = z.object({
   skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   workflow_id: z.string().uuid().optional(),
 });
-
-/** The caller as an approver: an admin role only counts when the credentials carry `admin`. */
-export function approverOf(p: Principal): Approver {
-  return {
-    id: p.user.id,
-    username: p.user.username,
-    role: hasScope(p, 'admin') && p.user.role === 'admin' ? 'admin' : 'user',
-  };
-}
 
 /** `/api/v1/approvals`: approval nodes waiting for a decision that the caller may see. */
 export function createApprovalRouter({ runs }: AppDeps): Router {

@@ -1,13 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { EXECUTION_STATUSES } from '../../shared/flow';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { executeAndRespond, executeBodySchema } from '../execute-request';
 import { actorOf, principalOf } from '../actor';
+import { approverOf } from '../approver';
 import { notFound } from '../errors';
 import { requireScope } from '../middleware/authenticate';
 import { isUuid, parseBody, parseQuery } from '../validate';
-import { approverOf } from './approvals';
 import { createEventStreamHandler } from './events-stream';
 import { liveConnectionLimit } from '../live-connection-limit';
 

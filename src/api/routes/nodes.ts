@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { actorOf } from '../actor';
 import { requireScope } from '../middleware/authenticate';
 import { parseBody } from '../validate';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { EXECUTION_STATUSES } from '../../shared/flow';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../app-deps';
 import { actorOf } from '../actor';
 import { executeAndRespond, executeBodySchema } from '../execute-request';
 import { notFound } from '../errors';

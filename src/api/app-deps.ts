@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Repos } from '../storage';
+import type { FlowService } from '../services/flow-service';
+import type { RunService } from '../services/run-service';
+import type { HealthCheck } from './routes/health';
+
+/** Everything the API needs, built once at start-up (its own module so routers need not import the app). */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  repos: Repos;
+  flows: FlowService;
+  runs: RunService;
+  health: HealthCheck;
+}
