@@ -1,9 +1,24 @@
 import { patched, startChild, workflowInfo } from '@temporalio/workflow';
-import type { CompiledFlow, CompiledNode } from '../src/shared/flow';
+import type { CompiledFlow, CompiledNode, RunFlowInput } from '../src/shared/flow';
 import { renderFor } from './evaluation';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
 import { runLoopItems, type LoopItemsResult } from './loop-items';
-import type { LoopBatchInput } from './loop-batch';
+
+/**
+ * Input of a `runLoopBatch` child workflow: a slice of a large loop's items. Declared here, where
+ * it is built, so this module needs nothing from loop-batch (which imports the node executor).
+ */
+export interface LoopBatchInput {
+  /** The parent run's input (ids used by activities); its definition is not used. */
+  run: RunFlowInput;
+  body: CompiledFlow;
+  items: unknown[];
+  offset: number;
+  concurrency: number;
+  error_handling: 'stop' | 'continue';
+  base_context: Record<string, unknown>;
+  scope_key: string;
+}
 
 /** Loops whose items × body nodes stay under this run in the parent's own history. */
 export const INLINE_LOOP_LIMIT = 100;
