@@ -6,6 +6,19 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 /**
+ * Layers point down: api → services → (storage, temporal, nodes) → shared; activities → nodes →
+ * shared. A pattern matches a relative import that climbs into a layer's folder (`../services/x`,
+ * `../../src/api/x`), type imports included: a type import is a dependency too.
+ */
+const intoLayer = (/** @type {string[]} */ dirs, /** @type {string} */ message) => ({
+  regex: `^(\\.\\./)+(src/)?(${dirs.join('|')})(/|$)`,
+  message,
+});
+const noServicesOrApi = intoLayer(['services', 'api'], 'Layers point down (api → services → storage/temporal/nodes → shared): this code cannot import services or the API.');
+const noApi = intoLayer(['api'], 'Services cannot import from the API: move what both need to src/shared (or src/services).');
+const noStorage = intoLayer(['storage'], 'Node types run in activities without a database: take what they need through NodeServices, not src/storage.');
+
+/**
  * Code that enters the Temporal workflow bundle (workflows/ and src/shared/) must be deterministic
  * and sandbox-safe: no Node built-ins, no Temporal client/worker/activity packages, no database
  * drivers, and only type imports from activity code.
@@ -28,6 +41,8 @@ const bundleSafe = {
             allowTypeImports: true,
             message: 'Workflow code may import only types from activities and other Node-side code.',
           },
+          // Not even types: workflows and src/shared sit below the services and the API.
+          noServicesOrApi,
         ],
       },
     ],
@@ -42,23 +57,27 @@ const bundleSafe = {
   },
 };
 
-/** A node type builds on src/nodes (net/, credentials, schema helpers), never on another node type. */
-const standAloneNodeTypes = {
-  files: ['src/nodes/types/**/*.ts'],
-  rules: {
-    'no-restricted-imports': [
-      'error',
+/**
+ * The layer rules outside the bundle. ESLint keeps only the last `no-restricted-imports` that
+ * matches a file, so each block lists every pattern its files obey (src/shared's are in bundleSafe).
+ */
+const layers = [
+  { files: ['src/storage/**/*.ts', 'src/temporal/**/*.ts', 'activities/**/*.ts'], patterns: [noServicesOrApi] },
+  { files: ['src/services/**/*.ts'], patterns: [noApi] },
+  { files: ['src/nodes/**/*.ts'], patterns: [noServicesOrApi, noStorage] },
+  {
+    // A node type builds on src/nodes (net/, credentials, schema helpers), never on another node type.
+    files: ['src/nodes/types/**/*.ts'],
+    patterns: [
+      noServicesOrApi,
+      noStorage,
       {
-        patterns: [
-          {
-            regex: '^\\./|/types/',
-            message: 'A node type must not import another node type: move what they share to src/nodes/ (e.g. net/).',
-          },
-        ],
+        regex: '^\\./|/types/',
+        message: 'A node type must not import another node type: move what they share to src/nodes/ (e.g. net/).',
       },
     ],
   },
-};
+].map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } }));
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', '.tmp/**', 'test/fixtures/**'] },
@@ -74,5 +93,5 @@ export default tseslint.config(
     },
   },
   bundleSafe,
-  standAloneNodeTypes,
+  ...layers,
 );
