@@ -3,6 +3,7 @@ import { EXPRESSION_FAILURE, type PrepareSubFlowInput, type SystemActivities } f
 import type { RunFlowInput } from '../src/shared/flow';
 import { evaluateIsolated, ExpressionBudgetError } from '../src/nodes/sandbox/expression-pool';
 import { Invalid, NotFound } from '../src/shared/errors';
+import { FAILURE } from '../src/shared/failures';
 
 /** What the system activities need; wired from the run service at worker start. */
 export interface SystemActivityDeps {
@@ -17,10 +18,10 @@ export function createSystemActivities(deps: SystemActivityDeps): SystemActiviti
       try {
         return await deps.prepareSubFlow(input);
       } catch (err) {
-        if (err instanceof NotFound) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');
+        if (err instanceof NotFound) throw ApplicationFailure.nonRetryable(err.message, FAILURE.notFound);
         if (err instanceof Invalid) {
           const details = Object.entries(err.details ?? {}).map(([path, problem]) => `${path}: ${String(problem)}`);
-          throw ApplicationFailure.nonRetryable(`${err.message}${details.length ? ` (${details.join('; ')})` : ''}`, 'InvalidDefinition');
+          throw ApplicationFailure.nonRetryable(`${err.message}${details.length ? ` (${details.join('; ')})` : ''}`, FAILURE.invalidDefinition);
         }
         throw err;
       }

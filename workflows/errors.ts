@@ -1,18 +1,6 @@
 import { ApplicationFailure, ActivityFailure, ChildWorkflowFailure, TemporalFailure } from '@temporalio/workflow';
 
-/** Failure types the interpreter raises; clients map them to readable run errors. */
-export const FAILURE = {
-  /** A node failed and its `on_error` is `fail`. */
-  nodeFailed: 'NodeFailed',
-  /** The definition that reached the worker is broken (never retried). */
-  invalidDefinition: 'InvalidDefinition',
-  /** A `terminate` node ended the run as failed. */
-  terminated: 'FlowTerminated',
-  /** Approval update rejected by its validator. */
-  notWaiting: 'NotWaiting',
-  notAllowed: 'NotAllowed',
-  badRequest: 'BadRequest',
-} as const;
+export { FAILURE } from '../src/shared/failures';
 
 /** A readable error of one node. */
 export interface NodeErrorInfo {

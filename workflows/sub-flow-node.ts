@@ -1,6 +1,7 @@
 import { proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledNode, RunFlowInput, RunFlowResult } from '../src/shared/flow';
-import { workflowIdFor } from '../src/shared/flow';
+import { RUN_FLOW, workflowIdFor } from '../src/shared/flow';
+import { FAILURE } from '../src/shared/failures';
 import { renderFor } from './evaluation';
 import type { SystemActivities } from '../src/shared/system-activities';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
@@ -8,7 +9,7 @@ import { searchAttributesFor } from '../src/shared/search-attributes';
 
 const { prepareSubFlow } = proxyActivities<SystemActivities>({
   startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['NotFound', 'InvalidDefinition'] },
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [FAILURE.notFound, FAILURE.invalidDefinition] },
 });
 
 /** The `sub-flow` node: a child `runFlow` of another stored flow, pinned to a version or the latest. */
@@ -27,7 +28,7 @@ export async function runSubFlowNode(node: CompiledNode, runner: GraphRunner): P
     input: data.input === undefined ? runner.upstreamInput(node.id) : data.input,
   });
   // startChild + result issues the same commands as executeChild; the handle lets pause reach it.
-  const handle = await startChild<(i: RunFlowInput) => Promise<RunFlowResult>>('runFlow', {
+  const handle = await startChild<(i: RunFlowInput) => Promise<RunFlowResult>>(RUN_FLOW.workflow, {
     workflowId: workflowIdFor(child.execution_id),
     args: [child],
     typedSearchAttributes: searchAttributesFor(child),

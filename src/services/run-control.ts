@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { conflict, forbidden, notFound } from '../shared/errors';
+import { FAILURE } from '../shared/failures';
 import { RUN_FLOW, type Approver, type FlowNode } from '../shared/flow';
 import { TERMINAL_EXECUTION_STATUSES, approvalKey, type ExecutionRow, type PendingApprovalRow, type Repos } from '../storage';
 import type { TemporalGate } from '../temporal/temporal-gate';
@@ -173,7 +174,7 @@ export function createRunControl(deps: RunControlDeps) {
         );
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-          if (err.cause.type === 'NotAllowed') throw forbidden(err.cause.message);
+          if (err.cause.type === FAILURE.notAllowed) throw forbidden(err.cause.message);
           throw conflict(err.cause.message);
         }
         throw err;

@@ -1,3 +1,4 @@
+import { FAILURE } from './failures';
 import type { RunFlowInput } from './flow';
 
 /** Input of the `prepareSubFlow` system activity. */
@@ -23,9 +24,9 @@ export interface IsolatedEvaluationInput {
 /** Failure types of `evaluateIsolated` (both non-retryable). */
 export const EXPRESSION_FAILURE = {
   /** The expression ran out of its time, memory or steps. */
-  budget: 'ExpressionBudgetExceeded',
+  budget: FAILURE.expressionBudgetExceeded,
   /** The expression failed (syntax, types, `$error()`). */
-  error: 'ExpressionError',
+  error: FAILURE.expressionError,
 } as const;
 
 /**
