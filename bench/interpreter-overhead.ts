@@ -29,7 +29,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } 
 import { createActivities } from '../activities';
 import { compileFlow } from '../src/nodes/compile-flow';
 import { createNodeServices } from '../src/nodes/node-services';
-import { workflowIdFor, type RunFlowInput } from '../src/shared/flow';
+import { RUN_FLOW, workflowIdFor, type RunFlowInput } from '../src/shared/flow';
 import { searchAttributesFor } from '../src/shared/search-attributes';
 import { findTemporalCli } from '../src/temporal/cli';
 import { connectTemporal } from '../src/temporal/connection';
@@ -41,8 +41,8 @@ import type { HandWrittenChainInput } from './workflows/hand-written-chain';
 const EventType = temporal.api.enums.v1.EventType;
 const DEFAULT_RUNS: Record<number, number> = { 3: 20, 40: 20, 1000: 3 };
 
-type Kind = 'runFlow' | 'hand-written';
-let KINDS: Kind[] = ['runFlow', 'hand-written'];
+type Kind = typeof RUN_FLOW.workflow | 'hand-written';
+let KINDS: Kind[] = [RUN_FLOW.workflow, 'hand-written'];
 
 /** One measured run. */
 interface Sample {
@@ -268,8 +268,8 @@ async function main(): Promise<void> {
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const handle =
-        kind === 'runFlow'
-          ? await client.workflow.start('runFlow', {
+        kind === RUN_FLOW.workflow
+          ? await client.workflow.start(RUN_FLOW.workflow, {
               ...common,
               workflowId: workflowIdFor(input.execution_id),
               args: [input],
@@ -297,7 +297,7 @@ async function main(): Promise<void> {
       for (const n of sizes) {
         const definition = compileFlow(chainFlow(n));
         const runs = runsFor[n] ?? 10;
-        const samples: Record<Kind, Sample[]> = { runFlow: [], 'hand-written': [] };
+        const samples: Record<Kind, Sample[]> = { [RUN_FLOW.workflow]: [], 'hand-written': [] };
         const loadBefore = loadAverage();
         for (let i = 0; i < warmup + runs; i++) {
           const order = i % 2 === 0 ? KINDS : [...KINDS].reverse();

@@ -1,5 +1,5 @@
 import { patched, startChild, workflowInfo } from '@temporalio/workflow';
-import type { CompiledFlow, CompiledNode, RunFlowInput } from '../src/shared/flow';
+import { RUN_FLOW, type CompiledFlow, type CompiledNode, type RunFlowInput } from '../src/shared/flow';
 import { renderFor } from './evaluation';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
 import { runLoopItems, type LoopItemsResult } from './loop-items';
@@ -100,7 +100,7 @@ async function runBatches(
         scope_key: `${runner.scopeKey}${node.id}/`,
       };
       // startChild + result issues the same commands as executeChild; the handle lets pause reach it.
-      const child = await startChild<(i: LoopBatchInput) => Promise<LoopItemsResult>>('runLoopBatch', {
+      const child = await startChild<(i: LoopBatchInput) => Promise<LoopItemsResult>>(RUN_FLOW.loopBatchWorkflow, {
         workflowId: `${workflowId}/${runner.scopeKey}${node.id}/batch-${b.offset}`,
         args: [input],
       });

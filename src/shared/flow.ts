@@ -208,9 +208,11 @@ export interface NodeActivityResult {
   attempt: number;
 }
 
-/** Names of the workflow's signals, updates and queries, shared by the workflow and its clients. */
+/** The run contract: workflow types, signals, updates and queries, shared by the workflows and their clients. */
 export const RUN_FLOW = {
   workflow: 'runFlow',
+  /** The child workflow that runs one slice of a large loop (exported by the bundle under this name). */
+  loopBatchWorkflow: 'runLoopBatch',
   pauseSignal: 'pause',
   resumeSignal: 'resume',
   eventSignal: 'event',

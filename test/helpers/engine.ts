@@ -10,7 +10,7 @@ import { memoryLogSink } from '../../activities/log-sink';
 import { compileFlow } from '../../src/nodes/compile-flow';
 import { createNodeServices } from '../../src/nodes/node-services';
 import type { RunFlowInput, RunFlowResult } from '../../src/shared/flow';
-import { workflowIdFor } from '../../src/shared/flow';
+import { RUN_FLOW, workflowIdFor } from '../../src/shared/flow';
 import { searchAttributesFor } from '../../src/shared/search-attributes';
 import type { PrepareSubFlowInput } from '../../src/shared/system-activities';
 import { createWorker } from '../../src/worker/create-worker';
@@ -98,7 +98,7 @@ export function startFlow(
     definition: compileFlow(graph),
     ...extra,
   };
-  return client.workflow.start('runFlow', {
+  return client.workflow.start(RUN_FLOW.workflow, {
     taskQueue,
     workflowId: workflowIdFor(input.execution_id),
     args: [input],

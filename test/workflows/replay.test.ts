@@ -16,7 +16,7 @@ import {
 } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow/lib/errors';
 import { listNodeDefinitions } from '../../src/nodes/registry';
-import type { CompiledFlow } from '../../src/shared/flow';
+import { RUN_FLOW, type CompiledFlow } from '../../src/shared/flow';
 import { getWorkflowBundle } from '../../src/worker/workflow-bundle';
 import { NO_RUN_INDEX } from '../../src/worker/create-worker';
 import type { HistoryFixture } from '../../scripts/record-histories';
@@ -40,7 +40,7 @@ function loadFixtures(): HistoryFixture[] {
 function definitionOf(f: HistoryFixture): CompiledFlow | undefined {
   const started = (f.history.events[0] as any)?.workflowExecutionStartedEventAttributes;
   const payload = started?.input?.payloads?.[0];
-  if (f.workflow_type !== 'runFlow' || !payload?.data) return undefined;
+  if (f.workflow_type !== RUN_FLOW.workflow || !payload?.data) return undefined;
   return JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')).definition;
 }
 
@@ -113,7 +113,7 @@ describe('replay of recorded histories', function () {
       'no fixture runs an activity node',
     );
     assert.ok(
-      fixtures.some((f) => f.workflow_type === 'runLoopBatch'),
+      fixtures.some((f) => f.workflow_type === RUN_FLOW.loopBatchWorkflow),
       'no runLoopBatch (large loop) history',
     );
   });
