@@ -72,10 +72,11 @@ export function createRunReader(deps: RunReaderDeps) {
         steps: steps.map(stepView),
       };
     }
-    const live = await temporal.liveStatus(known.row);
+    // A stuck run cannot answer its status query: say why instead of waiting for it.
+    const live = known.stuck ? undefined : await temporal.liveStatus(known.row);
     const fresh = await syncLive(known.row, live?.status);
     return {
-      execution: view(fresh),
+      execution: { ...view(fresh), ...(known.stuck ? { problem: known.stuck } : {}) },
       terminal: false,
       status: live && LIVE_STATUSES.includes(live.status) ? live.status : fresh.status,
       paused: live?.paused ?? fresh.status === 'paused',
@@ -120,6 +121,7 @@ export function createRunReader(deps: RunReaderDeps) {
       const s = await snapshotOf(await getRow(actor, id));
       return {
         status: s.status,
+        ...(s.execution.problem ? { problem: s.execution.problem } : {}),
         paused: s.paused,
         progress: s.progress,
         current_nodes: s.current_nodes,

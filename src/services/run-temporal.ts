@@ -17,7 +17,21 @@ export interface Reconciled {
   row: ExecutionRow;
   result?: RunFlowResult;
   failure?: FailureInfo;
+  /** Set when the run's workflow task keeps failing or timing out (the run makes no progress). */
+  stuck?: StuckRun;
 }
+
+/** A run whose workflow task keeps failing (a bug, or a worker that dies on it): it does not progress. */
+export interface StuckRun {
+  kind: 'workflow_task_failing';
+  /** Attempts of the current workflow task so far. */
+  attempts: number;
+  /** The last failure Temporal recorded for it, when there is one. */
+  message: string | null;
+}
+
+/** Attempts of one workflow task from which a run is reported as stuck. */
+export const STUCK_AFTER_ATTEMPTS = 3;
 
 const TEMPORAL_STATUS: Record<string, ExecutionStatus> = {
   RUNNING: 'running',
@@ -80,7 +94,9 @@ export function createRunTemporal(deps: { repos: Repos; client: Client; gate: Te
             ...(row.started_at ? {} : { started_at: desc.startTime }),
           })) ?? row;
       }
-      return { row };
+      const attempts = Number(desc.raw.pendingWorkflowTask?.attempt ?? 0);
+      if (attempts < STUCK_AFTER_ATTEMPTS) return { row };
+      return { row, stuck: { kind: 'workflow_task_failing', attempts, message: await lastTaskFailure(handle) } };
     }
     const patch: ExecutionPatch = {
       status,
@@ -101,6 +117,17 @@ export function createRunTemporal(deps: { repos: Repos; client: Client; gate: Te
     }
     row = (await repos.executions.update(row.id, patch, { ifStatusIn: ['pending', ...LIVE_STATUSES] })) ?? (await repos.executions.get(row.id)) ?? row;
     return { row, result, failure };
+  }
+
+  /** The message of the last workflow task failure or timeout in a run's history. */
+  async function lastTaskFailure(handle: WorkflowHandle): Promise<string | null> {
+    const history = await gate.call(() => handle.fetchHistory()).catch(() => undefined);
+    for (const e of [...(history?.events ?? [])].reverse()) {
+      const failed = e.workflowTaskFailedEventAttributes;
+      if (failed) return failed.failure?.message ?? `workflow task failed (${String(failed.cause ?? 'unknown cause')})`;
+      if (e.workflowTaskTimedOutEventAttributes) return 'workflow task timed out: the worker may be crashing on this run';
+    }
+    return null;
   }
 
   /** The status query's answer for a run Temporal is executing; undefined otherwise or when it cannot answer. */

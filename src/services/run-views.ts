@@ -34,12 +34,15 @@ export interface ExecutionView {
   execution_time_ms: number | null;
   created_at: string;
   temporal: { namespace: string; workflow_id: string; run_id: string | null; ui_url: string; reachable?: false };
+  /** Set while the run makes no progress because its workflow task keeps failing. */
+  problem?: { kind: 'workflow_task_failing'; attempts: number; message: string | null };
   steps?: StepView[];
 }
 
 /** `GET /executions/{id}/status`. */
 export interface StatusView {
   status: ExecutionStatus;
+  problem?: ExecutionView['problem'];
   paused: boolean;
   progress: { completed: number; total: number };
   current_nodes: string[];
