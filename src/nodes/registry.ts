@@ -42,24 +42,9 @@ const definitions: NodeDefinition[] = [
   toolCallNode,
 ];
 
-/**
- * Spellings of core types from the seeds, known even before their definition is registered, so a
- * flow normalises the same way whatever the registry holds. A definition's own `aliases` win.
- */
-const SEED_ALIASES: Record<string, string> = {
-  http_request: 'http-request',
-  'ai-generate': 'llm',
-  ai_generate: 'llm',
-  email_send: 'email-send',
-  'send-email': 'email-send',
-  send_email: 'email-send',
-};
-
-/** Core types of DESIGN §3 that are canonical spellings even while unregistered. */
-const CORE_TYPES = new Set(['http-request', 'code', 'llm', 'email-send']);
-
 const byType = new Map<string, NodeDefinition>();
-const aliasToType = new Map<string, string>(Object.entries(SEED_ALIASES));
+/** Every spelling a definition declares in `aliases` (the seeds' `http_request`, `ai-generate`…). */
+const aliasToType = new Map<string, string>();
 for (const def of definitions) {
   if (byType.has(def.type)) throw new Error(`Node type "${def.type}" is registered twice`);
   byType.set(def.type, def);
@@ -67,12 +52,14 @@ for (const def of definitions) {
 for (const def of definitions) {
   for (const alias of def.aliases ?? []) {
     if (byType.has(alias)) throw new Error(`Alias "${alias}" of "${def.type}" is a registered type`);
+    const taken = aliasToType.get(alias);
+    if (taken) throw new Error(`Alias "${alias}" of "${def.type}" is already an alias of "${taken}"`);
     aliasToType.set(alias, def.type);
   }
 }
 
 function canonical(spelling: string): string | undefined {
-  if (byType.has(spelling) || CORE_TYPES.has(spelling)) return spelling;
+  if (byType.has(spelling)) return spelling;
   return aliasToType.get(spelling);
 }
 
@@ -103,7 +90,7 @@ function resolveType(type: string): string {
   return canonical(kebab) ?? trimmed;
 }
 
-/** The definition of a type or alias; `undefined` when it is not (yet) registered. */
+/** The definition of a type or alias; `undefined` when it is not registered. */
 export function getNodeDefinition(type: string): NodeDefinition | undefined {
   return byType.get(type) ?? byType.get(normalizeType(type));
 }

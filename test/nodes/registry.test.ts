@@ -12,7 +12,9 @@ describe('node registry', () => {
   it('lists every registered type once, each with ports, schemas and an example', () => {
     const types = listNodeDefinitions().map((d) => d.type);
     assert.equal(new Set(types).size, types.length);
-    for (const type of ['start', 'end', 'condition', 'switch', 'transform', 'set', 'delay', 'loop', 'sub-flow', 'approval', 'wait-event', 'terminate', 'noop']) {
+    const core = ['start', 'end', 'condition', 'switch', 'transform', 'set', 'delay', 'loop', 'sub-flow', 'approval', 'wait-event', 'terminate'];
+    const actions = ['noop', 'http-request', 'code', 'llm', 'email-send', 'tool-call'];
+    for (const type of [...core, ...actions]) {
       assert.ok(types.includes(type), type);
     }
     for (const def of listNodeDefinitions()) {
@@ -35,17 +37,29 @@ describe('node registry', () => {
     assert.equal(getNodeDefinition('wait_for_event')?.type, 'wait-event');
   });
 
-  it('leaves unknown types as written and returns no definition for them', () => {
-    assert.equal(normalizeType('tool-call'), 'tool-call');
-    assert.equal(normalizeType('Mystery_Node'), 'Mystery_Node');
-    assert.equal(getNodeDefinition('mystery'), undefined);
-    assert.equal(nodeTypeInfo('mystery'), undefined);
+  it('resolves every alias a definition declares to that definition, and no alias twice', () => {
+    const seen = new Map<string, string>();
+    for (const def of listNodeDefinitions()) {
+      assert.equal(normalizeType(def.type), def.type);
+      for (const alias of def.aliases ?? []) {
+        assert.equal(seen.get(alias), undefined, `${alias} is an alias of ${seen.get(alias)} and ${def.type}`);
+        seen.set(alias, def.type);
+        assert.equal(normalizeType(alias), def.type, alias);
+        assert.equal(getNodeDefinition(alias), def, alias);
+      }
+    }
+    // The seeds' spellings are among them: the definitions declare them, the registry adds none.
+    for (const [alias, type] of Object.entries({ http_request: 'http-request', 'ai-generate': 'llm', send_email: 'email-send', tool_call: 'tool-call' })) {
+      assert.equal(seen.get(alias), type, alias);
+    }
   });
 
-  it('tolerates core types that are referenced but not registered yet', () => {
-    const registered = getNodeDefinition('http-request');
-    assert.equal(getNodeDefinition('http_request'), registered);
-    assert.equal(declaresDataField('some-unregistered-type', 'timeout_ms'), undefined);
+  it('leaves unknown types as written and returns no definition for them', () => {
+    assert.equal(normalizeType('Mystery_Node'), 'Mystery_Node');
+    assert.equal(normalizeType(' mystery-node '), 'mystery-node');
+    assert.equal(getNodeDefinition('mystery'), undefined);
+    assert.equal(nodeTypeInfo('mystery'), undefined);
+    assert.equal(declaresDataField('mystery', 'timeout_ms'), undefined);
   });
 
   it('knows which fields a type declares in its data', () => {
