@@ -98,8 +98,6 @@ export interface RunFlowInput {
   trigger: RunTrigger;
   input_data: unknown;
   definition: CompiledFlow;
-  /** Outputs of nodes that an earlier run already completed (retry from a node): they are not re-run. */
-  seed_outputs?: Record<string, unknown>;
   /** State carried across continue-as-new. */
   carried?: CarriedState;
 }
