@@ -80,7 +80,7 @@ const layers = [
 ].map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', '.tmp/**', 'test/fixtures/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', '.tmp/**', 'test/fixtures/**/*.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 /**
  * Replays the committed histories in test/fixtures/histories/ (recorded by
- * scripts/record-histories.ts) against the current interpreter bundle: any change to workflows/
+ * test/fixtures/record-histories.ts) against the current interpreter bundle: any change to workflows/
  * that would break a run already in flight fails here. See docs/engine.md, "Changing the interpreter".
  */
 import assert from 'node:assert/strict';
@@ -19,7 +19,7 @@ import { listNodeDefinitions } from '../../src/nodes/registry';
 import { RUN_FLOW, type CompiledFlow } from '../../src/shared/flow';
 import { getWorkflowBundle } from '../../src/worker/workflow-bundle';
 import { NO_RUN_INDEX } from '../../src/worker/create-worker';
-import type { HistoryFixture } from '../../scripts/record-histories';
+import type { HistoryFixture } from '../helpers/history-recorder';
 import '../helpers/temporal-env'; // quiets the SDK's console logger
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -106,7 +106,7 @@ describe('replay of recorded histories', function () {
     assert.deepEqual(
       missing,
       [],
-      'record a fixture for these control node types: npx tsx scripts/record-histories.ts',
+      'record a fixture for these control node types: npx tsx test/fixtures/record-histories.ts',
     );
     assert.ok(
       listNodeDefinitions().some((d) => d.kind === 'activity' && covered.has(d.type)),
