@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
 import { openStream, type Stream } from '../helpers/sse';
+import { until } from '../helpers/wait';
 
 
 /** Whether the stream has shown `nodeId` in `status`: in its state_sync, or through a later event. */
@@ -227,10 +228,10 @@ describe('live events (SSE) and node tests', function () {
       try {
         const s = await openStream(streamUrl(id), bearer());
         await s.next('state_sync');
-        await new Promise((r) => setTimeout(r, 600));
-        assert.ok(polls > 1);
+        await until(async () => polls > 1, 'the stream to poll the log again');
         s.close();
         await s.done;
+        // The server notices the closed connection a moment later; then polling must stop for good.
         await new Promise((r) => setTimeout(r, 600));
         const after = polls;
         await new Promise((r) => setTimeout(r, 1_000));
@@ -283,6 +284,7 @@ describe('live events (SSE) and node tests', function () {
       const ws = new WebSocket(wsUrl(id), { headers: bearer() });
       const done = collect(ws);
       await new Promise((r) => ws.once('open', r));
+      // Let the socket send its state_sync while the run still waits, so what follows arrives live.
       await new Promise((r) => setTimeout(r, 500));
       await api('POST', `/executions/${id}/events`, { name: 'go', data: 'hi' });
       const { messages, code } = await done;
@@ -496,12 +498,15 @@ describe('live connection limits', function () {
 
     /** Retries `attempt` until it answers `status`: the server notices a closed connection a moment later. */
     async function eventually<T extends { status: number }>(attempt: () => Promise<T>, status: number): Promise<T> {
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const r = await attempt();
-        if (r.status === status || Date.now() > deadline) return r;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      let last: T | undefined;
+      return until(
+        async () => {
+          last = await attempt();
+          return last.status === status && last;
+        },
+        () => `status ${status} (last answered ${last?.status})`,
+        5_000,
+      );
     }
 
     it('answers 429 to the connection over LIVE_CONNECTIONS_PER_USER, counting sockets and streams, and frees slots on close', async () => {

@@ -17,6 +17,7 @@ import { getFreePort, startDevServer, type DevServer } from '../../src/temporal/
 import { createWorker } from '../../src/worker/create-worker';
 import { chain, startFlow } from '../helpers/engine';
 import { getTestTemporal, uniqueTaskQueue } from '../helpers/temporal-env';
+import { until } from '../helpers/wait';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -28,14 +29,15 @@ async function waitForStatus(
   reached: (s: RunStatus) => boolean,
   timeoutMs = 30_000,
 ): Promise<RunStatus> {
-  const deadline = Date.now() + timeoutMs;
   let last: RunStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await h.query<RunStatus>(RUN_FLOW.statusQuery);
-    if (reached(last)) return last;
-    await sleep(100);
-  }
-  assert.fail(`run ${h.workflowId} did not reach the expected state; last status: ${JSON.stringify(last)}`);
+  return until(
+    async () => {
+      last = await h.query<RunStatus>(RUN_FLOW.statusQuery);
+      return reached(last) && last;
+    },
+    () => `run ${h.workflowId} to reach the expected state; last status: ${JSON.stringify(last)}`,
+    timeoutMs,
+  );
 }
 
 const stepOf = (r: { steps: RunFlowResult['steps'] }, id: string) => r.steps.find((s) => s.node_id === id);
@@ -142,12 +144,11 @@ describe('durability', function () {
         (s) => s.current_nodes.includes('work') && stepOf(s, 'work')?.status === 'running',
       );
       // The status says "scheduled"; the server's view proves a worker actually picked the activity up.
-      for (let i = 0; ; i++) {
-        const pending = (await activity.describe()).raw.pendingActivities ?? [];
-        if (pending.some((a) => a.activityId === 'work' && a.lastStartedTime)) break;
-        assert.ok(i < 100, 'the work activity never started');
-        await sleep(100);
-      }
+      await until(
+        async () => ((await activity.describe()).raw.pendingActivities ?? []).some((a) => a.activityId === 'work' && a.lastStartedTime),
+        'the work activity to start',
+        10_000,
+      );
       await waitForStatus(
         timer,
         (s) => s.waiting_for?.some((w) => w.kind === 'delay' && w.node_id === 'wait') ?? false,

@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger';
 import { startPlatform, type Platform } from '../../src/platform';
 import { createPgTestDb, testDatabaseUrl, type TestDb } from './db';
 import { getTestTemporal, uniqueTaskQueue } from './temporal-env';
+import { until } from './wait';
 
 /** A running test platform and a small HTTP client for it. */
 export interface TestPlatform {
@@ -101,11 +102,13 @@ export async function waitForRun(
   statuses: string[] = ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'],
   timeoutMs = 30_000,
 ): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await tp.api('GET', `/api/v1/executions/${id}`, undefined, token);
-    if (statuses.includes(r.body?.status)) return r.body;
-    if (Date.now() > deadline) throw new Error(`run ${id} still ${r.body?.status} after ${timeoutMs} ms: ${JSON.stringify(r.body)}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  let last: any;
+  return until(
+    async () => {
+      last = (await tp.api('GET', `/api/v1/executions/${id}`, undefined, token)).body;
+      return statuses.includes(last?.status) ? last : undefined;
+    },
+    () => `run ${id} (still ${last?.status} after ${timeoutMs} ms: ${JSON.stringify(last)})`,
+    timeoutMs,
+  );
 }

@@ -193,6 +193,7 @@ describe('node activity wrapper (the node contract)', () => {
         defaults: heartbeat_ms === undefined ? {} : { heartbeat_ms },
         async execute(data, ctx) {
           if (data.progress) ctx.heartbeat({ done: 1 });
+          // Outlive two of the wrapper's one-second heartbeats.
           await sleep(2_300);
           return { output: { result: null } };
         },

@@ -19,6 +19,7 @@ function assertIso(value: unknown, what: string): void {
   assert.equal(new Date(value as string).toISOString(), value, `${what} round-trips through Date`);
 }
 
+// Timestamps have millisecond resolution: sleep(2) makes the next write's timestamp later.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const NODES: FlowNode[] = [

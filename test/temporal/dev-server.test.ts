@@ -13,6 +13,7 @@ import { findTemporalCli, temporalCliScriptPath } from '../../src/temporal/cli';
 import { connectTemporal } from '../../src/temporal/connection';
 import { getFreePort, isPortFree, PortInUseError, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { getTestTemporal, uniqueTaskQueue } from '../helpers/temporal-env';
+import { until } from '../helpers/wait';
 import * as activities from '../../bench/activities/noop';
 import type { chain } from '../../bench/workflows/chain';
 
@@ -185,16 +186,17 @@ describe('shared test Temporal environment', function () {
     assert.equal(result.length, 2);
 
     // Visibility is eventually consistent: poll briefly for the search-attribute query.
-    const deadline = Date.now() + 10_000;
-    let found: string[] = [];
-    while (Date.now() < deadline) {
-      found = [];
-      for await (const wf of env.client.workflow.list({ query: `FlowId = "${flowId}" AND FlowVersion = 3` })) {
-        found.push(wf.workflowId);
-      }
-      if (found.length) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const found = await until(
+      async () => {
+        const ids: string[] = [];
+        for await (const wf of env.client.workflow.list({ query: `FlowId = "${flowId}" AND FlowVersion = 3` })) {
+          ids.push(wf.workflowId);
+        }
+        return ids.length ? ids : undefined;
+      },
+      'the run to be listed by its search attributes',
+      10_000,
+    );
     assert.deepEqual(found, [workflowId]);
   });
 });

@@ -333,11 +333,7 @@ describe('runFlow interpreter', function () {
       ],
     };
     const h = await engine.start(flow);
-    for (let i = 0; i < 50; i++) {
-      const s = await h.query<RunStatus>(RUN_FLOW.statusQuery);
-      if (s.status === 'waiting') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(async () => (await h.query<RunStatus>(RUN_FLOW.statusQuery)).status === 'waiting', 'the run to wait', 5_000);
     const status = await h.query<RunStatus>(RUN_FLOW.statusQuery);
     assert.equal(status.status, 'waiting');
     assert.equal(status.waiting_for?.[0].kind, 'approval');
@@ -391,12 +387,9 @@ describe('runFlow interpreter', function () {
       ]),
     );
     // Pause once `a` runs: it finishes, and `b` must not start while the run is paused.
-    for (let i = 0; i < 50; i++) {
-      const s = await h.query<RunStatus>(RUN_FLOW.statusQuery);
-      if (s.current_nodes.includes('a')) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(async () => (await h.query<RunStatus>(RUN_FLOW.statusQuery)).current_nodes.includes('a'), 'a to run', 2_500);
     await h.signal(RUN_FLOW.pauseSignal);
+    // Long enough for `a` (800 ms) to finish and `b` to have started, had the pause not held it.
     await new Promise((r) => setTimeout(r, 1500));
     const s = await h.query<RunStatus>(RUN_FLOW.statusQuery);
     assert.equal(s.paused, true);
@@ -410,20 +403,17 @@ describe('runFlow interpreter', function () {
 
   it('cancellation reaches a running activity and cancels the run', async () => {
     const h = await engine.start(chain([{ id: 'slow', type: 'noop', data: { delay_ms: 30_000 } }]));
-    for (let i = 0; i < 50; i++) {
-      const s = await h.query<RunStatus>(RUN_FLOW.statusQuery);
-      if (s.current_nodes.includes('slow')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(async () => (await h.query<RunStatus>(RUN_FLOW.statusQuery)).current_nodes.includes('slow'), 'slow to run', 5_000);
     const t0 = Date.now();
     await h.cancel();
     await assert.rejects(h.result());
     assert.equal((await h.describe()).status.name, 'CANCELLED');
     assert.ok(Date.now() - t0 < 10_000);
-    for (let i = 0; i < 50 && !engine.logs.entries.some((l) => l.node_id === 'slow' && /cancelled/.test(l.message)); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(engine.logs.entries.some((l) => l.node_id === 'slow' && /cancelled/.test(l.message)), 'the activity saw the cancellation');
+    await until(
+      async () => engine.logs.entries.some((l) => l.node_id === 'slow' && /cancelled/.test(l.message)),
+      'the activity to see the cancellation',
+      5_000,
+    );
   });
 
   it('runs a sub-flow as a child workflow', async () => {
@@ -450,6 +440,7 @@ describe('runFlow interpreter', function () {
     const child = engine.client.workflow.getHandle(childWorkflowId);
     await until(async () => (await child.query<RunStatus>(RUN_FLOW.statusQuery)).current_nodes.includes('a'), 'node a of the sub-flow to run');
     await h.signal(RUN_FLOW.pauseSignal);
+    // Long enough for the child's `a` (800 ms) to finish and its `b` to have started, had the pause not reached it.
     await new Promise((r) => setTimeout(r, 1500));
     const s = await child.query<RunStatus>(RUN_FLOW.statusQuery);
     assert.equal(s.status, 'paused');
