@@ -120,7 +120,10 @@ export const executionOperations: OperationDoc[] = [
     description: '403 when the caller is not among the node’s `approvers`; 409 when the node is not waiting or already decided.',
     params: runId.extend({ node_id: z.string() }),
     body: {
-      schema: z.object({ decision: z.enum(['approve', 'reject']), comment: z.string().max(5000).optional() }),
+      schema: z.object({
+        decision: z.enum(['approve', 'approved', 'reject', 'rejected']).openapi({ description: '`approved` and `rejected` are accepted too' }),
+        comment: z.string().max(5000).optional(),
+      }),
       example: { decision: 'approve', comment: 'looks good' },
     },
     responses: { 200: { description: 'the decision', schema: z.object({ decision: z.string() }).passthrough() } },
@@ -202,7 +205,15 @@ export const executionOperations: OperationDoc[] = [
     responses: {
       200: {
         description: 'a page of log lines',
-        schema: z.object({ logs: z.array(logEntry), total: z.number().int(), skip: z.number().int(), limit: z.number().int() }),
+        schema: z
+          .object({
+            items: z.array(logEntry),
+            logs: z.array(logEntry).openapi({ description: 'the same lines as `items` (the seeds name the list `logs`)' }),
+            total: z.number().int(),
+            skip: z.number().int(),
+            limit: z.number().int(),
+          })
+          .openapi('LogPage'),
       },
     },
   },

@@ -1,5 +1,5 @@
 import type { OperationDoc } from './operation-doc';
-import { componentHealth, nodeType } from './schemas';
+import { componentHealth, nodeType, pageQuery } from './schemas';
 import { z } from './zod';
 
 const health = z
@@ -40,7 +40,21 @@ export const systemOperations: OperationDoc[] = [
     path: '/api/v1/node-types',
     tag: 'node-types',
     summary: 'The node catalogue',
-    responses: { 200: { description: 'every node type', schema: z.array(nodeType) } },
+    query: pageQuery.extend({ limit: z.coerce.number().int().min(1).max(100).default(100) }),
+    responses: {
+      200: {
+        description: 'a page of node types (all of them by default)',
+        schema: z
+          .object({
+            items: z.array(nodeType),
+            node_types: z.array(nodeType).openapi({ description: 'the same types as `items` (the seeds name the list `node_types`)' }),
+            total: z.number().int(),
+            skip: z.number().int(),
+            limit: z.number().int(),
+          })
+          .openapi('NodeTypePage'),
+      },
+    },
   },
   {
     method: 'get',
