@@ -316,6 +316,24 @@ describe('live events (SSE) and node tests', function () {
     });
   });
 
+  describe('GET /node-types', () => {
+    it('answers a page of the catalogue, all of it by default, also under the seeds\' name node_types', async () => {
+      const all = await api('GET', '/node-types');
+      assert.equal(all.status, 200, JSON.stringify(all.body));
+      assert.deepEqual(Object.keys(all.body).sort(), ['items', 'limit', 'node_types', 'skip', 'total']);
+      assert.equal(all.body.total, all.body.items.length);
+      assert.ok(all.body.items.some((t: any) => t.type === 'http-request' && t.config_schema.type === 'object'));
+      assert.deepEqual(all.body.node_types, all.body.items);
+      assert.deepEqual([all.body.skip, all.body.limit], [0, 100]);
+
+      const page = await api('GET', '/node-types?skip=2&limit=3');
+      assert.deepEqual(page.body.items.map((t: any) => t.type), all.body.items.slice(2, 5).map((t: any) => t.type));
+      assert.equal(page.body.total, all.body.total);
+      assert.equal((await api('GET', '/node-types?limit=101')).status, 400);
+      assert.equal((await api('GET', '/node-types/http_request')).body.type, 'http-request');
+    });
+  });
+
   describe('POST /nodes/test', () => {
     it('runs a control node through Temporal and returns its output and port', async () => {
       const r = await api('POST', '/nodes/test', {

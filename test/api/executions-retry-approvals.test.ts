@@ -126,8 +126,14 @@ describe('executions API: retry and approvals', function () {
       assert.equal(aAfter.finished_at, aBefore.finished_at);
       const aLogs = await api('GET', `/executions/${run.id}/logs?node_id=a`);
       assert.equal(aLogs.body.total, 0);
-      const bLogs = await api('GET', `/executions/${run.id}/logs?node_id=b`);
+      const bLogs = await api('GET', `/executions/${run.id}/logs?node_id=b&limit=1`);
       assert.ok(bLogs.body.total >= 1);
+      // A page like every list's, with the lines also under the seeds' name `logs`.
+      assert.deepEqual(Object.keys(bLogs.body).sort(), ['items', 'limit', 'logs', 'skip', 'total']);
+      assert.equal(bLogs.body.items.length, 1);
+      assert.equal(bLogs.body.items[0].node_id, 'b');
+      assert.deepEqual(bLogs.body.logs, bLogs.body.items);
+      assert.deepEqual([bLogs.body.skip, bLogs.body.limit], [0, 1]);
       // The earlier run is unchanged.
       assert.equal((await api('GET', `/executions/${failedId}`)).body.status, 'failed');
     });
@@ -325,10 +331,11 @@ describe('executions API: retry and approvals', function () {
         422,
       );
 
+      // `approved` (the seeds' spelling) is taken as `approve`.
       const ok = await api(
         'POST',
         `/executions/${id}/approvals/approve`,
-        { decision: 'approve', comment: 'LGTM' },
+        { decision: 'approved', comment: 'LGTM' },
         bob.token,
       );
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
@@ -380,7 +387,7 @@ describe('executions API: retry and approvals', function () {
         (await api('POST', `/executions/${id}/approvals/gate`, { decision: 'approve' }, bob.token)).status,
         404,
       );
-      const r = await api('POST', `/executions/${id}/approvals/gate`, { decision: 'reject', comment: 'no' });
+      const r = await api('POST', `/executions/${id}/approvals/gate`, { decision: 'rejected', comment: 'no' });
       assert.equal(r.status, 200);
       assert.equal(r.body.decision, 'rejected');
       const run = await waitForRun(tp, alice.token, id);

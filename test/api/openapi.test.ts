@@ -167,6 +167,24 @@ describe('route table and OpenAPI document', function () {
     walk(doc);
   });
 
+  it('answers {items, total, skip, limit} from every list that takes skip and limit', () => {
+    const lists: string[] = [];
+    for (const [path, ops] of Object.entries<any>(doc.paths)) {
+      const op = ops.get;
+      const query = new Set((op?.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => p.name));
+      if (!query.has('skip') || !query.has('limit')) continue;
+      lists.push(path);
+      const schema = resolve(doc, op.responses['200'].content['application/json'].schema);
+      for (const field of ['items', 'total', 'skip', 'limit']) {
+        assert.ok(schema.required?.includes(field), `GET ${path} answers ${field}`);
+      }
+      assert.equal(resolve(doc, schema.properties.items).type, 'array', `GET ${path}: items is the list`);
+    }
+    for (const path of ['/api/v1/workflows', '/api/v1/executions', '/api/v1/executions/{id}/logs', '/api/v1/node-types', '/api/v1/approvals']) {
+      assert.ok(lists.includes(path), `${path} is a list`);
+    }
+  });
+
   it('has request examples that the request schemas accept', () => {
     for (const op of API_OPERATIONS) {
       if (op.body?.example === undefined) continue;

@@ -38,8 +38,9 @@ const retryBody = z
   .strict();
 
 const eventBody = z.object({ name: z.string().min(1).max(200), data: z.unknown().optional() });
+/** Decisions in either tense (`approved` as the seeds write it); the service gets `approve`/`reject`. */
 const decisionBody = z.object({
-  decision: z.enum(['approve', 'reject']),
+  decision: z.enum(['approve', 'approved', 'reject', 'rejected']).transform((d) => (d.startsWith('approve') ? 'approve' : 'reject')),
   comment: z.string().max(5000).optional(),
 });
 
@@ -131,7 +132,8 @@ export function createExecutionRouter({ config, runs, logger }: AppDeps): Router
       duration_ms: l.duration_ms,
       data: l.data,
     }));
-    res.json({ logs, total: page.total, skip: q.skip, limit: q.limit });
+    // `logs` beside `items`: the seeds name the list `logs`, every other list calls it `items`.
+    res.json({ items: logs, logs, total: page.total, skip: q.skip, limit: q.limit });
   });
 
   r.get('/:id/logs/summary', read, async (req, res) => {
