@@ -1,89 +1,52 @@
-import { z } from 'zod';
 import { normalizeFlow } from '../nodes/normalize-flow';
 import { validateFlow, type ValidationResult } from '../nodes/validate-flow';
-import { hashDefinition, type FlowRow, type FlowVersionRow, type FlowVersionSummary, type Repos } from '../storage';
+import {
+  hashDefinition,
+  type FlowRow,
+  type FlowStatus,
+  type FlowTrigger,
+  type FlowVersionRow,
+  type FlowVersionSummary,
+  type Repos,
+} from '../storage';
 import type { FlowEdge, FlowGraph, FlowNode } from '../shared/flow';
 import { conflict, notFound, unprocessable } from '../shared/errors';
 import type { Actor } from './actor';
-import { issuesToDetails } from '../shared/zod-issues';
 import { getTemplate } from '../templates';
 import { addNode, freeNodeId, indexOfNode, nodeIds, patchNode, removeNode, type EditedGraph, type NodePatch } from './node-edits';
 
-/** A flow's trigger (DESIGN §2). */
-export const triggerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('manual') }).strict(),
-  z.object({ type: z.literal('cron'), schedule: z.string().min(1).max(200), timezone: z.string().max(64).optional() }).strict(),
-  z.object({ type: z.literal('event'), event: z.string().min(1).max(200) }).strict(),
-  z.object({ type: z.literal('webhook'), auth: z.enum(['token', 'hmac']).default('token') }).strict(),
-]);
+/** A flow as create and update take it; the API parses request bodies into this. */
+export interface FlowInput {
+  name: string;
+  description: string;
+  status: FlowStatus;
+  enabled: boolean;
+  trigger: FlowTrigger;
+  settings: Record<string, unknown>;
+  /** Nodes and edges in any spelling the flow format accepts: normalised and validated here. */
+  nodes: unknown[];
+  edges: unknown[];
+  /** The new version's comment. */
+  comment?: string;
+}
 
-const flowFields = {
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(5000),
-  status: z.enum(['draft', 'published', 'archived']),
-  enabled: z.boolean(),
-  trigger: triggerSchema,
-  settings: z.record(z.unknown()),
-  nodes: z.array(z.unknown()).max(5000),
-  edges: z.array(z.unknown()).max(20000),
-};
+/** A node to add, in any spelling the flow format accepts, with edges to add along with it. */
+export interface NodeAddInput {
+  /** A free id is chosen when absent. */
+  id?: string;
+  type: string;
+  edges: unknown[];
+  comment?: string;
+  [field: string]: unknown;
+}
 
-/** Body of `POST /workflows` and `PUT /workflows/{id}`. */
-export const flowInputSchema = z.object({
-  ...flowFields,
-  description: flowFields.description.default(''),
-  status: flowFields.status.default('draft'),
-  enabled: flowFields.enabled.default(true),
-  trigger: flowFields.trigger.default({ type: 'manual' }),
-  settings: flowFields.settings.default({}),
-  nodes: flowFields.nodes.default([]),
-  edges: flowFields.edges.default([]),
-  comment: z.string().max(1000).optional(),
-});
-
-/** Body of `PATCH /workflows/{id}`: any subset. */
-export const flowPatchSchema = z.object({
-  ...Object.fromEntries(Object.entries(flowFields).map(([k, v]) => [k, v.optional()])),
-  comment: z.string().max(1000).optional(),
-}) as unknown as z.ZodType<Partial<z.infer<typeof flowInputSchema>>>;
-
-export type FlowInput = z.infer<typeof flowInputSchema>;
+/** A change to one node (`data` merged, `null` removes a setting), with the new version's comment. */
+export interface NodePatchInput extends NodePatch {
+  comment?: string;
+}
 
 /** Version of the export document written by `GET /workflows/{id}/export`; import reads it and older ones. */
 export const EXPORT_FORMAT_VERSION = 1;
-
-/** Body of `POST /workflows/import`: an export document, or at least `{workflow}`. */
-export const importSchema = z.object({
-  workflow: z.record(z.unknown()),
-  format_version: z.number().int().min(1).max(EXPORT_FORMAT_VERSION, `format_version above ${EXPORT_FORMAT_VERSION} is not supported`).optional(),
-  exported_at: z.string().optional(),
-});
-
-/** Body of `POST /workflows/{id}/nodes`: a node in any spelling the flow format accepts, plus edges to add. */
-export const nodeAddSchema = z
-  .object({
-    id: z.string().optional(),
-    type: z.string().trim().min(1, 'type is required'),
-    edges: z.array(z.unknown()).max(1000).default([]),
-    comment: z.string().max(1000).optional(),
-  })
-  .passthrough();
-
-const removable = z.unknown().optional();
-
-/** Body of `PATCH /workflows/{id}/nodes/{node_id}`: `data` is merged (RFC 7386); `null` removes a setting. */
-export const nodePatchSchema = z
-  .object({
-    type: z.string().trim().min(1).optional(),
-    data: z.record(z.unknown()).optional(),
-    label: removable,
-    position: removable,
-    retry: removable,
-    timeout_ms: removable,
-    on_error: removable,
-    comment: z.string().max(1000).optional(),
-  })
-  .strict();
 
 /** A portable copy of a flow: no ids or owner, so it can be imported anywhere. */
 export interface FlowExport {
@@ -157,12 +120,12 @@ export interface FlowService {
   rollback(actor: Actor, id: string, version: number, comment?: string): Promise<FlowRow>;
   /** The head (or `version`) as a portable export document. */
   exportFlow(actor: Actor, id: string, version?: number): Promise<FlowExport>;
-  /** Creates a new flow of the actor from an export document or a flow in any accepted spelling. */
-  importFlow(actor: Actor, doc: z.infer<typeof importSchema>): Promise<FlowRow>;
+  /** Creates a new flow of the actor from an imported one (nodes and edges in any accepted spelling). */
+  importFlow(actor: Actor, workflow: FlowInput): Promise<FlowRow>;
   /** Creates a flow from a built-in template. */
   createFromTemplate(actor: Actor, templateId: string, meta: { name?: string; description?: string }): Promise<FlowRow>;
-  addNode(actor: Actor, id: string, body: z.infer<typeof nodeAddSchema>): Promise<FlowRow>;
-  updateNode(actor: Actor, id: string, nodeId: string, patch: z.infer<typeof nodePatchSchema>): Promise<FlowRow>;
+  addNode(actor: Actor, id: string, body: NodeAddInput): Promise<FlowRow>;
+  updateNode(actor: Actor, id: string, nodeId: string, patch: NodePatchInput): Promise<FlowRow>;
   removeNode(actor: Actor, id: string, nodeId: string): Promise<FlowRow>;
 }
 
@@ -312,10 +275,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
       };
     },
 
-    async importFlow(actor, doc) {
-      const parsed = flowInputSchema.safeParse(doc.workflow);
-      if (!parsed.success) throw unprocessable('workflow is invalid', issuesToDetails(parsed.error.issues, 'workflow'));
-      const input = parsed.data;
+    async importFlow(actor, input) {
       const graph = checked(input, (p) => `workflow.${p || '(root)'}`);
       return this.create(actor, { ...input, ...graph, comment: input.comment ?? 'imported' });
     },
@@ -348,7 +308,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
     async updateNode(actor, id, nodeId, body) {
       const current = await this.get(actor, id);
       const { comment, ...patch } = body;
-      return saveEdit(actor, current, patchNode(current, nodeIndex(current, nodeId), patch as NodePatch), comment ?? `changed node ${nodeId}`);
+      return saveEdit(actor, current, patchNode(current, nodeIndex(current, nodeId), patch), comment ?? `changed node ${nodeId}`);
     },
 
     async removeNode(actor, id, nodeId) {

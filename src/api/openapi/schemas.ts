@@ -1,5 +1,5 @@
 import { SCOPES } from '../principal';
-import { flowInputSchema, triggerSchema } from '../../services/flow-service';
+import { flowInputSchema, triggerSchema } from '../schemas/flow-bodies';
 import { EXECUTION_STATUSES } from '../../shared/flow';
 import { z } from './zod';
 

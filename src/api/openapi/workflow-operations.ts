@@ -1,4 +1,4 @@
-import { importSchema, nodeAddSchema, nodePatchSchema } from '../../services/flow-service';
+import { importSchema, nodeAddSchema, nodePatchSchema } from '../schemas/flow-bodies';
 import type { OperationDoc } from './operation-doc';
 import {
   EXECUTION_STATUSES,

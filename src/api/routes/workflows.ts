@@ -10,10 +10,11 @@ import { isUuid, parseBody, parseQuery } from '../validate';
 import {
   flowInputSchema,
   flowPatchSchema,
+  importedFlow,
   importSchema,
   nodeAddSchema,
   nodePatchSchema,
-} from '../../services/flow-service';
+} from '../schemas/flow-bodies';
 import type { FlowRow } from '../../storage';
 import { getTemplate, listTemplates } from '../../templates';
 
@@ -122,7 +123,7 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
     // A bare flow (what POST /workflows takes, or a seed's example) is accepted as well as an export document.
     const doc = body && typeof body === 'object' && !('workflow' in body) && 'nodes' in body ? { workflow: body } : body;
     req.body = doc;
-    const flow = await flows.importFlow(actorOf(req), parseBody(importSchema, req));
+    const flow = await flows.importFlow(actorOf(req), importedFlow(parseBody(importSchema, req)));
     res.status(201).json(flowView(flow));
   });
 
