@@ -203,21 +203,23 @@ export async function watchRun(
   try {
     let lastLook = 0;
     while (!signal.aborted && !ended) {
-      while (pending.length && !ended) {
-        const row = pending.shift() as ExecutionEventRow;
-        // Log lines a node wrote come before the node's own settle event.
-        if (row.type !== 'node_started' && row.type !== 'node_waiting') await pumpLogs();
-        eventCursor = row.id;
-        if (TERMINAL_TYPES.has(row.type)) {
-          const finished = await source.row();
-          send(row.type as LiveEventType, {
-            ...eventData(row),
-            finished_at: finished?.finished_at ?? row.at,
-            execution_time_ms: finished?.execution_time_ms ?? null,
-          }, row.at);
-          ended = true;
-        } else {
-          send(row.type as LiveEventType, eventData(row), row.at);
+      if (pending.length) {
+        // Log lines a node wrote come before the node's own settle event: read them once per batch.
+        if (pending.some((row) => row.type !== 'node_started' && row.type !== 'node_waiting')) await pumpLogs();
+        while (pending.length && !ended) {
+          const row = pending.shift() as ExecutionEventRow;
+          eventCursor = row.id;
+          if (TERMINAL_TYPES.has(row.type)) {
+            const finished = await source.row();
+            send(
+              row.type as LiveEventType,
+              { ...eventData(row), finished_at: finished?.finished_at ?? row.at, execution_time_ms: finished?.execution_time_ms ?? null },
+              row.at,
+            );
+            ended = true;
+          } else {
+            send(row.type as LiveEventType, eventData(row), row.at);
+          }
         }
       }
       if (ended || signal.aborted) break;
@@ -242,6 +244,7 @@ export async function watchRun(
           continue;
         }
       }
+      if (pending.length) continue; // arrived while logs and the row were being read
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, interval).unref();

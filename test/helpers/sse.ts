@@ -5,6 +5,8 @@ export interface SseEvent {
   id: string;
   event: string;
   data: any;
+  /** When the client received it (ms since the epoch). */
+  receivedAt: number;
 }
 
 /** Opens `url` as an event stream; `next` waits for an event, `close` disconnects. */
@@ -38,7 +40,7 @@ export async function openStream(url: string, headers: Record<string, string> = 
             fields[line.slice(0, i)] = line.slice(i + 1).trim();
           }
           if (fields.event)
-            events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
+            events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data), receivedAt: Date.now() });
           waiters.splice(0).forEach((w) => w());
         }
       }
