@@ -48,7 +48,7 @@ export interface GraphRunnerOptions {
 const CONTROL_WAITS = new Set(['approval', 'wait-event', 'delay']);
 
 /**
- * Executes a compiled graph with DESIGN §3 semantics: a node runs when all its incoming edges
+ * Executes a compiled graph with docs/flow-format.md semantics: a node runs when all its incoming edges
  * are settled and at least one was taken, otherwise it is skipped (dead-path elimination);
  * independent branches run in parallel; a failed node fails the graph unless its `on_error`
  * says `continue` or `route`.

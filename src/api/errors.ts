@@ -12,7 +12,7 @@ import {
 
 export { conflict, forbidden, notFound, temporalUnavailable, unprocessable } from '../shared/errors';
 
-/** Error codes of the API's error body (DESIGN §2). */
+/** Error codes of the API's error body (docs/api.md). */
 export type ErrorCode =
   | 'BAD_REQUEST'
   | 'UNAUTHORIZED'

@@ -25,7 +25,7 @@ export function idempotencyKeyOf(req: Request): string | undefined {
 }
 
 /**
- * Starts a run and answers as DESIGN §2 says: 201 (200 for a repeated idempotency key); with
+ * Starts a run and answers as docs/api.md says: 201 (200 for a repeated idempotency key); with
  * `wait`, 200 and the output when it finishes within `timeout_ms`, else 202 with the running run.
  * A run accepted while Temporal is unreachable is answered 202 with its id and status `pending`:
  * it starts when Temporal is back (never 503 for work that will happen anyway).

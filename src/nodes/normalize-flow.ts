@@ -105,7 +105,7 @@ function normalizeEdge(raw: unknown): unknown {
 }
 
 /**
- * Turns a flow as clients and the seeds spell it into the canonical `{nodes, edges}` (DESIGN §3):
+ * Turns a flow as clients and the seeds spell it into the canonical `{nodes, edges}` (docs/flow-format.md):
  * `config` → `data`, `from`/`to`/`condition` → `source`/`target`/`source_handle`,
  * `sourceHandle` → `source_handle`, type aliases → canonical types, and node settings (`label`,
  * `retry`, `timeout_ms`, `on_error`, `position`) found inside `data` moved onto the node. Loop

@@ -3,7 +3,7 @@ import type { ExecutionEventRow, ExecutionRow, LogRow, Page } from '../storage';
 import type { EventTail } from './run-event-tail';
 import type { ExecutionView, StepView } from './run-views';
 
-/** Live event types of DESIGN §2. */
+/** Live event types of docs/api.md. */
 export type LiveEventType =
   | 'state_sync'
   | 'node_started'

@@ -18,7 +18,7 @@ export interface StepView {
   duration_ms: number | null;
 }
 
-/** An execution as the API returns it (DESIGN §2). */
+/** An execution as the API returns it (docs/api.md). */
 export interface ExecutionView {
   id: string;
   workflow_id: string;

@@ -1,7 +1,7 @@
 /**
  * Domain errors: what services (and the layers below them) throw when a request cannot be done.
  * They say what went wrong, not how to answer; the API's one error middleware maps each kind to
- * its HTTP status and the error body (DESIGN §2). Bundle-safe: plain classes.
+ * its HTTP status and the error body (docs/api.md). Bundle-safe: plain classes.
  */
 
 /** Base of every domain error; `details` maps each problem's path (or a key) to what is wrong. */

@@ -1,5 +1,5 @@
 /**
- * Which expressions may run inside the workflow (DESIGN §3: no expression may block a workflow
+ * Which expressions may run inside the workflow (docs/flow-format.md: no expression may block a workflow
  * task). An expression runs **inline** — in the interpreter workflow, under a step and data budget —
  * only when its cost is linear in the data it reads: paths, filters, literals, operators,
  * conditionals, constructors and a list of built-in functions whose work is proportional to their

@@ -1,5 +1,5 @@
 /**
- * Expressions and templates (DESIGN §3, Templates): JSONata over the run context
+ * Expressions and templates (docs/flow-format.md, Templates): JSONata over the run context
  * `{trigger, input, execution, vars, <node_id>…, item, index}`, used by the interpreter workflow,
  * by activities and by API validation. Bundle-safe: no I/O, no Node built-ins, no randomness
  * added (JSONata's `$now()`/`$millis()` read `Date` and `$random()`/`$shuffle()` read

@@ -1,5 +1,5 @@
 /**
- * The flow format (DESIGN §3) and the shapes that cross the API ↔ Temporal boundary.
+ * The flow format (docs/flow-format.md) and the shapes that cross the API ↔ Temporal boundary.
  * Bundle-safe: types and pure functions only.
  */
 
@@ -199,7 +199,7 @@ export interface NodeActivityInput {
 
 /** What every node activity returns. */
 export interface NodeActivityResult {
-  /** Always an object with `result` (DESIGN §3). */
+  /** Always an object with `result` (docs/flow-format.md). */
   output: Record<string, unknown> & { result: unknown };
   /** Port chosen by the node, if the node type picks one. */
   port?: string;

@@ -1,5 +1,5 @@
 /**
- * What a run reports about itself as it goes (DESIGN §1: the run index and the live events are a
+ * What a run reports about itself as it goes (docs/engine.md: the run index and the live events are a
  * projection of Temporal, written by the runs). The interpreter emits one {@link RunTransition}
  * per start, node transition, pause and end through a Temporal *sink*: sinks run in the worker
  * after each workflow activation, are not part of history and are not called while a run is
@@ -9,7 +9,7 @@
 import type { Sinks } from '@temporalio/workflow';
 import type { ExecutionStatus, StepState } from './flow';
 
-/** Live event types of DESIGN §2 that runs report (plus `execution_started`). */
+/** Live event types of docs/api.md that runs report (plus `execution_started`). */
 export type TransitionType =
   | 'execution_started'
   | 'node_started'

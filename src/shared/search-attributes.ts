@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import type { RunFlowInput } from './flow';
 
-/** The custom search attributes of DESIGN §1, so runs can be filtered in the Web UI. */
+/** The custom search attributes of docs/engine.md, so runs can be filtered in the Web UI. */
 export const SA = {
   FlowId: defineSearchAttributeKey('FlowId', SearchAttributeType.KEYWORD),
   FlowVersion: defineSearchAttributeKey('FlowVersion', SearchAttributeType.INT),

@@ -1,5 +1,5 @@
 /**
- * Splitting template strings into literal text and `{{ expression }}` parts (DESIGN §3, Templates).
+ * Splitting template strings into literal text and `{{ expression }}` parts (docs/flow-format.md, Templates).
  * Pure string code, shared by rendering, validation and reference discovery.
  */
 

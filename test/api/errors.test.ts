@@ -4,7 +4,7 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 type Answer = { status: number; body: any; headers: Headers };
 
-/** Asserts the error body of DESIGN §2 and returns it. */
+/** Asserts the error body of docs/api.md and returns it. */
 function assertErrorBody(r: Answer, status: number, code: string): any {
   assert.equal(r.status, status, JSON.stringify(r.body));
   assert.match(r.headers.get('content-type') ?? '', /application\/json/);

@@ -4,7 +4,7 @@ import { EXECUTION_STATUSES } from '../../shared/flow';
 import { z } from './zod';
 
 export { EXECUTION_STATUSES };
-/** Steps' statuses (DESIGN §2). */
+/** Steps' statuses (docs/api.md). */
 export const STEP_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'skipped'] as const;
 
 const id = z.string().uuid();
@@ -60,7 +60,7 @@ export const apiKey = z
   })
   .openapi('ApiKey');
 
-/** A node of a flow (DESIGN §3). */
+/** A node of a flow (docs/flow-format.md). */
 export const flowNode = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),

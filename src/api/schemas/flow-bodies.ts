@@ -7,7 +7,7 @@ import { EXPORT_FORMAT_VERSION } from '../../services/flow-service';
 import { issuesToDetails } from '../../shared/zod-issues';
 import { unprocessable } from '../errors';
 
-/** A flow's trigger (DESIGN §2). */
+/** A flow's trigger (docs/api.md). */
 export const triggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('manual') }).strict(),
   z.object({ type: z.literal('cron'), schedule: z.string().min(1).max(200), timezone: z.string().max(64).optional() }).strict(),

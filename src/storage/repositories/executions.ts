@@ -233,20 +233,20 @@ export function createExecutionRepo(db: Knex): ExecutionRepo {
       if (options.until !== undefined) q.where('e.created_at', '<=', toIso(options.until));
       if (options.search) whereContainsIgnoreCase(q, ['e.id', 'f.name'], options.search);
 
-      const page = q
+      // The total comes from the same query as the items (a window count), so under concurrent
+      // status changes a page and its total always describe the same snapshot.
+      const rows: Record<string, unknown>[] = await q
         .clone()
-        .select('e.*', 'f.name as flow_name')
+        .select('e.*', 'f.name as flow_name', db.raw('count(*) over () as total_count'))
         .orderBy([
           { column: 'e.created_at', order: 'desc' },
           { column: 'e.id', order: 'desc' },
         ])
         .offset(skip)
         .limit(limit);
-      const [total, rows] = await Promise.all([countRows(q), page]);
+      const total = rows.length ? Number(rows[0].total_count) : await countRows(q);
       return {
-        items: rows.map((r: Record<string, unknown>) =>
-          fromRow<ExecutionListItem>({ ...r, flow_name: r.flow_name ?? null }),
-        ),
+        items: rows.map(({ total_count: _total, ...r }) => fromRow<ExecutionListItem>({ ...r, flow_name: r.flow_name ?? null })),
         total,
       };
     },
