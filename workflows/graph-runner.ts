@@ -1,37 +1,12 @@
 import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { CarriedState, CompiledFlow, CompiledNode, EdgeState, FlowEdge, StepState } from '../src/shared/flow';
-import { describeError, type NodeErrorInfo } from './errors';
-import type { RunState } from './run-state';
+import type { CarriedState, CompiledFlow, CompiledNode, EdgeState, StepState } from '../src/shared/flow';
+import { describeError } from './errors';
+import { edgeTaken, graphOutput, TerminateSignal, type GraphResult, type NodeOutcome } from './graph-types';
 
-/** What running one node produced. */
-export interface NodeOutcome {
-  output: Record<string, unknown>;
-  /** Port taken; `default` when absent. */
-  port?: string;
-  attempt?: number;
-  input?: unknown;
-  started_at?: string;
-  finished_at?: string;
-}
-
-/** Ends the whole graph early (a `terminate` node). */
-export class TerminateSignal {
-  constructor(
-    readonly status: 'completed' | 'failed',
-    readonly message: string | undefined,
-    readonly nodeId: string,
-  ) {}
-}
+export { edgeTaken, TerminateSignal, type GraphResult, type NodeOutcome } from './graph-types';
 
 /** Runs one node of a graph; the interpreter supplies it (activity call or control-node logic). */
 export type NodeExecutor = (node: CompiledNode, runner: GraphRunner) => Promise<NodeOutcome>;
-
-/** How a graph run ended. */
-export type GraphResult =
-  | { kind: 'completed'; output: unknown }
-  | { kind: 'failed'; nodeId: string; error: NodeErrorInfo }
-  | { kind: 'terminated'; status: 'completed' | 'failed'; message?: string; nodeId: string; output: unknown }
-  | { kind: 'continue-as-new'; carried: CarriedState };
 
 /** Options of a {@link GraphRunner}. */
 export interface GraphRunnerOptions {
@@ -44,6 +19,8 @@ export interface GraphRunnerOptions {
   /** Whether the runner may continue-as-new when Temporal suggests it (top level only). */
   allowContinueAsNew?: boolean;
 }
+
+import type { RunState } from './run-state';
 
 const CONTROL_WAITS = new Set(['approval', 'wait-event', 'delay']);
 
@@ -387,36 +364,8 @@ export class GraphRunner {
   }
 
 
-  /**
-   * The graph's output: the rendered output of the `end` node that ran (or `{end_id: output}` when
-   * several did); without an end node, the result of the sink node(s) that completed.
-   */
   private graphOutput(): unknown {
-    const ends = this.graph.nodes.filter((n) => n.type === 'end' && this.steps[n.id].status === 'completed');
-    const pick = (ids: string[]) => {
-      const results = ids.map((id) => (this.context[id] as { result?: unknown } | undefined)?.result);
-      if (ids.length === 1) return results[0];
-      if (ids.length === 0) return null;
-      return Object.fromEntries(ids.map((id, i) => [id, results[i]]));
-    };
-    if (ends.length) return pick(ends.map((n) => n.id));
-    const sinks = this.graph.nodes.filter(
-      (n) => (this.outgoing.get(n.id) ?? []).length === 0 && this.steps[n.id].status === 'completed',
-    );
-    return pick(sinks.map((n) => n.id));
+    return graphOutput(this.graph, this.steps, this.context, (id) => (this.outgoing.get(id) ?? []).length > 0);
   }
 }
 
-/**
- * Whether an edge is followed when its source completes on `port`. An edge without a handle is
- * on the `default` port; from a node that has no `default` port (condition, switch, approval) it
- * is followed on any port except `error`.
- */
-export function edgeTaken(edge: FlowEdge, port: string, source: CompiledNode): boolean {
-  const handle = edge.source_handle;
-  if (handle === undefined || handle === null || handle === '') {
-    if (port === 'error') return false;
-    return port === 'default' || !source.exec.ports.includes('default');
-  }
-  return handle === port;
-}
