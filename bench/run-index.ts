@@ -10,7 +10,7 @@
  *    negative lag means the index knew before Temporal recorded the close. While the burst runs,
  *    `GET /executions?status=running|completed` is read in a loop and every item whose status
  *    contradicts the filter is counted.
- * 2. **Live events**: `watched` of the runs are followed over SSE from before they start to their
+ * 2. **Live events**: the last `watched` runs are followed over SSE from before they start to their
  *    end; for every event, arrival time minus the transition's time (`timestamp`, workflow time),
  *    and whether each node's events arrived in causal order (started before completed, the
  *    terminal event last).
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
           const r = await call('POST', `/workflows/${flowId}/execute`, { input_data: { n } });
           if (r.status !== 201) throw new Error(`execute: ${r.status} ${JSON.stringify(r.body)}`);
           ids.push(r.body.id);
-          if (n < watched) watch(r.body.id);
+          if (n >= runs - watched) watch(r.body.id);
         }
       }),
     );

@@ -32,7 +32,7 @@ const PAGE = 1_000;
  * process sees transitions from any worker within about one interval.
  */
 export function createEventTail(repos: Repos, options: { intervalMs?: number; onError?: (err: unknown) => void } = {}): EventTail {
-  const intervalMs = options.intervalMs ?? 100;
+  const intervalMs = options.intervalMs ?? 50;
   const subs = new Set<Subscription>();
   let cursor: number | undefined;
   let starting: Promise<void> | undefined;
