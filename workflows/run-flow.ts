@@ -30,6 +30,7 @@ import {
 import { FAILURE, runFailure } from './errors';
 import { executeNode } from './execute-node';
 import { GraphRunner, type GraphResult } from './graph-runner';
+import { resolveRunInput } from './run-input';
 import { RunState, type ApprovalDecision, type ApprovalRequest, type RunEvent } from './run-state';
 
 export { pauseSignal, resumeSignal } from './run-state';
@@ -47,7 +48,8 @@ const VALIDATOR_FAILURES: Record<string, string> = {
 };
 
 /** Executes a flow definition durably. See the module comment for the determinism rule. */
-export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
+export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
+  const input = resolveRunInput(started);
   const run = new RunState(input);
   let finalStatus: ExecutionStatus | undefined;
 
@@ -111,7 +113,17 @@ export async function runFlow(input: RunFlowInput): Promise<RunFlowResult> {
   );
 
   const report = run.reporter;
-  report.report('execution_started', 'running', { started_at: workflowInfo().startTime.toISOString() });
+  report.report('execution_started', 'running', {
+    started_at: workflowInfo().startTime.toISOString(),
+    run: {
+      flow_id: input.flow_id,
+      flow_version: input.flow_version,
+      owner_id: input.owner_id,
+      trigger: input.trigger,
+      input_data: input.input_data,
+      parent_execution_id: (input.trigger.parent_execution_id as string | undefined) ?? null,
+    },
+  });
   let result: GraphResult;
   try {
     result = await runner.execute();

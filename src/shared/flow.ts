@@ -85,7 +85,7 @@ export interface CompiledFlow {
 
 /** The trigger that started a run. */
 export interface RunTrigger {
-  type: 'manual' | 'api' | 'cron' | 'event' | 'webhook' | 'retry' | 'sub-flow' | 'test';
+  type: 'manual' | 'api' | 'schedule' | 'event' | 'webhook' | 'retry' | 'sub-flow' | 'test';
   [key: string]: unknown;
 }
 

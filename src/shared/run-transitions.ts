@@ -7,7 +7,7 @@
  * carries a key (`run_id:seq`) that the index stores once. Bundle-safe: types and names only.
  */
 import type { Sinks } from '@temporalio/workflow';
-import type { ExecutionStatus, StepState } from './flow';
+import type { ExecutionStatus, RunTrigger, StepState } from './flow';
 
 /** Live event types of docs/api.md that runs report (plus `execution_started`). */
 export type TransitionType =
@@ -39,6 +39,15 @@ export interface RunTransition {
   step?: StepState & { scope?: string };
   /** `execution_started`: when the run's workflow started. */
   started_at?: string;
+  /** `execution_started`: what the index needs to list a run the API did not start (schedules). */
+  run?: {
+    flow_id: string;
+    flow_version: number;
+    owner_id: string;
+    trigger: RunTrigger;
+    input_data: unknown;
+    parent_execution_id: string | null;
+  };
   /** Terminal transitions: the run's result or failure. */
   output_data?: unknown;
   error?: { message: string; node_id?: string | null; type?: string | null } | null;

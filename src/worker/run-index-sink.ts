@@ -97,6 +97,8 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
 type Repos = ReturnType<typeof createRepos>;
 
 async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
+  // A run the API did not start (a schedule's) is listed from its first report on.
+  for (const t of batch) if (t.type === 'execution_started' && t.run) await indexRun(repos, t);
   await repos.events.insertMany(batch.map(toEvent));
   await trackApprovals(repos, batch);
   // One row update per run and kind of change, with the batch's last word on its status.
@@ -132,6 +134,22 @@ async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
     const last = [...transitions].reverse().find((t) => t.status !== undefined && LIVE_STATUSES.includes(t.status));
     if (last?.status) await repos.executions.update(id, { status: last.status }, { ifStatusIn: ['running', 'paused', 'waiting'] });
   }
+}
+
+async function indexRun(repos: Repos, t: RunTransition): Promise<void> {
+  const run = t.run!;
+  await repos.executions.createIfMissing({
+    id: t.execution_id,
+    flow_id: run.flow_id,
+    flow_version: run.flow_version,
+    owner_id: run.owner_id,
+    trigger: run.trigger,
+    input_data: run.input_data,
+    parent_execution_id: run.parent_execution_id,
+    status: 'running',
+    temporal_run_id: t.run_id,
+    started_at: t.started_at ?? t.at,
+  });
 }
 
 interface ApprovalWait {
@@ -174,7 +192,7 @@ async function trackApprovals(repos: Repos, batch: RunTransition[]): Promise<voi
 }
 
 function toEvent(t: RunTransition): NewExecutionEvent {
-  const { execution_id, run_id, seq, type, at, step, ...rest } = t;
+  const { execution_id, run_id, seq, type, at, step, run: _run, ...rest } = t;
   return {
     execution_id,
     event_key: `${run_id}:${seq}`,

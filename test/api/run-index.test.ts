@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { openStream } from '../helpers/sse';
 import { until } from '../helpers/wait';
+import { compileFlow } from '../../src/nodes/compile-flow';
+import { RUN_FLOW, type RunFlowInput } from '../../src/shared/flow';
 
 const TERMINAL = ['completed', 'failed', 'cancelled', 'terminated', 'timed_out'];
 
@@ -146,6 +148,33 @@ describe('run index written by the runs', function () {
       assert.ok(seen.includes(`node_started:${n}`) && seen.includes(`node_completed:${n}`), `${n} in ${seen.join(', ')}`);
     }
     assert.equal(second.events.at(-1)?.event, 'execution_completed');
+  });
+
+  it('lists a run the API did not start (as a Temporal Schedule starts them) from the run\'s own report', async () => {
+    const flow = await chain('scheduled', 0);
+    const stored = await tp.platform.repos.flows.get(flow);
+    const input: RunFlowInput = {
+      execution_id: '', // a schedule's action starts the same input every time: the run names itself
+      flow_id: flow,
+      flow_version: stored!.version,
+      owner_id: stored!.owner_id,
+      trigger: { type: 'schedule', schedule_id: `flow-${flow}` },
+      input_data: {},
+      definition: compileFlow(stored),
+    };
+    const workflowId = `scheduled-${flow}-${Date.now()}`;
+    await tp.platform.temporal.client.workflow.start(RUN_FLOW.workflow, { taskQueue: tp.platform.config.temporal.taskQueue, workflowId, args: [input] });
+    const listed = await until(async () => {
+      const page = await api('GET', `/executions?workflow_id=${flow}`);
+      const item = page.body.items[0];
+      return item && TERMINAL.includes(item.status) ? item : undefined;
+    }, 'the scheduled run to be listed and finished');
+    assert.match(listed.id, /^[0-9a-f-]{36}$/);
+    assert.equal(listed.status, 'completed');
+    assert.equal(listed.output_data, 'AB');
+    assert.equal(listed.trigger.type, 'schedule');
+    assert.ok(listed.trigger.scheduled_at, 'scheduled_at is set');
+    assert.equal(listed.trigger.schedule_id, `flow-${flow}`);
   });
 
   it('starts runs that were accepted but never handed to Temporal, oldest first', async () => {

@@ -109,6 +109,8 @@ export interface ExecutionRepo {
    * that one is returned with `created: false` (race-free: a single insert … on conflict).
    */
   createOrGet(input: NewExecution): Promise<{ execution: ExecutionRow; created: boolean }>;
+  /** Creates the run unless a row with its id exists (a run reporting its own start); true when created. */
+  createIfMissing(input: NewExecution & { id: string }): Promise<boolean>;
   get(id: string, scope?: OwnerScope): Promise<ExecutionRow | undefined>;
   list(options?: ExecutionListOptions): Promise<Page<ExecutionListItem>>;
   /**
@@ -210,6 +212,11 @@ export function createExecutionRepo(db: Knex): ExecutionRepo {
       const existing = await findByIdempotencyKey(input.owner_id, input.idempotency_key);
       if (!existing) throw new Error('idempotent insert was ignored but no run holds the key');
       return { execution: existing, created: false };
+    },
+
+    async createIfMissing(input) {
+      const rows = await db('executions').insert(toInsert(input)).onConflict('id').ignore().returning('id');
+      return rows.length > 0;
     },
 
     async get(id, scope = {}) {
