@@ -36,6 +36,10 @@ const envSchema = z.object({
     .string()
     .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes as 64 hex characters or base64')
     .optional(),
+  ENCRYPTION_KEY_PREVIOUS: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes as 64 hex characters or base64')
+    .optional(),
   HTTP_ALLOWED_HOSTS: z.string().default(''),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 1mb or 512kb').default('1mb'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
@@ -71,6 +75,8 @@ export interface Config {
   };
   jwt: { secret: string; expiresInS: number };
   encryptionKey: Buffer;
+  /** The key secrets were encrypted with before a rotation: still read, never written (docs/credentials.md). */
+  previousEncryptionKey?: Buffer;
   httpAllowedHosts: string[];
   bodyLimit: string;
   /** Per-client request limits, and how many live event connections (WebSocket + SSE) a user may hold open. */
@@ -176,9 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         };
   const secret = e.JWT_SECRET ?? devSecret(dataDir, 'jwt-secret', 32);
   const keyText = e.ENCRYPTION_KEY ?? devSecret(dataDir, 'encryption-key', 32);
-  const encryptionKey = /^[0-9a-fA-F]{64}$/.test(keyText)
-    ? Buffer.from(keyText, 'hex')
-    : Buffer.from(keyText, 'base64');
+  const keyBytes = (text: string) => (/^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64'));
+  const encryptionKey = keyBytes(keyText);
 
   return {
     env: e.NODE_ENV,
@@ -197,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     jwt: { secret, expiresInS: e.JWT_EXPIRES_IN_S },
     encryptionKey,
+    ...(e.ENCRYPTION_KEY_PREVIOUS ? { previousEncryptionKey: keyBytes(e.ENCRYPTION_KEY_PREVIOUS) } : {}),
     httpAllowedHosts: e.HTTP_ALLOWED_HOSTS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),

@@ -14,6 +14,9 @@ import { conflict, notFound, unprocessable } from '../shared/errors';
 import type { Actor } from './actor';
 import { getTemplate } from '../templates';
 import { addNode, freeNodeId, indexOfNode, nodeIds, patchNode, removeNode, type EditedGraph, type NodePatch } from './node-edits';
+import { combineTriggerHandlers, type FlowTriggerHandler, type SavedFlow } from './flow-triggers';
+
+export type { FlowTriggerHandler, SavedFlow } from './flow-triggers';
 
 /** A flow as create and update take it; the API parses request bodies into this. */
 export interface FlowInput {
@@ -106,34 +109,46 @@ function rejectInvalid(result: ValidationResult, pathOf: (path: string) => strin
 
 /** Flow CRUD, versions, import/export, templates and node edits; routes call it after authenticating. */
 export interface FlowService {
-  validate(raw: { nodes?: unknown; edges?: unknown }): ValidationResult & { graph: FlowGraph };
-  create(actor: Actor, input: FlowInput): Promise<FlowRow>;
+  /** Validates a graph (and a trigger, when given): errors and warnings with their paths. */
+  validate(raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }): ValidationResult & { graph: FlowGraph };
+  create(actor: Actor, input: FlowInput): Promise<SavedFlow>;
   get(actor: Actor, id: string): Promise<FlowRow>;
   /** Applies a change; a new version is made only when the executable definition changes ({@link executableHash}). */
-  update(actor: Actor, id: string, patch: Partial<FlowInput>): Promise<FlowRow>;
+  update(actor: Actor, id: string, patch: Partial<FlowInput>): Promise<SavedFlow>;
   remove(actor: Actor, id: string): Promise<void>;
   /** The flow's versions, newest first. */
   listVersions(actor: Actor, id: string): Promise<FlowVersionSummary[]>;
   /** One version's snapshot; 404 for an unknown version. */
   getVersion(actor: Actor, id: string, version: number): Promise<FlowVersionRow>;
   /** Makes a new head version whose nodes and edges are those of `version`. */
-  rollback(actor: Actor, id: string, version: number, comment?: string): Promise<FlowRow>;
+  rollback(actor: Actor, id: string, version: number, comment?: string): Promise<SavedFlow>;
   /** The head (or `version`) as a portable export document. */
   exportFlow(actor: Actor, id: string, version?: number): Promise<FlowExport>;
   /** Creates a new flow of the actor from an imported one (nodes and edges in any accepted spelling). */
-  importFlow(actor: Actor, workflow: FlowInput): Promise<FlowRow>;
+  importFlow(actor: Actor, workflow: FlowInput): Promise<SavedFlow>;
   /** Creates a flow from a built-in template. */
-  createFromTemplate(actor: Actor, templateId: string, meta: { name?: string; description?: string }): Promise<FlowRow>;
-  addNode(actor: Actor, id: string, body: NodeAddInput): Promise<FlowRow>;
-  updateNode(actor: Actor, id: string, nodeId: string, patch: NodePatchInput): Promise<FlowRow>;
-  removeNode(actor: Actor, id: string, nodeId: string): Promise<FlowRow>;
+  createFromTemplate(actor: Actor, templateId: string, meta: { name?: string; description?: string }): Promise<SavedFlow>;
+  addNode(actor: Actor, id: string, body: NodeAddInput): Promise<SavedFlow>;
+  updateNode(actor: Actor, id: string, nodeId: string, patch: NodePatchInput): Promise<SavedFlow>;
+  removeNode(actor: Actor, id: string, nodeId: string): Promise<SavedFlow>;
 }
 
 /** Creates the flow service over the repositories. */
-export function createFlowService({ repos }: { repos: Repos }): FlowService {
+export function createFlowService({ repos, triggers: handlers = [] }: { repos: Repos; triggers?: readonly FlowTriggerHandler[] }): FlowService {
+  const triggers = combineTriggerHandlers(handlers);
   const validate: FlowService['validate'] = (raw) => {
     const graph = normalizeFlow({ nodes: raw.nodes ?? [], edges: raw.edges ?? [] });
-    return { ...validateFlow(graph), graph };
+    const result = validateFlow(graph);
+    const problems = raw.trigger && typeof raw.trigger === 'object' ? triggers.check(raw.trigger as FlowTrigger) : undefined;
+    if (!problems) return { ...result, graph };
+    const errors = [...result.errors, ...Object.entries(problems).map(([path, message]) => ({ path, code: 'INVALID_TRIGGER', message }))];
+    return { ...result, valid: false, errors, graph };
+  };
+
+  /** 422 when the trigger's own rules refuse it (a cron expression, a time zone…). */
+  const checkTrigger = (trigger: FlowTrigger | undefined, pathOf: (path: string) => string = (p) => p) => {
+    const problems = trigger && triggers.check(trigger);
+    if (problems) throw unprocessable('flow is invalid', Object.fromEntries(Object.entries(problems).map(([p, m]) => [pathOf(p), m])));
   };
 
   const checked = (raw: { nodes?: unknown; edges?: unknown }, pathOf?: (path: string) => string): FlowGraph => {
@@ -143,7 +158,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
   };
 
   /** Stores an edited graph: a new version when its executable part changed. */
-  const saveEdit = async (actor: Actor, current: FlowRow, edit: EditedGraph, comment?: string): Promise<FlowRow> => {
+  const saveEdit = async (actor: Actor, current: FlowRow, edit: EditedGraph, comment?: string): Promise<SavedFlow> => {
     const graph = checked(edit.graph, edit.pathOf);
     const hash = executableHash(graph);
     const updated = await repos.flows.update(
@@ -155,7 +170,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
       },
     );
     if (!updated) throw notFound('workflow');
-    return updated;
+    return triggers.saved(updated, current);
   };
 
   const nodeIndex = (flow: FlowRow, nodeId: string): number => {
@@ -169,7 +184,8 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
 
     async create(actor, input) {
       const graph = checked(input);
-      return repos.flows.create({
+      checkTrigger(input.trigger);
+      const created = await repos.flows.create({
         owner_id: actor.userId,
         name: input.name,
         description: input.description,
@@ -183,6 +199,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
         comment: input.comment ?? 'created',
         definition_hash: executableHash(graph),
       });
+      return triggers.saved(created, undefined);
     },
 
     async get(actor, id) {
@@ -193,6 +210,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
 
     async update(actor, id, patch) {
       const current = await this.get(actor, id);
+      checkTrigger(patch.trigger);
       const graphChanged = patch.nodes !== undefined || patch.edges !== undefined;
       let graph: FlowGraph | undefined;
       let newVersion = false;
@@ -220,11 +238,13 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
         },
       );
       if (!updated) throw notFound('workflow');
-      return updated;
+      return triggers.saved(updated, current);
     },
 
     async remove(actor, id) {
+      const current = await this.get(actor, id);
       if (!(await repos.flows.softDelete(id, { ownerId: actor.ownerId }))) throw notFound('workflow');
+      await triggers.deleted(current);
     },
 
     async listVersions(actor, id) {
@@ -240,6 +260,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
     },
 
     async rollback(actor, id, version, comment) {
+      const current = await this.get(actor, id);
       const v = await this.getVersion(actor, id, version);
       // Re-validated: node types may have changed since the snapshot was taken.
       const graph = checked(v.definition, (p) => `version.${p || '(root)'}`);
@@ -252,7 +273,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
         },
       );
       if (!updated) throw notFound('workflow');
-      return updated;
+      return triggers.saved(updated, current);
     },
 
     async exportFlow(actor, id, version) {
@@ -277,6 +298,7 @@ export function createFlowService({ repos }: { repos: Repos }): FlowService {
 
     async importFlow(actor, input) {
       const graph = checked(input, (p) => `workflow.${p || '(root)'}`);
+      checkTrigger(input.trigger, (p) => `workflow.${p}`);
       return this.create(actor, { ...input, ...graph, comment: input.comment ?? 'imported' });
     },
 

@@ -14,6 +14,7 @@ import {
   importSchema,
   nodeAddSchema,
   nodePatchSchema,
+  triggerSchema,
 } from '../schemas/flow-bodies';
 import type { FlowRow } from '../../storage';
 import { getTemplate, listTemplates } from '../../templates';
@@ -56,10 +57,10 @@ function versionParam(v: unknown): number {
   return n;
 }
 
-/** The flow as the API returns it. */
-export function flowView(f: FlowRow) {
-  const { deleted_at: _d, ...rest } = f;
-  return rest;
+/** The flow as the API returns it, with what its trigger shows only once (a webhook's token). */
+export function flowView(f: FlowRow & { revealed?: Record<string, unknown> }) {
+  const { deleted_at: _d, revealed, ...rest } = f;
+  return { ...rest, ...revealed };
 }
 
 /**
@@ -91,7 +92,10 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
   });
 
   r.post('/validate', read, (req, res) => {
-    const body = parseBody(z.object({ nodes: z.array(z.unknown()).max(5000), edges: z.array(z.unknown()).max(20000).default([]) }), req);
+    const body = parseBody(
+      z.object({ nodes: z.array(z.unknown()).max(5000), edges: z.array(z.unknown()).max(20000).default([]), trigger: triggerSchema.optional() }),
+      req,
+    );
     const { valid, errors, warnings } = flows.validate(body);
     res.json({ valid, errors, warnings });
   });

@@ -10,9 +10,24 @@ import { unprocessable } from '../errors';
 /** A flow's trigger (docs/api.md). */
 export const triggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('manual') }).strict(),
-  z.object({ type: z.literal('cron'), schedule: z.string().min(1).max(200), timezone: z.string().max(64).optional() }).strict(),
+  z
+    .object({
+      type: z.literal('cron'),
+      schedule: z.string().min(1).max(200),
+      timezone: z.string().max(64).optional(),
+      overlap: z.enum(['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all']).optional(),
+      catchup_window_s: z.number().int().min(1).max(365 * 24 * 3600).optional(),
+      input_data: z.unknown().optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('event'), event: z.string().min(1).max(200) }).strict(),
-  z.object({ type: z.literal('webhook'), auth: z.enum(['token', 'hmac']).default('token') }).strict(),
+  z
+    .object({
+      type: z.literal('webhook'),
+      auth: z.enum(['token', 'hmac']).default('token'),
+      respond: z.enum(['accepted', 'result']).optional(),
+    })
+    .strict(),
 ]);
 
 const flowFields = {
