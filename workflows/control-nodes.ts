@@ -22,7 +22,8 @@ async function waitUntil(runner: GraphRunner, node: CompiledNode, ms: number, un
   const key = `${runner.scopeKey}${node.id}`;
   runner.run.startWaiting(key, { node_id: node.id, kind: 'delay', until }, runner.steps[node.id], runner.scopeKey);
   try {
-    await sleep(ms);
+    // The timer is named after its node in the Temporal Web UI.
+    await sleep(ms, { summary: `delay ${node.label ?? node.id}` });
   } finally {
     runner.run.waiting.delete(key);
   }

@@ -3,6 +3,7 @@ import {
   defineSignal,
   patched,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   type ChildWorkflowHandle,
@@ -72,6 +73,33 @@ interface PendingApproval {
   decision?: ApprovalDecision;
 }
 
+/** A map that reports its contents through `onChange` whenever an entry is added or removed. */
+class WaitMap extends Map<string, WaitInfo> {
+  constructor(private readonly onChange: (waits: Iterable<WaitInfo>) => void) {
+    super();
+  }
+  override set(key: string, value: WaitInfo): this {
+    super.set(key, value);
+    this.onChange?.(this.values());
+    return this;
+  }
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    if (had) this.onChange(this.values());
+    return had;
+  }
+}
+
+/** The run's current details in the Temporal Web UI: what it waits for, one line per wait. */
+function describeWaits(waits: Iterable<WaitInfo>): void {
+  const lines = [...waits].map((w) => {
+    if (w.kind === 'approval') return `waiting for approval: ${w.name ?? w.node_id}`;
+    if (w.kind === 'event') return `waiting for event: ${w.name ?? w.node_id}`;
+    return `waiting until ${w.until ?? '?'} (${w.node_id})`;
+  });
+  setCurrentDetails(lines.join('\n'));
+}
+
 /** An external event delivered by signal. */
 export interface RunEvent {
   name: string;
@@ -84,7 +112,8 @@ export interface RunEvent {
  */
 export class RunState {
   paused = false;
-  readonly waiting = new Map<string, WaitInfo>();
+  /** What nodes wait for, by scope key; the Web UI shows it as the run's current details. */
+  readonly waiting: Map<string, WaitInfo> = new WaitMap(describeWaits);
   readonly approvals = new Map<string, PendingApproval>();
   /** Reports transitions to the run index and the live event log. */
   readonly reporter: RunReporter;
