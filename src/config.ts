@@ -53,6 +53,7 @@ const envSchema = z.object({
   RUN_WORKER: bool.default('true'),
   RUN_API: bool.default('true'),
   WORKER_PROCESS: z.enum(['child', 'inline']).default('child'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -91,6 +92,8 @@ export interface Config {
    * process (tests, and one-process deployments that accept the risk).
    */
   workerProcess: 'child' | 'inline';
+  /** A bearer token that may read `GET /metrics` (besides admins); unset: admins only. */
+  metricsToken?: string;
   /** The environment this configuration was read from (a supervised worker is started with it). */
   sourceEnv: Readonly<NodeJS.ProcessEnv>;
   logLevel: string;
@@ -217,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runWorker: e.RUN_WORKER,
     runApi: e.RUN_API,
     workerProcess: e.WORKER_PROCESS,
+    ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
     sourceEnv: env,
     logLevel: e.LOG_LEVEL,
   };

@@ -21,6 +21,8 @@ import { createRunService, type RunService } from './services/run-service';
 import { createWorker } from './worker/create-worker';
 import { createRunIndexSink } from './worker/run-index-sink';
 import { superviseWorker, type WorkerStatus, type WorkerSupervisor } from './worker/supervisor';
+import { slotsOf } from './worker/worker-slots';
+import { createMetrics } from './services/metrics';
 import { bridgeSdkLogger } from './worker/sdk-logger';
 import { shutdownExpressionProcesses, warmExpressionPool } from './nodes/sandbox/expression-pool';
 
@@ -170,12 +172,20 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
 
     let apiUrl: string | undefined;
     if (config.runApi) {
+      const inline = worker;
+      const metrics = createMetrics({
+        repos,
+        tail,
+        workerSlots: () => (inline ? slotsOf(inline.getStatus()) : supervisor?.status().slots),
+      });
+      stops.push(async () => metrics.stop());
       const app = createApp({
         config,
         logger,
         repos,
         flows,
         runs,
+        metrics,
         health: async () => {
           const database = await checkDb(db);
           const started = performance.now();

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Repos } from '../storage';
 import type { FlowService } from '../services/flow-service';
+import type { Metrics } from '../services/metrics';
 import type { RunService } from '../services/run-service';
 import type { HealthCheck } from './routes/health';
 
@@ -13,4 +14,6 @@ export interface AppDeps {
   flows: FlowService;
   runs: RunService;
   health: HealthCheck;
+  /** Prometheus metrics (`GET /metrics`); absent: no metrics. */
+  metrics?: Metrics;
 }

@@ -10,6 +10,7 @@ import { createWorkflowRouter } from './routes/workflows';
 import { createExecutionRouter } from './routes/executions';
 import { createNodeTypeRouter } from './routes/node-types';
 import { createHealthRouter } from './routes/health';
+import { createMetricsRouter, requestMetrics } from './routes/metrics';
 import { createApprovalRouter } from './routes/approvals';
 import { createNodeRouter } from './routes/nodes';
 import { parseBodies } from './middleware/body';
@@ -25,7 +26,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   installJsonResponse(app);
-  app.use(requestLog(deps.logger, { quiet: ['/health'] }));
+  if (deps.metrics) app.use(requestMetrics(deps.metrics));
+  app.use(requestLog(deps.logger, { quiet: ['/health', '/metrics'] }));
   const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
   const api = express.Router();
   // Before body parsing, so 400 and 413 answers count and carry the X-RateLimit-* headers too.
@@ -49,6 +51,7 @@ export function createApp(deps: AppDeps): Express {
   // The API first: every other path (health, docs) is off its hot path.
   app.use('/api/v1', api);
   app.use(createHealthRouter(deps.health));
+  if (deps.metrics) app.use(createMetricsRouter(deps.metrics, authenticate, deps.config.metricsToken));
   app.use(createApiDocsRouter(() => listRoutes(app)));
 
   app.use(notFoundHandler);

@@ -10,6 +10,8 @@ export interface EventTail {
    * ones as they arrive — in order, each once. Returns the unsubscribe function.
    */
   subscribe(executionId: string, afterId: number, listener: EventListener): () => void;
+  /** Delivers every run's new events (from now on), in order (metrics). Returns the unsubscribe function. */
+  subscribeAll(listener: EventListener): () => void;
   /** Stops reading (shutdown). */
   stop(): void;
 }
@@ -34,6 +36,7 @@ const PAGE = 1_000;
 export function createEventTail(repos: Repos, options: { intervalMs?: number; onError?: (err: unknown) => void } = {}): EventTail {
   const intervalMs = options.intervalMs ?? 50;
   const subs = new Set<Subscription>();
+  const everyRun = new Set<EventListener>();
   let cursor: number | undefined;
   let starting: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -56,6 +59,7 @@ export function createEventTail(repos: Repos, options: { intervalMs?: number; on
         const rows = await repos.events.listSince(cursor, PAGE);
         if (rows.length === 0) break;
         cursor = rows[rows.length - 1].id;
+        for (const listener of everyRun) listener(rows);
         const byRun = new Map<string, ExecutionEventRow[]>();
         for (const r of rows) byRun.set(r.execution_id, [...(byRun.get(r.execution_id) ?? []), r]);
         for (const sub of subs) {
@@ -70,6 +74,13 @@ export function createEventTail(repos: Repos, options: { intervalMs?: number; on
       options.onError?.(err);
     } finally {
       polling = false;
+    }
+  };
+
+  const stopWhenIdle = () => {
+    if (subs.size === 0 && everyRun.size === 0 && timer) {
+      clearInterval(timer);
+      timer = undefined;
     }
   };
 
@@ -113,10 +124,24 @@ export function createEventTail(repos: Repos, options: { intervalMs?: number; on
       })();
       return () => {
         subs.delete(sub);
-        if (subs.size === 0 && timer) {
-          clearInterval(timer);
-          timer = undefined;
-        }
+        stopWhenIdle();
+      };
+    },
+    subscribeAll(listener) {
+      everyRun.add(listener);
+      starting ??= repos.events.maxId().then(
+        (id) => {
+          cursor ??= id;
+        },
+        (err: unknown) => {
+          starting = undefined;
+          options.onError?.(err);
+        },
+      );
+      ensureRunning();
+      return () => {
+        everyRun.delete(listener);
+        stopWhenIdle();
       };
     },
     stop() {

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { WorkerSlots } from '../services/metrics';
 
 /** How the supervised worker is doing, as `/health` shows it. */
 export interface WorkerStatus {
@@ -9,6 +10,8 @@ export interface WorkerStatus {
   /** Restarts after the worker died. */
   restarts: number;
   last_exit: { code: number | null; signal: string | null; at: string } | null;
+  /** The worker's slots in use, as it last reported them (every few seconds). */
+  slots?: WorkerSlots;
 }
 
 /** A worker process kept running by its parent. */
@@ -67,7 +70,8 @@ export function superviseWorker(options: SuperviseOptions): WorkerSupervisor {
     });
     child = proc;
     state.pid = proc.pid ?? null;
-    proc.on('message', (msg: { type?: string }) => {
+    proc.on('message', (msg: { type?: string; slots?: WorkerSlots }) => {
+      if (msg?.type === 'slots') state.slots = msg.slots;
       if (msg?.type !== 'ready') return;
       state.status = crashLooping() ? 'crash-looping' : 'running';
       markReady();

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startPlatform } from '../platform';
+import { slotsOf } from './worker-slots';
 
 /**
  * Entry of a supervised worker process (see `supervisor.ts`): starts the platform with the worker
@@ -21,6 +22,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, { service: 'temporal-flows', role: 'worker' });
   const platform = await startPlatform(config, logger);
   process.send?.({ type: 'ready' });
+  const worker = platform.worker;
+  // The supervising process serves /metrics: it learns the worker's slots from here.
+  const report = setInterval(() => {
+    if (worker && process.connected) process.send?.({ type: 'slots', slots: slotsOf(worker.getStatus()) });
+  }, 5_000);
+  report.unref();
   let stopping = false;
   const stop = () => {
     if (stopping) return;

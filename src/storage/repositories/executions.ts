@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Knex } from 'knex';
 import { type ExecutionStatus, type RunTrigger, workflowIdFor } from '../../shared/flow';
-import { codecFor } from '../codec';
+import { codecFor, dialectOf } from '../codec';
 import { rethrowUnique } from '../errors';
 import {
   countRows,
+  jsonTextSql,
   type OwnerScope,
   type Page,
   type PageOptions,
@@ -139,6 +140,8 @@ export interface ExecutionRepo {
    * (ISO time); undefined when there is none.
    */
   oldestCreatedAtActiveOrFinishedSince(since: string): Promise<string | undefined>;
+  /** Runs per flow, trigger type and status (for the metrics endpoint). */
+  countByFlowTriggerStatus(): Promise<{ flow_id: string; trigger_type: string; status: ExecutionStatus; n: number }[]>;
   /** Number of runs per status (statuses without runs are absent). */
   countByStatus(
     options?: OwnerScope & { flowId?: string },
@@ -323,6 +326,15 @@ export function createExecutionRepo(db: Knex): ExecutionRepo {
     async markChecked(ids) {
       if (ids.length === 0) return;
       await db('executions').whereIn('id', [...ids]).update({ checked_at: nowIso() });
+    },
+
+    async countByFlowTriggerStatus() {
+      const type = jsonTextSql(dialectOf(db), 'trigger', 'type');
+      const rows = (await db('executions')
+        .select('flow_id', db.raw(`${type} as trigger_type`), 'status')
+        .count({ n: '*' })
+        .groupByRaw(`flow_id, ${type}, status`)) as { flow_id: string; trigger_type: string | null; status: ExecutionStatus; n: number | string }[];
+      return rows.map((r) => ({ flow_id: r.flow_id, trigger_type: r.trigger_type ?? 'unknown', status: r.status, n: Number(r.n) }));
     },
 
     async countByStatus(options = {}) {
