@@ -5,6 +5,7 @@ import { type EventSeenRepo, createEventSeenRepo } from './repositories/events-s
 import { type ExecutionEventRepo, createExecutionEventRepo } from './repositories/execution-events';
 import { type LogRepo, createLogRepo } from './repositories/execution-logs';
 import { type ExecutionRepo, createExecutionRepo } from './repositories/executions';
+import { type FlowHookRepo, createFlowHookRepo } from './repositories/flow-hooks';
 import { type FlowRepo, createFlowRepo } from './repositories/flows';
 import { type PayloadBlobRepo, createPayloadBlobRepo } from './repositories/payload-blobs';
 import { type PendingApprovalRepo, createPendingApprovalRepo } from './repositories/pending-approvals';
@@ -26,6 +27,7 @@ export interface Repos {
   webhooks: WebhookRepo;
   webhookDeliveries: WebhookDeliveryRepo;
   payloadBlobs: PayloadBlobRepo;
+  flowHooks: FlowHookRepo;
 }
 
 /** Creates every repository over `db` (a knex instance from `createDb`, or a transaction). */
@@ -43,6 +45,7 @@ export function createRepos(db: Knex): Repos {
     webhooks: createWebhookRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
     payloadBlobs: createPayloadBlobRepo(db),
+    flowHooks: createFlowHookRepo(db),
   };
 }
 
@@ -57,6 +60,7 @@ export * from './repositories/events-seen';
 export * from './repositories/execution-events';
 export * from './repositories/execution-logs';
 export * from './repositories/executions';
+export * from './repositories/flow-hooks';
 export * from './repositories/flows';
 export * from './repositories/payload-blobs';
 export * from './repositories/pending-approvals';

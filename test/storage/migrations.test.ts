@@ -29,6 +29,7 @@ const TABLES = [
   'execution_events',
   'pending_approvals',
   'pending_approval_approvers',
+  'flow_hooks',
 ];
 
 describeEachDialect(
@@ -116,14 +117,17 @@ describeEachDialect(
     }
 
     it('migrates down one step at a time', async () => {
-      const last = migrations[migrations.length - 1].name;
-      assert.deepEqual(await migrateDown(ctx.db), [last]);
-      assert.deepEqual(await pendingMigrations(ctx.db), [last]);
+      const down = migrations.slice(migrations.findIndex((m) => m.name === '0007-execution-events')).map((m) => m.name).reverse();
+      for (const name of down) {
+        assert.deepEqual(await migrateDown(ctx.db), [name]);
+        if (name === '0008-flow-hooks') assert.equal(await ctx.db.schema.hasTable('flow_hooks'), false);
+      }
+      assert.deepEqual(await pendingMigrations(ctx.db), [...down].reverse());
       assert.equal(await ctx.db.schema.hasTable('execution_events'), false);
       assert.equal(await ctx.db.schema.hasTable('pending_approvals'), false);
       assert.equal(await ctx.db.schema.hasColumn('executions', 'checked_at'), false);
       assert.equal(await ctx.db.schema.hasTable('payload_blobs'), true);
-      assert.deepEqual(await migrateLatest(ctx.db), [last]);
+      assert.deepEqual(await migrateLatest(ctx.db), [...down].reverse());
     });
 
     it('indexes the flow list by owner, updated_at and id (0005), and reverts to the older index', async () => {

@@ -6,6 +6,7 @@ import * as integrations from './0004-credentials-events-webhooks';
 import * as flowListIndex from './0005-flow-list-index';
 import * as payloadBlobs from './0006-payload-blobs';
 import * as executionEvents from './0007-execution-events';
+import * as flowHooks from './0008-flow-hooks';
 
 /** A migration and the name it is recorded under in `knex_migrations`. */
 export interface NamedMigration extends Knex.Migration {
@@ -21,6 +22,7 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0005-flow-list-index', ...flowListIndex },
   { name: '0006-payload-blobs', ...payloadBlobs },
   { name: '0007-execution-events', ...executionEvents },
+  { name: '0008-flow-hooks', ...flowHooks },
 ];
 
 /**
