@@ -59,13 +59,16 @@ export async function countRows(qb: Knex.QueryBuilder): Promise<number> {
 
 /**
  * SQL for the text value of `key` in JSON column `column` (`->>` on Postgres, `json_extract` on
- * SQLite). Both names are written into the SQL, so they must be plain identifiers.
+ * SQLite). Both names are written into the SQL, so they must be plain identifiers; the column may
+ * be qualified by a table or alias (`e.trigger`) for joins.
  */
 export function jsonTextSql(dialect: Dialect, column: string, key: string): string {
-  for (const name of [column, key]) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`Unsupported JSON column or key: ${name}`);
+  const parts = column.split('.');
+  for (const name of [...parts, key]) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || parts.length > 2) throw new Error(`Unsupported JSON column or key: ${name}`);
   }
-  return dialect === 'pg' ? `("${column}"->>'${key}')` : `json_extract("${column}", '$.${key}')`;
+  const col = parts.map((p) => `"${p}"`).join('.');
+  return dialect === 'pg' ? `(${col}->>'${key}')` : `json_extract(${col}, '$.${key}')`;
 }
 
 /** Adds "the text value of `key` in JSON column `column` equals `value`". */

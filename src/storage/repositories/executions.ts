@@ -99,6 +99,8 @@ export interface ExecutionListOptions extends PageOptions, OwnerScope {
   /** Created at or before. */
   until?: string | Date;
   parentExecutionId?: string;
+  /** Only runs whose `trigger.type` is this (`schedule`…). */
+  triggerType?: string;
 }
 
 /** The run index. */
@@ -242,6 +244,7 @@ export function createExecutionRepo(db: Knex): ExecutionRepo {
       if (options.since !== undefined) q.where('e.created_at', '>=', toIso(options.since));
       if (options.until !== undefined) q.where('e.created_at', '<=', toIso(options.until));
       if (options.search) whereContainsIgnoreCase(q, ['e.id', 'f.name'], options.search);
+      if (options.triggerType !== undefined) q.whereRaw(`${jsonTextSql(dialectOf(db), 'e.trigger', 'type')} = ?`, [options.triggerType]);
 
       // The total comes from the same query as the items (a window count), so under concurrent
       // status changes a page and its total always describe the same snapshot.
