@@ -1,5 +1,6 @@
 import { type Knex } from 'knex';
 import { type ApiKeyRepo, createApiKeyRepo } from './repositories/api-keys';
+import { type ApprovalLinkUseRepo, createApprovalLinkUseRepo } from './repositories/approval-link-uses';
 import { type CredentialRepo, createCredentialRepo } from './repositories/credentials';
 import { type EventSeenRepo, createEventSeenRepo } from './repositories/events-seen';
 import { type ExecutionEventRepo, createExecutionEventRepo } from './repositories/execution-events';
@@ -27,6 +28,7 @@ export interface Repos {
   webhooks: WebhookRepo;
   webhookDeliveries: WebhookDeliveryRepo;
   payloadBlobs: PayloadBlobRepo;
+  approvalLinks: ApprovalLinkUseRepo;
   flowHooks: FlowHookRepo;
 }
 
@@ -45,6 +47,7 @@ export function createRepos(db: Knex): Repos {
     webhooks: createWebhookRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
     payloadBlobs: createPayloadBlobRepo(db),
+    approvalLinks: createApprovalLinkUseRepo(db),
     flowHooks: createFlowHookRepo(db),
   };
 }
@@ -55,6 +58,7 @@ export * from './time';
 export { hashDefinition, canonicalJson } from './definition-hash';
 export type { Page, PageOptions, OwnerScope } from './query-helpers';
 export * from './repositories/api-keys';
+export * from './repositories/approval-link-uses';
 export * from './repositories/credentials';
 export * from './repositories/events-seen';
 export * from './repositories/execution-events';

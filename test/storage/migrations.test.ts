@@ -30,6 +30,7 @@ const TABLES = [
   'pending_approvals',
   'pending_approval_approvers',
   'flow_hooks',
+  'approval_link_uses',
 ];
 
 describeEachDialect(
@@ -121,6 +122,11 @@ describeEachDialect(
       for (const name of down) {
         assert.deepEqual(await migrateDown(ctx.db), [name]);
         if (name === '0008-flow-hooks') assert.equal(await ctx.db.schema.hasTable('flow_hooks'), false);
+        if (name === '0009-webhook-deliveries-links') {
+          assert.equal(await ctx.db.schema.hasTable('approval_link_uses'), false);
+          assert.equal(await ctx.db.schema.hasColumn('webhook_deliveries', 'status'), false);
+          assert.equal(await ctx.db.schema.hasColumn('webhooks', 'workflow_id'), false);
+        }
       }
       assert.deepEqual(await pendingMigrations(ctx.db), [...down].reverse());
       assert.equal(await ctx.db.schema.hasTable('execution_events'), false);

@@ -10,6 +10,8 @@ export interface WebhookRow {
   owner_id: string;
   url: string;
   events: string[];
+  /** Only runs of this flow; null: every flow of the owner. */
+  workflow_id: string | null;
   /** Signing secret, encrypted by the encryption service. */
   secret_encrypted: string | null;
   active: boolean;
@@ -23,6 +25,7 @@ export interface NewWebhook {
   owner_id: string;
   url: string;
   events: string[];
+  workflow_id?: string | null;
   secret_encrypted?: string | null;
   /** Default `true`. */
   active?: boolean;
@@ -32,6 +35,7 @@ export interface NewWebhook {
 export interface WebhookPatch {
   url?: string;
   events?: string[];
+  workflow_id?: string | null;
   secret_encrypted?: string | null;
   active?: boolean;
 }
@@ -55,6 +59,7 @@ export function createWebhookRepo(db: Knex): WebhookRepo {
   const fromRow = (r: Record<string, unknown>): WebhookRow => ({
     ...(r as unknown as WebhookRow),
     events: codec.fromJson<string[]>(r.events) ?? [],
+    workflow_id: (r.workflow_id as string | null | undefined) ?? null,
     active: codec.bool(r.active),
   });
   const scoped = (id: string, scope: OwnerScope) => {
@@ -72,6 +77,7 @@ export function createWebhookRepo(db: Knex): WebhookRepo {
           owner_id: input.owner_id,
           url: input.url,
           events: codec.toJson(input.events),
+          workflow_id: input.workflow_id ?? null,
           secret_encrypted: input.secret_encrypted ?? null,
           active: input.active ?? true,
           created_at: now,
@@ -116,6 +122,7 @@ export function createWebhookRepo(db: Knex): WebhookRepo {
       const changes: Record<string, unknown> = { updated_at: nowIso() };
       if (patch.url !== undefined) changes.url = patch.url;
       if (patch.events !== undefined) changes.events = codec.toJson(patch.events);
+      if (patch.workflow_id !== undefined) changes.workflow_id = patch.workflow_id;
       if (patch.secret_encrypted !== undefined) changes.secret_encrypted = patch.secret_encrypted;
       if (patch.active !== undefined) changes.active = patch.active;
       const [r] = await scoped(id, scope).update(changes).returning('*');
