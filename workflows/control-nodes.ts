@@ -4,7 +4,8 @@ import { evaluateFor, renderFor } from './evaluation';
 import { TerminateSignal, type GraphRunner, type NodeOutcome } from './graph-runner';
 import { runLoopNode } from './loop-node';
 import { runSubFlowNode } from './sub-flow-node';
-import type { ApprovalDecision } from './run-state';
+import { reminderTimes, startReminders } from './approval-reminders';
+import type { ApprovalDecision, WaitInfo } from './run-state';
 
 type ControlHandler = (node: CompiledNode, runner: GraphRunner) => Promise<NodeOutcome>;
 
@@ -86,6 +87,7 @@ export const controlHandlers: Record<string, ControlHandler> = {
       approvers?: string[];
       timeout_ms?: number;
       default_outcome?: 'approved' | 'rejected';
+      reminders_ms?: number[];
     };
     const run = runner.run;
     const key = `${runner.scopeKey}${node.id}`;
@@ -93,18 +95,28 @@ export const controlHandlers: Record<string, ControlHandler> = {
       approvers: (data.approvers ?? []).map(String),
     };
     run.approvals.set(node.id, pending);
-    run.startWaiting(
-      key,
-      {
-        node_id: node.id,
-        kind: 'approval',
-        name: data.title,
-        approvers: pending.approvers,
-        ...(data.instructions !== undefined ? { instructions: String(data.instructions) } : {}),
-      },
-      runner.steps[node.id],
-      runner.scopeKey,
-    );
+    const wait: WaitInfo = {
+      node_id: node.id,
+      kind: 'approval',
+      name: data.title,
+      approvers: pending.approvers,
+      ...(data.instructions !== undefined ? { instructions: String(data.instructions) } : {}),
+      // When the approval times out; decision links expire then (not a command: no replay impact).
+      ...(data.timeout_ms !== undefined ? { until: new Date(Date.now() + data.timeout_ms).toISOString() } : {}),
+    };
+    run.startWaiting(key, wait, runner.steps[node.id], runner.scopeKey);
+    const times = reminderTimes(data.reminders_ms, data.timeout_ms);
+    const stopReminders =
+      times.length > 0
+        ? startReminders(times, node.label ?? node.id, (number, afterMs) => {
+            const step = runner.steps[node.id];
+            if (pending.decision || !step) return;
+            run.reporter.step('approval_reminder', run.status(), step, runner.scopeKey, {
+              waiting_for: wait,
+              reminder: { number, of: times.length, after_ms: afterMs },
+            });
+          })
+        : undefined;
     try {
       const decided =
         data.timeout_ms === undefined
@@ -122,6 +134,7 @@ export const controlHandlers: Record<string, ControlHandler> = {
       };
       return outcome({ ...pending.decision, outcome: port }, port, data);
     } finally {
+      stopReminders?.();
       run.waiting.delete(key);
     }
   },

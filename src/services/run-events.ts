@@ -11,6 +11,7 @@ export type LiveEventType =
   | 'node_failed'
   | 'node_skipped'
   | 'node_waiting'
+  | 'approval_reminder'
   | 'execution_paused'
   | 'execution_resumed'
   | 'execution_completed'
@@ -91,7 +92,7 @@ function logData(l: LogRow): Record<string, unknown> {
 
 /** A stored transition as a live event's data: node events carry the step's fields. */
 function eventData(row: ExecutionEventRow): Record<string, unknown> {
-  const { step, status, waiting_for, output_data, error } = row.data as Record<string, unknown>;
+  const { step, status, waiting_for, output_data, error, reminder } = row.data as Record<string, unknown>;
   if (step && typeof step === 'object') {
     const s = step as Record<string, unknown>;
     return {
@@ -108,6 +109,7 @@ function eventData(row: ExecutionEventRow): Record<string, unknown> {
       duration_ms: s.duration_ms ?? null,
       ...(s.scope ? { scope: s.scope } : {}),
       ...(waiting_for ? { waiting_for } : {}),
+      ...(reminder ? { reminder } : {}),
       run_status: status ?? null,
     };
   }

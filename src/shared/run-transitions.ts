@@ -17,6 +17,7 @@ export type TransitionType =
   | 'node_failed'
   | 'node_skipped'
   | 'node_waiting'
+  | 'approval_reminder'
   | 'execution_paused'
   | 'execution_resumed'
   | 'execution_completed'
@@ -51,8 +52,10 @@ export interface RunTransition {
   /** Terminal transitions: the run's result or failure. */
   output_data?: unknown;
   error?: { message: string; node_id?: string | null; type?: string | null } | null;
-  /** `node_waiting`: what the node waits for. */
+  /** `node_waiting` and `approval_reminder`: what the node waits for. */
   waiting_for?: unknown;
+  /** `approval_reminder`: which of the node's `reminders_ms` came due (1-based) and how many it has. */
+  reminder?: { number: number; of: number; after_ms: number };
 }
 
 /** The sinks the worker injects and the interpreter reports through (see `src/worker/run-index-sink.ts`). */

@@ -185,7 +185,7 @@ async function trackApprovals(repos: Repos, batch: RunTransition[]): Promise<voi
         approvers: wait.approvers ?? [],
         requested_at: t.step.started_at ?? t.at,
       });
-    } else if (t.type !== 'node_started' && t.type !== 'node_waiting') {
+    } else if (t.type !== 'node_started' && t.type !== 'node_waiting' && t.type !== 'approval_reminder') {
       await repos.approvals.remove(key);
     }
   }

@@ -94,7 +94,7 @@ export const executionOperations: OperationDoc[] = [
     tag: 'executions',
     summary: "A run's live events (server-sent events)",
     description:
-      'Events `state_sync, node_started, node_completed, node_failed, node_skipped, node_waiting, execution_paused, ' +
+      'Events `state_sync, node_started, node_completed, node_failed, node_skipped, node_waiting, approval_reminder, execution_paused, ' +
       'execution_resumed, execution_completed, execution_failed, execution_cancelled, log`, each `{type, execution_id, ' +
       'timestamp, data}`; the stream ends after the terminal event. `EventSource` cannot send headers, so `?token=` ' +
       '(a JWT or API key) is accepted here.',

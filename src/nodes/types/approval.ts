@@ -9,7 +9,7 @@ export const approvalNode = defineNode({
   name: 'Approval',
   category: 'control',
   description:
-    'Pauses the branch until an allowed user approves or rejects it (POST /executions/{id}/approvals/{node_id}). Follows `approved` or `rejected`; after `timeout_ms` follows `timeout`, or the `default_outcome` port when one is set.',
+    'Pauses the branch until an allowed user approves or rejects it (POST /executions/{id}/approvals/{node_id}, or a decision link of the `approval.requested` webhook). Follows `approved` or `rejected`; after `timeout_ms` follows `timeout`, or the `default_outcome` port when one is set. `reminders_ms` sends `approval.reminder` webhook events while it waits.',
   kind: 'control',
   ports: ['approved', 'rejected', 'timeout'],
   dataSchema: z
@@ -25,8 +25,18 @@ export const approvalNode = defineNode({
         .enum(['approved', 'rejected'])
         .optional()
         .describe('Decision taken when the timeout expires (instead of the `timeout` port)'),
+      reminders_ms: z
+        .array(timeoutMs)
+        .min(1)
+        .max(20)
+        .optional()
+        .describe('Reminders while it waits, in ms after the request (each before `timeout_ms`): each sends an `approval.reminder` webhook event'),
     })
-    .strict(),
+    .strict()
+    .superRefine((data, ctx) => {
+      const late = data.timeout_ms === undefined ? -1 : (data.reminders_ms ?? []).findIndex((ms) => ms >= data.timeout_ms!);
+      if (late >= 0) ctx.addIssue({ code: 'custom', path: ['reminders_ms', late], message: 'must be less than timeout_ms' });
+    }),
   outputSchema: z.object({
     result: z.object({
       decision: z.enum(['approved', 'rejected', 'timeout']),
