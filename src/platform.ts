@@ -17,6 +17,7 @@ import { createEventTail } from './services/run-event-tail';
 import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { createFlowService } from './services/flow-service';
+import { createEventService, startEventRecordCollector } from './services/event-service';
 import { createRunService, type RunService } from './services/run-service';
 import { createWorker } from './worker/create-worker';
 import { createRunIndexSink } from './worker/run-index-sink';
@@ -131,6 +132,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       logger,
     });
     const flows = createFlowService({ repos });
+    const events = createEventService({ repos, runs });
 
     let worker: Worker | undefined;
     let supervisor: WorkerSupervisor | undefined;
@@ -185,6 +187,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         repos,
         flows,
         runs,
+        events,
         metrics,
         health: async () => {
           const database = await checkDb(db);
@@ -229,6 +232,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         onError: (err) => logger.warn({ err }, 'payload collection failed'),
       });
       stops.push(async () => stopCollector());
+      const stopEventRecords = startEventRecordCollector({
+        repos,
+        retentionMs: () => namespaceRetentionMs(temporal.connection, config.temporal.namespace),
+        onError: (err) => logger.warn({ err }, 'event record collection failed'),
+      });
+      stops.push(async () => stopEventRecords());
     }
 
     return {

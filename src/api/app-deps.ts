@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Repos } from '../storage';
+import type { EventService } from '../services/event-service';
 import type { FlowService } from '../services/flow-service';
 import type { Metrics } from '../services/metrics';
 import type { RunService } from '../services/run-service';
@@ -13,6 +14,7 @@ export interface AppDeps {
   repos: Repos;
   flows: FlowService;
   runs: RunService;
+  events: EventService;
   health: HealthCheck;
   /** Prometheus metrics (`GET /metrics`); absent: no metrics. */
   metrics?: Metrics;

@@ -13,6 +13,7 @@ import { createHealthRouter } from './routes/health';
 import { createMetricsRouter, requestMetrics } from './routes/metrics';
 import { createApprovalRouter } from './routes/approvals';
 import { createNodeRouter } from './routes/nodes';
+import { createEventRouter } from './routes/events';
 import { parseBodies } from './middleware/body';
 import { queryToken } from './middleware/query-token';
 import { requestLog } from './middleware/request-log';
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(queryToken);
   api.use(authenticate);
   api.use('/workflows', createWorkflowRouter(deps));
+  api.use('/events', createEventRouter(deps));
   api.use('/executions', createExecutionRouter(deps));
   api.use('/approvals', createApprovalRouter(deps));
   api.use('/nodes', createNodeRouter(deps));

@@ -43,6 +43,7 @@ export function createStubApp(): Express {
     repos: unused as AppDeps['repos'],
     flows: unused as AppDeps['flows'],
     runs: unused as AppDeps['runs'],
+    events: unused as AppDeps['events'],
     health: async () => ({ database: { status: 'ok' }, temporal: { status: 'ok' } }),
   });
 }

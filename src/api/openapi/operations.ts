@@ -2,6 +2,7 @@ import { authOperations } from './auth-operations';
 import { executionOperations } from './execution-operations';
 import type { OperationDoc } from './operation-doc';
 import { systemOperations } from './system-operations';
+import { triggerOperations } from './trigger-operations';
 import { workflowOperations } from './workflow-operations';
 
 /** Every documented operation. A route without an entry here fails test/api/openapi.test.ts. */
@@ -10,4 +11,5 @@ export const API_OPERATIONS: readonly OperationDoc[] = [
   ...authOperations,
   ...workflowOperations,
   ...executionOperations,
+  ...triggerOperations,
 ];
