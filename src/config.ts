@@ -41,6 +41,7 @@ const envSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes as 64 hex characters or base64')
     .optional(),
   HTTP_ALLOWED_HOSTS: z.string().default(''),
+  PUBLIC_URL: z.string().url().optional(),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 1mb or 512kb').default('1mb'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   LOGIN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
@@ -79,6 +80,11 @@ export interface Config {
   /** The key secrets were encrypted with before a rotation: still read, never written (docs/credentials.md). */
   previousEncryptionKey?: Buffer;
   httpAllowedHosts: string[];
+  /**
+   * Base URL of links the platform sends out (approval decision links in webhooks), as users reach
+   * the API; unset: the API's own address.
+   */
+  publicUrl?: string;
   bodyLimit: string;
   /** Per-client request limits, and how many live event connections (WebSocket + SSE) a user may hold open. */
   rateLimit: { perMinute: number; loginPerMinute: number; liveConnectionsPerUser: number };
@@ -209,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpAllowedHosts: e.HTTP_ALLOWED_HOSTS.split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') } : {}),
     bodyLimit: e.BODY_LIMIT,
     rateLimit: {
       perMinute: e.RATE_LIMIT_PER_MINUTE,

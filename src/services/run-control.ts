@@ -27,6 +27,14 @@ export interface PendingApproval {
   can_decide: boolean;
 }
 
+/** What deciding an approval answers (the approval node's result). */
+export interface ApprovalOutcome {
+  decision: 'approved' | 'rejected';
+  comment: string | null;
+  decided_by: string | null;
+  decided_at: string;
+}
+
 /** How long cancel waits for the run to close before answering with its current state. */
 const CANCEL_SETTLE_MS = 3_000;
 
@@ -103,6 +111,30 @@ export function createRunControl(deps: RunControlDeps) {
     return Array.isArray(list) ? list.map(String).filter((a) => !a.includes('{{')) : [];
   }
 
+  /** The approve update: 409 when the node is not waiting or the run has finished, 403 when not an approver. */
+  async function sendDecision(
+    found: ExecutionRow,
+    nodeId: string,
+    req: { decision: 'approve' | 'reject'; comment?: string },
+    user: Approver,
+  ): Promise<ApprovalOutcome> {
+    const { row } = await temporal.reconcile(found);
+    if (TERMINAL_EXECUTION_STATUSES.includes(row.status)) throw conflict(`run is ${row.status}`, { status: row.status });
+    try {
+      return await steer(row, () =>
+        temporal.handleOf(row).executeUpdate<ApprovalOutcome, [unknown]>(RUN_FLOW.approveUpdate, {
+          args: [{ node_id: nodeId, decision: req.decision, comment: req.comment, user }],
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        if (err.cause.type === FAILURE.notAllowed) throw forbidden(err.cause.message);
+        throw conflict(err.cause.message);
+      }
+      throw err;
+    }
+  }
+
   function toPending(row: PendingApprovalRow, actor: Actor, user: Approver): PendingApproval {
     const own = actor.ownerId === undefined || row.owner_id === actor.userId;
     return {
@@ -164,21 +196,17 @@ export function createRunControl(deps: RunControlDeps) {
      * Besides the run's owner, a user named in the node's approvers may decide.
      */
     async decide(actor: Actor, id: string, nodeId: string, req: { decision: 'approve' | 'reject'; comment?: string }, user: Approver) {
-      const { row } = await temporal.reconcile(await approvalRow(actor, id, nodeId, user));
-      if (TERMINAL_EXECUTION_STATUSES.includes(row.status)) throw conflict(`run is ${row.status}`, { status: row.status });
-      try {
-        return await steer(row, () =>
-          temporal.handleOf(row).executeUpdate(RUN_FLOW.approveUpdate, {
-            args: [{ node_id: nodeId, decision: req.decision, comment: req.comment, user }],
-          }),
-        );
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-          if (err.cause.type === FAILURE.notAllowed) throw forbidden(err.cause.message);
-          throw conflict(err.cause.message);
-        }
-        throw err;
-      }
+      return sendDecision(await approvalRow(actor, id, nodeId, user), nodeId, req, user);
+    },
+
+    /**
+     * Decides for whoever holds a decision link (src/services/approval-links): the signed link
+     * stands for the owner's consent, so there is no caller to check. 404 for an unknown run.
+     */
+    async decideByLink(id: string, nodeId: string, req: { decision: 'approve' | 'reject'; comment?: string }, user: Approver) {
+      const row = await repos.executions.get(id);
+      if (!row) throw notFound('execution');
+      return sendDecision(row, nodeId, req, user);
     },
 
     /**

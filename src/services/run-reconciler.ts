@@ -18,6 +18,8 @@ export interface RunReconcilerDeps {
   recheckMs?: number;
   /** Rows per page (default 100). */
   pageSize?: number;
+  /** Outbound webhooks: each pass also starts the deliveries that could not be started. */
+  webhooks?: { dispatchPending(): Promise<number> };
 }
 
 /** What one pass did. */
@@ -30,7 +32,8 @@ export interface ReconcilePass {
  * The safety net behind the runs' own reports: a pass starts the runs the API accepted while
  * Temporal was unreachable (oldest first, before anything else) and then compares every other
  * unfinished run with Temporal, least recently checked first, page after page, so no run is
- * starved however many wait on approvals. Passes never overlap; a pass stops as soon as Temporal
+ * starved however many wait on approvals; last, it starts the webhook deliveries whose workflow
+ * could not be started. Passes never overlap; a pass stops as soon as Temporal
  * is unreachable and the next starts when it is back.
  */
 export function createRunReconciler(deps: RunReconcilerDeps) {
@@ -78,6 +81,7 @@ export function createRunReconciler(deps: RunReconcilerDeps) {
         await repos.executions.markChecked(rows.map((r) => r.id));
         if (rows.length < pageSize) break;
       }
+      await deps.webhooks?.dispatchPending();
     } catch (err) {
       if (!(err instanceof Unavailable)) logger.warn({ err }, 'reconciler pass failed');
     }

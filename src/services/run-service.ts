@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Repos } from '../storage';
+import type { ExecutionRow, Repos } from '../storage';
 import type { TemporalGate } from '../temporal/temporal-gate';
 import type { Actor } from './actor';
 import { runNodeTest, type NodeTestRequest } from './node-test';
@@ -32,6 +32,14 @@ export interface RunServiceDeps {
   logger: Logger;
   /** How often live streams look at logs and the index row (default 250 ms). */
   watchIntervalMs?: number;
+  /** Outbound webhooks: the end of a run the reconciler finds, and deliveries left unstarted. */
+  webhooks?: RunWebhooks;
+}
+
+/** What the run service tells outbound webhooks (src/services/webhooks/webhook-dispatcher.ts). */
+export interface RunWebhooks {
+  runFinished(row: ExecutionRow): Promise<void>;
+  dispatchPending(): Promise<number>;
 }
 
 /**
@@ -43,12 +51,12 @@ export interface RunServiceDeps {
 export function createRunService(deps: RunServiceDeps) {
   const { repos, client, gate, taskQueue, logger } = deps;
   const view = createViews(deps);
-  const temporal = createRunTemporal({ repos, client, gate });
+  const temporal = createRunTemporal({ repos, client, gate, onFinished: deps.webhooks?.runFinished });
   const launcher = createRunLauncher({ repos, client, gate, taskQueue, logger });
   const reader = createRunReader({ repos, temporal, view, tail: deps.tail, watchIntervalMs: deps.watchIntervalMs });
   const control = createRunControl({ repos, gate, temporal, view });
   const retry = createRunRetry({ repos, temporal, launcher, view });
-  const reconciler = createRunReconciler({ repos, temporal, launcher, gate, logger });
+  const reconciler = createRunReconciler({ repos, temporal, launcher, gate, logger, webhooks: deps.webhooks });
 
   return {
     /**
@@ -69,6 +77,7 @@ export function createRunService(deps: RunServiceDeps) {
     control: control.control,
     deliverEvent: control.deliverEvent,
     decide: control.decide,
+    decideByLink: control.decideByLink,
     pendingApprovals: control.pendingApprovals,
     retry,
     /** Runs one node through Temporal for debugging (see node-test.ts). */

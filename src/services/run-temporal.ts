@@ -50,7 +50,13 @@ export const LIVE_STATUSES: readonly ExecutionStatus[] = ['running', 'paused', '
 const QUERY_DEADLINE_MS = 3_000;
 
 /** Reading runs from Temporal, every call through the gate (short deadlines, fail fast when down). */
-export function createRunTemporal(deps: { repos: Repos; client: Client; gate: TemporalGate }) {
+export function createRunTemporal(deps: {
+  repos: Repos;
+  client: Client;
+  gate: TemporalGate;
+  /** Called with a row this reconciliation finished (the run's own report of its end was missing). */
+  onFinished?: (row: ExecutionRow) => Promise<void>;
+}) {
   const { repos, client, gate } = deps;
 
   const handleOf = (row: ExecutionRow): WorkflowHandle =>
@@ -115,7 +121,10 @@ export function createRunTemporal(deps: { repos: Repos; client: Client; gate: Te
     } else {
       patch.error = { message: `run ${status}` };
     }
-    row = (await repos.executions.update(row.id, patch, { ifStatusIn: ['pending', ...LIVE_STATUSES] })) ?? (await repos.executions.get(row.id)) ?? row;
+    const finished = await repos.executions.update(row.id, patch, { ifStatusIn: ['pending', ...LIVE_STATUSES] });
+    // Its webhook delivery has an id of its own, so a report that arrives after all is not sent twice.
+    if (finished) await deps.onFinished?.(finished).catch(() => undefined);
+    row = finished ?? (await repos.executions.get(row.id)) ?? row;
     return { row, result, failure };
   }
 

@@ -4,6 +4,7 @@ import type { FlowSinks } from '../shared/run-transitions';
 import { createActivities } from '../../activities';
 import type { NodeActivityDeps } from '../../activities/node-activity';
 import type { SystemActivityDeps } from '../../activities/system';
+import type { WebhookActivityDeps } from '../../activities/webhooks';
 import { getWorkflowBundle } from './workflow-bundle';
 
 /** What a worker needs: a Temporal connection and the services node activities use. */
@@ -17,6 +18,8 @@ export interface WorkerDeps extends NodeActivityDeps, SystemActivityDeps {
   maxConcurrentActivityTaskExecutions?: number;
   /** Where runs report their transitions (the run index); none: they are not reported. */
   sinks?: InjectedSinks<FlowSinks>;
+  /** Sends outbound webhook deliveries (`deliverWebhook`); none: the worker has no webhook activities. */
+  webhooks?: WebhookActivityDeps;
 }
 
 /** Runs report their transitions to nothing (workers without a database: tests, benches). */

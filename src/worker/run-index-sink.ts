@@ -15,6 +15,8 @@ import {
 export interface RunIndexSinkDeps {
   db: Db;
   logger: Pick<Logger, 'warn'>;
+  /** Outbound webhooks: given each batch once it is written (src/services/webhooks/webhook-dispatcher.ts). */
+  webhooks?: { dispatchTransitions(batch: readonly RunTransition[]): Promise<void> };
 }
 
 /** The sink and a way to wait for what it has been given to reach the database. */
@@ -38,11 +40,14 @@ const MAX_ATTEMPTS = 5;
  * in the live event log and applies it to the run's index row — started, paused / waiting /
  * running, finished with its output or error — in one transaction per batch. Transitions are
  * batched per event-loop turn, so a burst of runs costs a few transactions rather than one write
- * per node. A row already in a terminal state is never changed again.
+ * per node. A row already in a terminal state is never changed again. With `webhooks`, each written
+ * batch is then handed to outbound webhooks.
  */
 export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
   let queue: RunTransition[] = [];
   let writing: Promise<void> = Promise.resolve();
+  // Webhooks go out in a chain of their own, so a slow receiver or Temporal call never holds up the index.
+  let dispatching: Promise<void> = Promise.resolve();
   let scheduled = false;
 
   const write = async (batch: RunTransition[]) => {
@@ -67,7 +72,14 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
       scheduled = false;
       const batch = queue;
       queue = [];
-      writing = writing.then(() => write(batch));
+      const written = writing.then(() => write(batch));
+      writing = written;
+      const webhooks = deps.webhooks;
+      if (webhooks) {
+        dispatching = Promise.all([dispatching, written])
+          .then(() => webhooks.dispatchTransitions(batch))
+          .catch((err) => deps.logger.warn({ err }, 'could not dispatch webhooks'));
+      }
     });
   };
 
@@ -86,9 +98,10 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
     async flush() {
       for (;;) {
         const pending = writing;
+        const sending = dispatching;
         await new Promise((resolve) => setImmediate(resolve));
-        await pending;
-        if (queue.length === 0 && !scheduled && pending === writing) return;
+        await Promise.all([pending, sending]);
+        if (queue.length === 0 && !scheduled && pending === writing && sending === dispatching) return;
       }
     },
   };
