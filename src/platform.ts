@@ -19,6 +19,8 @@ import { startDevServer, type DevServer } from './temporal/dev-server';
 import { createFlowService } from './services/flow-service';
 import { createEventService, startEventRecordCollector } from './services/event-service';
 import { createRunService, type RunService } from './services/run-service';
+import { createOutboundWebhooks } from './services/webhooks/outbound-webhooks';
+import { createApprovalLinkService } from './services/approval-links/link-service';
 import { createWorker } from './worker/create-worker';
 import { createRunIndexSink } from './worker/run-index-sink';
 import { superviseWorker, type WorkerStatus, type WorkerSupervisor } from './worker/supervisor';
@@ -121,6 +123,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     stops.push(async () => gate.stop());
     const tail = createEventTail(repos, { onError: (err) => logger.warn({ err }, 'live event log read failed') });
     stops.push(async () => tail.stop());
+    const webhooks = createOutboundWebhooks({ config, repos, client: temporal.client, gate, logger });
     const runs = createRunService({
       repos,
       client: temporal.client,
@@ -130,6 +133,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       taskQueue: config.temporal.taskQueue,
       uiUrl,
       logger,
+      webhooks: webhooks.dispatcher,
     });
     const flows = createFlowService({ repos });
     const events = createEventService({ repos, runs });
@@ -143,7 +147,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       await sup.ready;
     } else if (config.runWorker) {
       const connection = await NativeConnection.connect({ address });
-      const runIndex = createRunIndexSink({ db, logger });
+      const runIndex = createRunIndexSink({ db, logger, webhooks: webhooks.dispatcher });
       worker = await createWorker({
         sinks: runIndex.sinks,
         connection,
@@ -158,6 +162,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         },
         onLogError: (err) => logger.warn({ err }, 'could not write node logs'),
         prepareSubFlow: (input) => runs.prepareChild(input),
+        webhooks: webhooks.sender,
       });
       warmExpressionPool();
       const running = worker.run();
@@ -187,6 +192,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         repos,
         flows,
         runs,
+        webhooks: webhooks.service,
+        approvalLinks: createApprovalLinkService({ repos, links: webhooks.links, decide: runs.decideByLink }),
         events,
         metrics,
         health: async () => {
@@ -209,6 +216,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       });
       const port = (server.address() as AddressInfo).port;
       apiUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+      webhooks.apiListening(apiUrl);
       stops.push(
         () =>
           new Promise<void>((resolve) => {

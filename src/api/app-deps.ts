@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Repos } from '../storage';
+import type { ApprovalLinkService } from '../services/approval-links/link-service';
+import type { WebhookService } from '../services/webhooks/webhook-service';
 import type { EventService } from '../services/event-service';
 import type { FlowService } from '../services/flow-service';
 import type { Metrics } from '../services/metrics';
@@ -14,6 +16,8 @@ export interface AppDeps {
   repos: Repos;
   flows: FlowService;
   runs: RunService;
+  webhooks: WebhookService;
+  approvalLinks: ApprovalLinkService;
   events: EventService;
   health: HealthCheck;
   /** Prometheus metrics (`GET /metrics`); absent: no metrics. */

@@ -13,6 +13,8 @@ import { createHealthRouter } from './routes/health';
 import { createMetricsRouter, requestMetrics } from './routes/metrics';
 import { createApprovalRouter } from './routes/approvals';
 import { createNodeRouter } from './routes/nodes';
+import { createWebhookRouter } from './routes/webhooks';
+import { createApprovalLinkRouter } from './routes/approval-links';
 import { createEventRouter } from './routes/events';
 import { parseBodies } from './middleware/body';
 import { queryToken } from './middleware/query-token';
@@ -42,12 +44,15 @@ export function createApp(deps: AppDeps): Express {
   );
   api.use(parseBodies(deps.config.bodyLimit));
   api.use('/auth', createAuthRouter({ config: deps.config, repos: deps.repos, logger: deps.logger, authenticate }));
+  // Decision links are their own credential: no account needed (docs/api-webhooks.md).
+  api.use('/approvals/links', createApprovalLinkRouter(deps));
   api.use(queryToken);
   api.use(authenticate);
   api.use('/workflows', createWorkflowRouter(deps));
   api.use('/events', createEventRouter(deps));
   api.use('/executions', createExecutionRouter(deps));
   api.use('/approvals', createApprovalRouter(deps));
+  api.use('/webhooks', createWebhookRouter(deps));
   api.use('/nodes', createNodeRouter(deps));
   api.use('/node-types', createNodeTypeRouter());
   // The API first: every other path (health, docs) is off its hot path.

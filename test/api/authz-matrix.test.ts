@@ -36,6 +36,7 @@ interface Fixtures {
   runId: string;
   keyId: string;
   templateId: string;
+  webhookId: string;
 }
 
 /** Values for path parameters; `owned` marks the owner's resources (another user must get 404). */
@@ -48,6 +49,9 @@ function paramValue(route: RouteInfo, name: string, f: Fixtures): { value: strin
   if (name === 'node_id' && p.startsWith('/api/v1/workflows/{id}/nodes/')) return { value: 'start', owned: false };
   if (name === 'node_id' && p.startsWith('/api/v1/executions/{id}/approvals/')) return { value: 'approve', owned: false };
   if (name === 'tid') return { value: f.templateId, owned: false };
+  if (name === 'id' && p.startsWith('/api/v1/webhooks/{id}')) return { value: f.webhookId, owned: true };
+  // Public: the signed token is the credential (this one is not valid: 401).
+  if (name === 'token' && p.startsWith('/api/v1/approvals/links/')) return { value: 'not-a-token', owned: false };
   if (name === 'type' && p.startsWith('/api/v1/node-types/')) return { value: 'noop', owned: false };
   throw new Error(`no fixture for {${name}} in ${route.method.toUpperCase()} ${p}: add one to paramValue()`);
 }
@@ -125,7 +129,15 @@ describe('authorization matrix (every route × caller)', function () {
     assert.equal(run.status, 201, JSON.stringify(run.body));
     await waitForRun(tp, owner, run.body.id, ['waiting']);
     const templates = await tp.api('GET', '/api/v1/workflows/templates', undefined, owner);
-    fixtures = { flowId: flow.body.id, runId: run.body.id, keyId, templateId: templates.body?.items?.[0]?.id ?? 'unknown' };
+    const hook = await tp.api('POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/authz', events: ['*'] }, owner);
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    fixtures = {
+      flowId: flow.body.id,
+      runId: run.body.id,
+      keyId,
+      templateId: templates.body?.items?.[0]?.id ?? 'unknown',
+      webhookId: hook.body.id,
+    };
   });
   after(async () => tp?.stop());
 

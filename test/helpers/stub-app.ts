@@ -43,6 +43,8 @@ export function createStubApp(): Express {
     repos: unused as AppDeps['repos'],
     flows: unused as AppDeps['flows'],
     runs: unused as AppDeps['runs'],
+    webhooks: unused as AppDeps['webhooks'],
+    approvalLinks: unused as AppDeps['approvalLinks'],
     events: unused as AppDeps['events'],
     health: async () => ({ database: { status: 'ok' }, temporal: { status: 'ok' } }),
   });

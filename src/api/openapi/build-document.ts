@@ -19,6 +19,7 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string }> = {
   403: { name: 'Forbidden', description: 'authenticated but lacking the scope (`FORBIDDEN`)' },
   404: { name: 'NotFound', description: 'not found, or not yours (`NOT_FOUND`)' },
   409: { name: 'Conflict', description: 'the resource’s state does not allow this (`CONFLICT`)' },
+  410: { name: 'Gone', description: 'existed once and is gone for good, e.g. an expired link (`GONE`)' },
   413: { name: 'PayloadTooLarge', description: 'body larger than `BODY_LIMIT` (`PAYLOAD_TOO_LARGE`)' },
   422: { name: 'ValidationError', description: 'well-formed but invalid; `details` maps each path to its problem (`VALIDATION_ERROR`)' },
   429: { name: 'RateLimited', description: 'rate limited (`RATE_LIMITED`); retry after `Retry-After` seconds' },

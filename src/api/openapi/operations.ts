@@ -2,6 +2,7 @@ import { authOperations } from './auth-operations';
 import { executionOperations } from './execution-operations';
 import type { OperationDoc } from './operation-doc';
 import { systemOperations } from './system-operations';
+import { webhookOperations } from './webhook-operations';
 import { triggerOperations } from './trigger-operations';
 import { workflowOperations } from './workflow-operations';
 
@@ -11,5 +12,6 @@ export const API_OPERATIONS: readonly OperationDoc[] = [
   ...authOperations,
   ...workflowOperations,
   ...executionOperations,
+  ...webhookOperations,
   ...triggerOperations,
 ];

@@ -16,7 +16,7 @@ export const json = z.unknown().openapi({ description: 'any JSON value' });
 export const errorBody = z
   .object({
     error: z.object({
-      code: z.enum(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'VALIDATION_ERROR', 'RATE_LIMITED', 'TEMPORAL_UNAVAILABLE', 'INTERNAL_ERROR']),
+      code: z.enum(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'GONE', 'PAYLOAD_TOO_LARGE', 'VALIDATION_ERROR', 'RATE_LIMITED', 'TEMPORAL_UNAVAILABLE', 'INTERNAL_ERROR']),
       message: z.string(),
       details: z
         .record(z.unknown())
