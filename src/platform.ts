@@ -19,6 +19,7 @@ import { startDevServer, type DevServer } from './temporal/dev-server';
 import { createFlowService } from './services/flow-service';
 import { createEventService, startEventRecordCollector } from './services/event-service';
 import { createRunService, type RunService } from './services/run-service';
+import { createScheduleService, type ScheduleService } from './services/schedule-service';
 import { createOutboundWebhooks } from './services/webhooks/outbound-webhooks';
 import { createApprovalLinkService } from './services/approval-links/link-service';
 import { createWorker } from './worker/create-worker';
@@ -41,6 +42,8 @@ export interface Platform {
   repos: Repos;
   temporal: TemporalConnection;
   runs: RunService;
+  /** Cron flows' Temporal Schedules (`reconcile()` runs at start-up when the API does). */
+  schedules: ScheduleService;
   /** Base URL of the API when it runs. */
   apiUrl?: string;
   /** Temporal Web UI base URL. */
@@ -117,6 +120,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
           logger.info('Temporal is reachable again');
           // Runs accepted meanwhile start now, not at the next tick.
           void runs.reconcileActive();
+          if (config.runApi) void schedules.reconcile().catch((e) => logger.warn({ err: e }, 'schedule reconciliation failed'));
         } else logger.warn({ err }, 'Temporal is unreachable; requests that need it fail fast until it is back');
       },
     });
@@ -135,7 +139,15 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       logger,
       webhooks: webhooks.dispatcher,
     });
-    const flows = createFlowService({ repos });
+    const schedules = createScheduleService({
+      repos,
+      connection: temporal.connection,
+      namespace: config.temporal.namespace,
+      gate,
+      taskQueue: config.temporal.taskQueue,
+      logger,
+    });
+    const flows = createFlowService({ repos, triggers: [schedules.trigger] });
     const events = createEventService({ repos, runs });
 
     let worker: Worker | undefined;
@@ -192,6 +204,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         repos,
         flows,
         runs,
+        schedules,
         webhooks: webhooks.service,
         approvalLinks: createApprovalLinkService({ repos, links: webhooks.links, decide: runs.decideByLink }),
         events,
@@ -224,6 +237,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
             server.closeAllConnections();
           }),
       );
+      // Flows edited while the API was down get their schedules now.
+      void schedules.reconcile().catch((err) => logger.warn({ err }, 'schedule reconciliation failed'));
       const closeSockets = attachEventSocket(server, { config, repos, runs, logger });
       stops.push(closeSockets);
       const timer = setInterval(() => {
@@ -254,6 +269,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       repos,
       temporal,
       runs,
+      schedules,
       apiUrl,
       uiUrl,
       temporalAddress: address,

@@ -7,6 +7,7 @@ import type { EventService } from '../services/event-service';
 import type { FlowService } from '../services/flow-service';
 import type { Metrics } from '../services/metrics';
 import type { RunService } from '../services/run-service';
+import type { ScheduleService } from '../services/schedule-service';
 import type { HealthCheck } from './routes/health';
 
 /** Everything the API needs, built once at start-up (its own module so routers need not import the app). */
@@ -16,6 +17,7 @@ export interface AppDeps {
   repos: Repos;
   flows: FlowService;
   runs: RunService;
+  schedules: ScheduleService;
   webhooks: WebhookService;
   approvalLinks: ApprovalLinkService;
   events: EventService;

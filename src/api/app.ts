@@ -13,6 +13,7 @@ import { createHealthRouter } from './routes/health';
 import { createMetricsRouter, requestMetrics } from './routes/metrics';
 import { createApprovalRouter } from './routes/approvals';
 import { createNodeRouter } from './routes/nodes';
+import { createScheduleRouter } from './routes/schedules';
 import { createWebhookRouter } from './routes/webhooks';
 import { createApprovalLinkRouter } from './routes/approval-links';
 import { createEventRouter } from './routes/events';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(queryToken);
   api.use(authenticate);
   api.use('/workflows', createWorkflowRouter(deps));
+  api.use(createScheduleRouter(deps));
   api.use('/events', createEventRouter(deps));
   api.use('/executions', createExecutionRouter(deps));
   api.use('/approvals', createApprovalRouter(deps));

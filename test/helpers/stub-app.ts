@@ -43,6 +43,7 @@ export function createStubApp(): Express {
     repos: unused as AppDeps['repos'],
     flows: unused as AppDeps['flows'],
     runs: unused as AppDeps['runs'],
+    schedules: unused as AppDeps['schedules'],
     webhooks: unused as AppDeps['webhooks'],
     approvalLinks: unused as AppDeps['approvalLinks'],
     events: unused as AppDeps['events'],

@@ -1,6 +1,7 @@
 import { authOperations } from './auth-operations';
 import { executionOperations } from './execution-operations';
 import type { OperationDoc } from './operation-doc';
+import { scheduleOperations } from './schedule-operations';
 import { systemOperations } from './system-operations';
 import { webhookOperations } from './webhook-operations';
 import { triggerOperations } from './trigger-operations';
@@ -12,6 +13,7 @@ export const API_OPERATIONS: readonly OperationDoc[] = [
   ...authOperations,
   ...workflowOperations,
   ...executionOperations,
+  ...scheduleOperations,
   ...webhookOperations,
   ...triggerOperations,
 ];
