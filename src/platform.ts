@@ -18,6 +18,8 @@ import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { createFlowService } from './services/flow-service';
 import { createEventService, startEventRecordCollector } from './services/event-service';
+import { createHookService } from './services/hook-service';
+import { createSecretBox } from './services/secret-box';
 import { createRunService, type RunService } from './services/run-service';
 import { createScheduleService, type ScheduleService } from './services/schedule-service';
 import { createOutboundWebhooks } from './services/webhooks/outbound-webhooks';
@@ -147,7 +149,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       taskQueue: config.temporal.taskQueue,
       logger,
     });
-    const flows = createFlowService({ repos, triggers: [schedules.trigger] });
+    const hooks = createHookService({ repos, runs, box: createSecretBox(config.encryptionKey, config.previousEncryptionKey) });
+    const flows = createFlowService({ repos, triggers: [hooks.triggerHandler, schedules.trigger] });
     const events = createEventService({ repos, runs });
 
     let worker: Worker | undefined;
@@ -208,6 +211,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         webhooks: webhooks.service,
         approvalLinks: createApprovalLinkService({ repos, links: webhooks.links, decide: runs.decideByLink }),
         events,
+        hooks,
         metrics,
         health: async () => {
           const database = await checkDb(db);

@@ -5,6 +5,7 @@ import type { ApprovalLinkService } from '../services/approval-links/link-servic
 import type { WebhookService } from '../services/webhooks/webhook-service';
 import type { EventService } from '../services/event-service';
 import type { FlowService } from '../services/flow-service';
+import type { HookService } from '../services/hook-service';
 import type { Metrics } from '../services/metrics';
 import type { RunService } from '../services/run-service';
 import type { ScheduleService } from '../services/schedule-service';
@@ -21,6 +22,7 @@ export interface AppDeps {
   webhooks: WebhookService;
   approvalLinks: ApprovalLinkService;
   events: EventService;
+  hooks: HookService;
   health: HealthCheck;
   /** Prometheus metrics (`GET /metrics`); absent: no metrics. */
   metrics?: Metrics;

@@ -17,6 +17,7 @@ import { createScheduleRouter } from './routes/schedules';
 import { createWebhookRouter } from './routes/webhooks';
 import { createApprovalLinkRouter } from './routes/approval-links';
 import { createEventRouter } from './routes/events';
+import { createHookRotateRouter, createHookRouter } from './routes/hooks';
 import { parseBodies } from './middleware/body';
 import { queryToken } from './middleware/query-token';
 import { requestLog } from './middleware/request-log';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(authenticate);
   api.use('/workflows', createWorkflowRouter(deps));
   api.use(createScheduleRouter(deps));
+  api.use(createHookRotateRouter(deps));
   api.use('/events', createEventRouter(deps));
   api.use('/executions', createExecutionRouter(deps));
   api.use('/approvals', createApprovalRouter(deps));
@@ -59,6 +61,8 @@ export function createApp(deps: AppDeps): Express {
   api.use('/node-types', createNodeTypeRouter());
   // The API first: every other path (health, docs) is off its hot path.
   app.use('/api/v1', api);
+  // Inbound webhooks: authenticated by each flow's own hook credentials, not by /api/v1's.
+  app.use('/hooks', createHookRouter(deps));
   app.use(createHealthRouter(deps.health));
   if (deps.metrics) app.use(createMetricsRouter(deps.metrics, authenticate, deps.config.metricsToken));
   app.use(createApiDocsRouter(() => listRoutes(app)));

@@ -49,6 +49,8 @@ function paramValue(route: RouteInfo, name: string, f: Fixtures): { value: strin
   if (name === 'node_id' && p.startsWith('/api/v1/workflows/{id}/nodes/')) return { value: 'start', owned: false };
   if (name === 'node_id' && p.startsWith('/api/v1/executions/{id}/approvals/')) return { value: 'approve', owned: false };
   if (name === 'tid') return { value: f.templateId, owned: false };
+  // Public: the flow's own hook credentials authenticate it (this flow has none: 404).
+  if (name === 'workflow_id' && p.startsWith('/hooks/')) return { value: f.flowId, owned: false };
   if (name === 'id' && p.startsWith('/api/v1/webhooks/{id}')) return { value: f.webhookId, owned: true };
   // Public: the signed token is the credential (this one is not valid: 401).
   if (name === 'token' && p.startsWith('/api/v1/approvals/links/')) return { value: 'not-a-token', owned: false };

@@ -47,6 +47,7 @@ export function createStubApp(): Express {
     webhooks: unused as AppDeps['webhooks'],
     approvalLinks: unused as AppDeps['approvalLinks'],
     events: unused as AppDeps['events'],
+    hooks: unused as AppDeps['hooks'],
     health: async () => ({ database: { status: 'ok' }, temporal: { status: 'ok' } }),
   });
 }

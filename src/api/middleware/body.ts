@@ -33,3 +33,21 @@ export function parseBodies(limit: string): RequestHandler {
     json(req, res, (err?: unknown) => (err ? done(err) : form(req, res, done)));
   };
 }
+
+/**
+ * The body as raw bytes (`req.body` a Buffer; none: an empty one), whatever its Content-Type, up
+ * to `limit` (larger → 413): for routes that must see exactly what was sent, such as inbound
+ * webhooks whose signature covers the body's bytes.
+ */
+export function rawBody(limit: string): RequestHandler {
+  const raw = express.raw({ limit, type: () => true });
+  return (req, res, next) => {
+    const done = (err?: unknown) => {
+      if (err) return next(readError(err, req));
+      if (!Buffer.isBuffer(req.body)) req.body = Buffer.alloc(0);
+      next();
+    };
+    if (!hasBody(req)) return done();
+    raw(req, res, done);
+  };
+}
