@@ -249,6 +249,30 @@ describe('outbound webhooks API', function () {
     assert.equal((await api('GET', `/webhooks/${disabled.id}/deliveries`)).body.total, 0);
   });
 
+  it('sends the end of a terminated run, which reports nothing itself, once (from the reconciler)', async () => {
+    const flow = await createFlow({
+      name: 'waits forever',
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'hold', type: 'approval', data: { title: 'never decided' } },
+      ],
+      edges: [{ source: 'start', target: 'hold' }],
+    });
+    const hook = await subscribe({ url: `${receiver.base}/ended`, events: ['execution.cancelled', 'execution.failed', 'execution.completed'], workflow_id: flow });
+    const id = await run(flow);
+    await waitForRun(tp, alice.token, id, ['waiting']);
+    const terminated = await api('POST', `/executions/${id}/terminate`);
+    assert.equal(terminated.status, 200, JSON.stringify(terminated.body));
+    const got = await until(async () => receiver.received.find((r) => r.path === '/ended'), 'the terminal event');
+    assert.equal(got.body.event, 'execution.cancelled');
+    assert.deepEqual([got.body.data.execution_id, got.body.data.status], [id, 'terminated']);
+    assert.ok(verify(hook.secret, got));
+    // Later reconciliations of the same run (reads reconcile too) send nothing more.
+    await api('GET', `/executions/${id}`);
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(receiver.received.filter((r) => r.path === '/ended').length, 1);
+  });
+
   describe('without HTTP_ALLOWED_HOSTS', () => {
     let closed: TestPlatform;
     let carol: { token: string; user: any };
