@@ -149,7 +149,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       taskQueue: config.temporal.taskQueue,
       logger,
     });
-    const hooks = createHookService({ repos, runs, box: createSecretBox(config.encryptionKey, config.previousEncryptionKey) });
+    const hooks = createHookService({
+      repos,
+      runs,
+      box: createSecretBox(config.encryptionKey, config.previousEncryptionKey),
+      baseUrl: () => config.publicUrl ?? apiUrl,
+    });
     const flows = createFlowService({ repos, triggers: [hooks.triggerHandler, schedules.trigger] });
     const events = createEventService({ repos, runs });
 

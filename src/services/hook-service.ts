@@ -36,8 +36,18 @@ export interface Delivered {
   finished?: boolean;
 }
 
-/** The path a flow's webhook answers on, relative to the API's base URL. */
+/** The path a flow's webhook answers on, under the API's base URL. */
 export const hookPath = (flowId: string) => `/hooks/${flowId}`;
+
+/** What the hook service needs. */
+export interface HookServiceDeps {
+  repos: Repos;
+  runs: RunService;
+  /** Seals signing secrets at rest. */
+  box: SecretBox;
+  /** The API's public base URL (`PUBLIC_URL`, else its own address), for the hook URLs shown to owners. */
+  baseUrl?: () => string | undefined;
+}
 
 const isHook = (trigger: FlowTrigger | undefined) => trigger?.type === 'webhook';
 const authOf = (trigger: FlowTrigger): HookAuth => (trigger.auth === 'hmac' ? 'hmac' : 'token');
@@ -60,10 +70,10 @@ export function hookBodyValue(body: Buffer): unknown {
  * once, rotated on demand, forgotten when it loses the trigger or is deleted — and the deliveries
  * (`POST /hooks/{flow id}`), each starting a run of the flow as its owner.
  */
-export function createHookService({ repos, runs, box }: { repos: Repos; runs: RunService; box: SecretBox }) {
+export function createHookService({ repos, runs, box, baseUrl }: HookServiceDeps) {
   /** New credentials for `flow`, replacing any it had; returns what the owner is shown once. */
   async function issue(flow: FlowRow): Promise<HookReveal> {
-    const url = hookPath(flow.id);
+    const url = `${baseUrl?.() ?? ''}${hookPath(flow.id)}`;
     if (authOf(flow.trigger) === 'hmac') {
       const secret = newSigningSecret();
       await repos.flowHooks.put({ flow_id: flow.id, owner_id: flow.owner_id, auth: 'hmac', secret_encrypted: box.seal(secret) });

@@ -26,9 +26,9 @@ describe('inbound webhooks: POST /hooks/{workflow_id}', function () {
   let ada: string;
   let bob: string;
 
-  /** Calls a hook with a raw body. */
-  const hook = async (path: string, body: string | undefined, headers: Record<string, string> = {}) => {
-    const res = await fetch(tp.url + path, {
+  /** Calls a hook (its URL, or a path under the API) with a raw body. */
+  const hook = async (url: string, body: string | undefined, headers: Record<string, string> = {}) => {
+    const res = await fetch(url.startsWith('http') ? url : tp.url + url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body,
@@ -67,7 +67,7 @@ describe('inbound webhooks: POST /hooks/{workflow_id}', function () {
 
     it('shows the token once, when the trigger is set, and stores only its SHA-256', async () => {
       assert.deepEqual(Object.keys(flow.hook).sort(), ['token', 'url']);
-      assert.equal(flow.hook.url, `/hooks/${flow.id}`);
+      assert.equal(flow.hook.url, `${tp.url}/hooks/${flow.id}`, 'the URL under the API address (no PUBLIC_URL set)');
       assert.match(token, /^fht_[A-Za-z0-9_-]{43}$/);
       const got = await tp.api('GET', `/api/v1/workflows/${flow.id}`, undefined, ada);
       assert.equal(got.status, 200);

@@ -19,7 +19,7 @@ const publishedEvent = z
 const hookCredentials = z
   .object({
     hook: z.object({
-      url: z.string().openapi({ description: 'the hook’s path, relative to the API’s base URL: `/hooks/{workflow_id}`' }),
+      url: z.string().openapi({ description: 'where to call the hook: `PUBLIC_URL` (else the API’s own address) + `/hooks/{workflow_id}`' }),
       token: z.string().optional().openapi({ description: '`auth: token`: the bearer token' }),
       secret: z.string().optional().openapi({ description: '`auth: hmac`: the signing secret (the HMAC key is this whole string)' }),
     }),
