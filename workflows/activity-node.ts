@@ -1,4 +1,4 @@
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { CompiledNode, NodeActivityInput, NodeActivityResult } from '../src/shared/flow';
 import { contextFor, renderFor } from './evaluation';
 import type { GraphRunner, NodeOutcome } from './graph-runner';
@@ -21,6 +21,16 @@ export function activityOptionsFor(node: CompiledNode, activityId: string): Acti
     // Shown in the Web UI's event history, so a run reads like the flow.
     summary: node.label ? `${node.label} (${node.id})` : node.id,
   };
+}
+
+/**
+ * Local activity options of a node: the same id, timeout and retry policy. No heartbeat timeout (a
+ * local activity runs inside the workflow task, which the worker keeps alive); retries whose
+ * backoff passes a minute wait on a timer, as Temporal does for local activities.
+ */
+export function localActivityOptionsFor(node: CompiledNode, activityId: string): LocalActivityOptions {
+  const { heartbeatTimeout: _heartbeat, ...options } = activityOptionsFor(node, activityId);
+  return options;
 }
 
 /** Renders a node's `data` templates, leaving its raw fields (code, expressions) as written. */
@@ -56,9 +66,10 @@ export function runActivityNode(node: CompiledNode, runner: GraphRunner): Promis
 
 function callActivity(node: CompiledNode, runner: GraphRunner, data: Record<string, unknown>): Promise<NodeOutcome> {
   const { execution_id, flow_id, owner_id } = runner.run.input;
-  const activities = proxyActivities<Record<string, NodeActivity>>(
-    activityOptionsFor(node, `${runner.scopeKey}${node.id}`),
-  );
+  const activityId = `${runner.scopeKey}${node.id}`;
+  const activities = node.exec.local
+    ? proxyLocalActivities<Record<string, NodeActivity>>(localActivityOptionsFor(node, activityId))
+    : proxyActivities<Record<string, NodeActivity>>(activityOptionsFor(node, activityId));
   runner.run.activityRan();
   // The activity's result is the outcome as it is (no `.then` to reshape it: one promise less).
   runner.steps[node.id].input = data;

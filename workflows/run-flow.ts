@@ -56,7 +56,9 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
   checkDefinition(input.definition);
   const context: Record<string, unknown> = {
     // `trigger.data` is the event or webhook body, or else the run's input (seed 002's {{trigger.data}}).
-    trigger: input.definition.semantics ? { ...input.trigger, data: input.trigger.data ?? input.input_data } : input.trigger,
+    trigger: input.definition.semantics
+      ? { ...input.trigger, data: input.trigger.data ?? input.input_data }
+      : input.trigger,
     input: input.input_data,
     execution: {
       id: input.execution_id,
@@ -99,7 +101,10 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
     approveUpdate,
     async (req) => {
       if (!run.approvals.has(req.node_id)) {
-        await condition(() => run.approvals.has(req.node_id) || !mayStillWait(req.node_id), APPROVAL_REACH_TIMEOUT_MS);
+        await condition(
+          () => run.approvals.has(req.node_id) || !mayStillWait(req.node_id),
+          APPROVAL_REACH_TIMEOUT_MS,
+        );
       }
       asFailure(() => run.validateApproval(req));
       return run.decide(req, new Date().toISOString());
@@ -115,20 +120,27 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
   const report = run.reporter;
   report.report('execution_started', 'running', {
     started_at: workflowInfo().startTime.toISOString(),
-    run: {
-      flow_id: input.flow_id,
-      flow_version: input.flow_version,
-      owner_id: input.owner_id,
-      trigger: input.trigger,
-      input_data: input.input_data,
-      parent_execution_id: (input.trigger.parent_execution_id as string | undefined) ?? null,
-    },
+    // A run that named itself (a schedule's) has no index row yet: its report creates it.
+    ...(started.execution_id
+      ? {}
+      : {
+          run: {
+            flow_id: input.flow_id,
+            flow_version: input.flow_version,
+            owner_id: input.owner_id,
+            trigger: input.trigger,
+            input_data: input.input_data,
+            parent_execution_id: (input.trigger.parent_execution_id as string | undefined) ?? null,
+            workflow_id: workflowInfo().workflowId,
+          },
+        }),
   });
   let result: GraphResult;
   try {
     result = await runner.execute();
   } catch (err) {
-    if (isCancellation(err)) report.report('execution_cancelled', 'cancelled', { error: { message: 'run cancelled' } });
+    if (isCancellation(err))
+      report.report('execution_cancelled', 'cancelled', { error: { message: 'run cancelled' } });
     throw err;
   }
   const steps = Object.values(runner.steps);
@@ -143,7 +155,12 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
     case 'completed':
     case 'terminated':
       if (result.kind === 'terminated' && result.status === 'failed') {
-        throw fail(result.message ?? `terminated by node ${result.nodeId}`, FAILURE.terminated, result.nodeId, {});
+        throw fail(
+          result.message ?? `terminated by node ${result.nodeId}`,
+          FAILURE.terminated,
+          result.nodeId,
+          {},
+        );
       }
       finalStatus = 'completed';
       report.report('execution_completed', 'completed', { output_data: result.output ?? null });
@@ -166,7 +183,8 @@ function checkDefinition(def: CompiledFlow | undefined): void {
   const ids = new Set<string>();
   def.nodes.forEach((n, i) => {
     const where = n && typeof n.id === 'string' ? `node ${n.id}` : `nodes[${i}]`;
-    if (!n || typeof n.id !== 'string' || !n.id) throw runFailure(`${where}: missing id`, FAILURE.invalidDefinition);
+    if (!n || typeof n.id !== 'string' || !n.id)
+      throw runFailure(`${where}: missing id`, FAILURE.invalidDefinition);
     if (ids.has(n.id)) throw runFailure(`${where}: duplicate id`, FAILURE.invalidDefinition);
     ids.add(n.id);
     if (typeof n.type !== 'string') throw runFailure(`${where}: missing type`, FAILURE.invalidDefinition);
@@ -190,7 +208,9 @@ function checkDefinition(def: CompiledFlow | undefined): void {
 
 function statusOf(runner: GraphRunner, run: RunState, finalStatus?: ExecutionStatus): RunStatus {
   const steps = Object.values(runner.steps);
-  const completed = steps.filter((s) => s.status !== 'pending' && s.status !== 'running' && s.status !== 'waiting');
+  const completed = steps.filter(
+    (s) => s.status !== 'pending' && s.status !== 'running' && s.status !== 'waiting',
+  );
   const current = runner.currentNodes();
   const waiting = [...run.waiting.values()];
   let status: ExecutionStatus = finalStatus ?? 'running';

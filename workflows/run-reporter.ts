@@ -21,14 +21,17 @@ export class RunReporter {
   constructor(
     private readonly executionId: string,
     private readonly knowsStatus = true,
+    private readonly enabled = true,
   ) {}
 
   /** Reports one transition; `status` is the run's status after it. */
   report(type: TransitionType, status: ExecutionStatus, extra: Partial<RunTransition> = {}): void {
+    const seq = ++this.seq;
+    if (!this.enabled) return;
     runIndex.record({
       execution_id: this.executionId,
       run_id: workflowInfo().runId,
-      seq: ++this.seq,
+      seq,
       type,
       at: new Date().toISOString(),
       ...(this.knowsStatus ? { status } : {}),

@@ -129,7 +129,8 @@ export class RunState {
     readonly input: RunFlowInput,
     options: { batch?: boolean } = {},
   ) {
-    this.reporter = new RunReporter(input.execution_id, !options.batch);
+    // A node test (`POST /nodes/test`) is no run of a flow: it reports nothing.
+    this.reporter = new RunReporter(input.execution_id, !options.batch, input.trigger.type !== 'test');
   }
 
   /** Makes the `pause` and `resume` signals pause and resume this run (and its children). */

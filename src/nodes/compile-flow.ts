@@ -3,6 +3,7 @@ import { DEFAULT_RETRY, DEFAULT_TIMEOUT_MS } from './defaults';
 import { placeEvaluation } from './eval-placement';
 import { normalizeFlow } from './normalize-flow';
 import { getNodeDefinition, nodePorts } from './registry';
+import type { NodeDefinition } from './node-definition';
 import { FlowValidationError, validateFlow } from './validate-flow';
 
 function compileNode(node: FlowNode, nodeIds: ReadonlySet<string>): CompiledNode {
@@ -37,9 +38,21 @@ function compileNode(node: FlowNode, nodeIds: ReadonlySet<string>): CompiledNode
   if (def.defaults?.heartbeat_ms !== undefined) compiled.exec.heartbeat_ms = def.defaults.heartbeat_ms;
   if (def.needsContext) compiled.exec.needs_context = true;
   if (def.kind === 'activity' && raw.length) compiled.exec.raw_fields = raw;
+  if (def.kind === 'activity' && runsLocal(node, def, parsed, compiled.exec.timeout_ms)) compiled.exec.local = true;
+  if (node.execution !== undefined) compiled.execution = node.execution;
   compiled.exec.eval = placement.mode;
   if (placement.reads) compiled.exec.reads = placement.reads;
   return compiled;
+}
+
+/** Local activities hold the workflow task while they run: `auto` keeps them to short work. */
+export const MAX_AUTO_LOCAL_TIMEOUT_MS = 90_000;
+
+/** Whether an activity node runs as a local activity: `local` says so, `auto` asks its type. */
+function runsLocal(node: FlowNode, def: NodeDefinition, data: unknown, timeoutMs: number): boolean {
+  const mode = node.execution ?? 'auto';
+  if (mode !== 'auto') return mode === 'local';
+  return timeoutMs <= MAX_AUTO_LOCAL_TIMEOUT_MS && Boolean(def.localWhen?.(data));
 }
 
 function compileEdge(edge: FlowEdge): FlowEdge {

@@ -79,6 +79,12 @@ export interface NodeDefinition<D = any, R = D> {
   /** Describes `output` (documentation and catalogue). */
   outputSchema: z.ZodTypeAny;
   /**
+   * Whether a node of this type runs as a local activity when its `execution` is `auto`, given its
+   * data as written (templates not rendered): only for work that is short and safe to repeat.
+   * Absent: remote.
+   */
+  localWhen?: (data: D) => boolean;
+  /**
    * Activity defaults; the node's own `timeout_ms` / `retry` override them. `heartbeat_ms` is the
    * heartbeat timeout, and makes the wrapper heartbeat every second while `execute` runs.
    */

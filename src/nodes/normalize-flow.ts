@@ -15,6 +15,7 @@ const SETTING_SPELLINGS: Record<string, keyof FlowNode> = {
   timeoutMs: 'timeout_ms',
   on_error: 'on_error',
   onError: 'on_error',
+  execution: 'execution',
   position: 'position',
 };
 
@@ -87,7 +88,7 @@ function normalizeNode(raw: unknown): unknown {
   if (type !== undefined) node.type = type;
   if (canonical.label !== undefined) node.label = canonical.label;
   node.data = data;
-  for (const key of ['retry', 'timeout_ms', 'on_error', 'position']) if (canonical[key] !== undefined) node[key] = canonical[key];
+  for (const key of ['retry', 'timeout_ms', 'on_error', 'execution', 'position']) if (canonical[key] !== undefined) node[key] = canonical[key];
   for (const key of Object.keys(extras)) if (extras[key] !== undefined) node[key] = extras[key];
   return node;
 }

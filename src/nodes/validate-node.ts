@@ -14,7 +14,7 @@ function isObject(value: unknown): value is Obj {
 /** Data fields that are not `{{ }}` templates (besides each type's expression fields). */
 const NON_TEMPLATE_FIELDS: Record<string, string[]> = { start: ['input_schema'], loop: ['body'] };
 
-const NODE_FIELDS = new Set(['id', 'type', 'label', 'data', 'retry', 'timeout_ms', 'on_error', 'position']);
+const NODE_FIELDS = new Set(['id', 'type', 'label', 'data', 'retry', 'timeout_ms', 'on_error', 'execution', 'position']);
 /** Node fields that editors add and the platform ignores (no warning). */
 const EDITOR_NODE_FIELDS = new Set(['width', 'height', 'selected', 'dragging', 'measured', 'positionAbsolute', 'style', 'description', 'notes']);
 
@@ -36,6 +36,7 @@ const settingSchemas: Record<string, z.ZodTypeAny> = {
     ),
   timeout_ms: z.number().int().min(1).max(MAX_TIMEOUT_MS, 'At most 30 days'),
   on_error: z.enum(['fail', 'continue', 'route']),
+  execution: z.enum(['auto', 'local', 'remote']),
   position: z.object({ x: z.number(), y: z.number() }).strict(),
 };
 

@@ -75,15 +75,30 @@ export function createRunReader(deps: RunReaderDeps) {
     // A stuck run cannot answer its status query: say why instead of waiting for it.
     const live = known.stuck ? undefined : await temporal.liveStatus(known.row);
     const fresh = await syncLive(known.row, live?.status);
+    const execution = { ...view(fresh), ...(known.stuck ? { problem: known.stuck } : {}) };
+    if (!live) {
+      // No answer in time (a local activity holds the workflow task, the worker is gone): what the
+      // run has reported of its steps instead.
+      const steps = await reportedSteps(fresh);
+      return {
+        execution,
+        terminal: false,
+        status: fresh.status,
+        paused: fresh.status === 'paused',
+        progress: progressOf(steps),
+        current_nodes: steps.filter((s) => s.status === 'running' || s.status === 'waiting').map((s) => s.node_id),
+        steps: steps.map(stepView),
+      };
+    }
     return {
-      execution: { ...view(fresh), ...(known.stuck ? { problem: known.stuck } : {}) },
+      execution,
       terminal: false,
-      status: live && LIVE_STATUSES.includes(live.status) ? live.status : fresh.status,
-      paused: live?.paused ?? fresh.status === 'paused',
-      progress: live?.progress ?? { completed: 0, total: 0 },
-      current_nodes: live?.current_nodes ?? [],
-      ...(live?.waiting_for ? { waiting_for: live.waiting_for } : {}),
-      steps: (live?.steps ?? []).map(stepView),
+      status: LIVE_STATUSES.includes(live.status) ? live.status : fresh.status,
+      paused: live.paused,
+      progress: live.progress,
+      current_nodes: live.current_nodes,
+      ...(live.waiting_for ? { waiting_for: live.waiting_for } : {}),
+      steps: live.steps.map(stepView),
     };
   }
 

@@ -23,6 +23,12 @@ export interface FlowNode {
   retry?: RetrySpec;
   timeout_ms?: number;
   on_error?: OnError;
+  /**
+   * How an activity node runs: `local` as a Temporal local activity (inside the workflow task: no
+   * activity task round trip, one marker in history), `remote` as an ordinary activity, `auto`
+   * (default) as its type decides (docs/flow-format.md, "Local or remote").
+   */
+  execution?: 'auto' | 'local' | 'remote';
   position?: { x: number; y: number };
 }
 
@@ -48,8 +54,10 @@ export interface NodeExec {
   ports: string[];
   timeout_ms: number;
   retry: Required<RetrySpec>;
-  /** Activity heartbeat timeout for long-running node types. */
+  /** Activity heartbeat timeout for long-running node types (remote activities only). */
   heartbeat_ms?: number;
+  /** Runs as a local activity. Absent in definitions compiled before: those run remote, as they did. */
+  local?: true;
   /** Whether the activity receives the whole run context (code nodes) instead of just its upstream input. */
   needs_context?: boolean;
   /** Top-level `data` fields passed to the activity as written, without rendering `{{ }}` (code, expressions). */

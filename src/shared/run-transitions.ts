@@ -48,6 +48,8 @@ export interface RunTransition {
     trigger: RunTrigger;
     input_data: unknown;
     parent_execution_id: string | null;
+    /** The Temporal workflow id (a schedule names runs `<prefix>-<scheduled time>`). */
+    workflow_id?: string;
   };
   /** Terminal transitions: the run's result or failure. */
   output_data?: unknown;

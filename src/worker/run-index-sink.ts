@@ -159,6 +159,7 @@ async function indexRun(repos: Repos, t: RunTransition): Promise<void> {
     trigger: run.trigger,
     input_data: run.input_data,
     parent_execution_id: run.parent_execution_id,
+    ...(run.workflow_id ? { temporal_workflow_id: run.workflow_id } : {}),
     status: 'running',
     temporal_run_id: t.run_id,
     started_at: t.started_at ?? t.at,

@@ -175,6 +175,9 @@ describe('run index written by the runs', function () {
     assert.equal(listed.trigger.type, 'schedule');
     assert.ok(listed.trigger.scheduled_at, 'scheduled_at is set');
     assert.equal(listed.trigger.schedule_id, `flow-${flow}`);
+    assert.equal(listed.temporal.workflow_id, workflowId, 'the index knows the Temporal workflow the run is');
+    const detail = await api('GET', `/executions/${listed.id}`);
+    assert.equal(detail.body.steps.length, 4, 'its steps are read from Temporal');
   });
 
   it('starts runs that were accepted but never handed to Temporal, oldest first', async () => {

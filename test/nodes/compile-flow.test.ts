@@ -33,6 +33,7 @@ describe('compileFlow', () => {
       timeout_ms: 1_000,
       retry: { ...DEFAULT_RETRY, max_attempts: 5 },
       heartbeat_ms: noopNode.defaults!.heartbeat_ms,
+      local: true,
       eval: 'inline',
       reads: [],
     });
@@ -66,6 +67,37 @@ describe('compileFlow', () => {
     assert.equal(exec.regex.eval, 'isolated');
     assert.equal(exec.whole.eval, 'inline');
     assert.equal(exec.whole.reads, undefined, 'reads the whole context');
+  });
+
+  it('runs short, repeatable activity nodes as local activities: `auto` asks the type, `local`/`remote` decide', () => {
+    const compiled = compileFlow({
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'pass', type: 'noop', data: { value: 1 } },
+        { id: 'wait', type: 'noop', data: { delay_ms: 500 } },
+        { id: 'forced', type: 'noop', data: { delay_ms: 500 }, execution: 'local' },
+        { id: 'kept', type: 'noop', data: { value: 1 }, execution: 'remote' },
+        { id: 'calc', type: 'code', data: { code: 'return 1' } },
+        { id: 'slowcalc', type: 'code', data: { code: 'return 1', timeout_ms: 30_000 } },
+        { id: 'get', type: 'http-request', data: { url: 'https://example.test/', timeout_ms: 2_000 } },
+        { id: 'post', type: 'http-request', data: { method: 'POST', url: 'https://example.test/', timeout_ms: 2_000 } },
+        { id: 'slowget', type: 'http-request', data: { url: 'https://example.test/' } },
+      ],
+      edges: [],
+    });
+    const local = Object.fromEntries(compiled.nodes.map((n) => [n.id, n.exec.local === true]));
+    assert.deepEqual(local, {
+      start: false,
+      pass: true,
+      wait: false,
+      forced: true,
+      kept: false,
+      calc: true,
+      slowcalc: false,
+      get: true,
+      post: false,
+      slowget: false,
+    });
   });
 
   it('keeps node settings but drops editor-only fields', () => {

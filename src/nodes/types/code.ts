@@ -61,6 +61,8 @@ export const codeNode = defineNode({
   outputSchema: z.object({
     result: z.unknown().describe('The JSON value the code returned (null for undefined)'),
   }),
+  // Pure computation (no network, files or timers in the sandbox): local unless allowed to run long.
+  localWhen: (data) => typeof data.timeout_ms !== 'string' && (data.timeout_ms ?? DEFAULT_TIMEOUT_MS) <= 5_000,
   defaults: {
     timeout_ms: MAX_TIMEOUT_MS + 10_000,
     retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 },

@@ -111,6 +111,12 @@ export const httpRequestNode = defineNode({
     headers: z.record(z.union([z.string(), z.array(z.string())])).describe('Response headers'),
     url: z.string().describe('The URL that answered, after redirects'),
   }),
+  // A read that is quick to answer is safe to repeat: local. Anything that may change something
+  // (POST, PUT…) or wait long stays a remote activity.
+  localWhen: (data) =>
+    (data.method === undefined || data.method === 'GET' || data.method === 'HEAD') &&
+    typeof data.timeout_ms === 'number' &&
+    data.timeout_ms <= 5_000,
   defaults: {
     timeout_ms: 60_000,
     retry: { max_attempts: 3, initial_interval_ms: 1_000, backoff_coefficient: 2 },

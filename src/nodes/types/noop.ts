@@ -22,6 +22,8 @@ export const noopNode = defineNode({
   // Above the 60 s maximum delay_ms, so the delay alone never times the activity out. The
   // wrapper's heartbeat lets a cancelled run reach a waiting noop and a crashed worker be noticed quickly.
   defaults: { timeout_ms: 90_000, heartbeat_ms: 5_000 },
+  // No I/O: safe to repeat; a noop told to wait stays remote (a local activity holds the workflow task).
+  localWhen: (data) => !data.delay_ms,
   example: { value: { ok: true }, delay_ms: 0 },
   async execute(data, ctx) {
     if (data.delay_ms) await sleep(data.delay_ms, undefined, { signal: ctx.signal });
