@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
 
 /** A flow started by its webhook; its output shows what the run saw. */
@@ -19,6 +23,13 @@ const sign = (secret: string, timestamp: number | string, body: string) =>
   `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 const nowS = () => Math.floor(Date.now() / 1000);
 
+/** A code block of docs/api-triggers.md, found by the `<!-- example: name -->` comment above it. */
+function docExample(name: string): string {
+  const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/api-triggers.md'), 'utf8');
+  const m = new RegExp(`<!-- example: ${name} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(doc);
+  assert.ok(m, `docs/api-triggers.md has the example ${name}`);
+  return m[1];
+}
 
 describe('inbound webhooks: POST /hooks/{workflow_id}', function () {
   this.timeout(90_000);
@@ -206,6 +217,22 @@ describe('inbound webhooks: POST /hooks/{workflow_id}', function () {
       const other = await signed('{"delivery":2}', nowS(), { 'x-delivery-id': 'dlv-2' });
       assert.notEqual(other.body.execution_id, first.body.execution_id);
       assert.equal((await signed('{}', nowS(), { 'x-delivery-id': 'd'.repeat(201) })).status, 400);
+    });
+
+    it('accepts the requests of the signing examples in docs/api-triggers.md (openssl and Node)', async () => {
+      const env = { ...process.env, BASE: tp.url, FLOW: flow.id, SECRET: secret };
+      const run = promisify(execFile);
+      const shell = await run('bash', ['-c', docExample('hmac-sh')], { env });
+      const fromShell = JSON.parse(shell.stdout);
+      assert.ok(fromShell.execution_id, shell.stdout);
+      const node = await run(process.execPath, ['--input-type=module', '-e', docExample('hmac-node')], { env });
+      assert.match(node.stdout, /^202 /, node.stdout);
+      const fromNode = JSON.parse(node.stdout.slice(4));
+      for (const [id, order] of [[fromShell.execution_id, 1001], [fromNode.execution_id, 1002]]) {
+        const done = await waitForRun(tp, ada, id);
+        assert.deepEqual(done.output_data.data, { order_id: order, total: 42 });
+        assert.equal(done.trigger.delivery_id, `order-${order}`);
+      }
     });
 
     it('issues new credentials when auth changes, and forgets them when the trigger goes', async () => {
