@@ -8,6 +8,11 @@ export interface CredentialTypeSpec {
   schema: z.ZodTypeAny;
   /** Fields whose values must never reach a node's output, logs or errors (the wrapper scrubs them). */
   secretFields: readonly string[];
+  /**
+   * Secret fields whose masked preview may show a hint (`sk-…a1b2`): keys and tokens, whose ends
+   * tell one from another. Passwords never get one. Every other secret previews as `••••`.
+   */
+  hintedFields?: readonly string[];
 }
 
 const text = z.string().trim().min(1);
@@ -18,21 +23,32 @@ const headerName = z
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'Must be a valid header name')
   .refine((name) => !CROSS_ORIGIN_HEADERS.has(name.toLowerCase()), 'Must not be a header kept across origins');
 const port = z.number().int().min(1).max(65_535);
+/** A database server and login: the same fields for every SQL dialect. */
+const database = z.object({
+  host: text,
+  port: port.optional(),
+  database: text,
+  user: text,
+  password: z.string(),
+  ssl: z.boolean().optional(),
+});
 
 /**
- * Every credential type a node may declare. The storage that keeps credentials (encrypted, per
- * owner) validates what it stores against the same schemas.
+ * Every credential type a node may declare. The credential store (`/api/v1/credentials`,
+ * docs/credentials.md) validates what it stores against the same schemas, refusing unknown fields.
  */
 export const CREDENTIAL_TYPES = {
   http_header: {
     description: 'One request header, e.g. X-Api-Key: …',
     schema: z.object({ name: headerName, value: text }),
     secretFields: ['value'],
+    hintedFields: ['value'],
   },
   http_bearer: {
     description: 'Authorization: Bearer <token>',
     schema: z.object({ token: text }),
     secretFields: ['token'],
+    hintedFields: ['token'],
   },
   http_basic: {
     description: 'Authorization: Basic <username:password>',
@@ -48,6 +64,7 @@ export const CREDENTIAL_TYPES = {
       organization: text.optional(),
     }),
     secretFields: ['api_key'],
+    hintedFields: ['api_key'],
   },
   smtp: {
     description: 'An SMTP server (email-send nodes)',
@@ -59,6 +76,16 @@ export const CREDENTIAL_TYPES = {
       password: z.string().optional(),
       from: text.optional(),
     }),
+    secretFields: ['password'],
+  },
+  postgres: {
+    description: 'A PostgreSQL database (sql nodes)',
+    schema: database,
+    secretFields: ['password'],
+  },
+  mysql: {
+    description: 'A MySQL or MariaDB database (sql nodes)',
+    schema: database,
     secretFields: ['password'],
   },
 } satisfies Record<string, CredentialTypeSpec>;
