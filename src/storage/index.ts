@@ -10,6 +10,7 @@ import { type FlowHookRepo, createFlowHookRepo } from './repositories/flow-hooks
 import { type FlowRepo, createFlowRepo } from './repositories/flows';
 import { type PayloadBlobRepo, createPayloadBlobRepo } from './repositories/payload-blobs';
 import { type PendingApprovalRepo, createPendingApprovalRepo } from './repositories/pending-approvals';
+import { type SealedValueRepo, createSealedValueRepo } from './repositories/sealed-values';
 import { type UserRepo, createUserRepo } from './repositories/users';
 import { type WebhookDeliveryRepo, createWebhookDeliveryRepo } from './repositories/webhook-deliveries';
 import { type WebhookRepo, createWebhookRepo } from './repositories/webhooks';
@@ -30,6 +31,8 @@ export interface Repos {
   payloadBlobs: PayloadBlobRepo;
   approvalLinks: ApprovalLinkUseRepo;
   flowHooks: FlowHookRepo;
+  /** Every sealed column at once, for key rotation. */
+  sealedValues: SealedValueRepo;
 }
 
 /** Creates every repository over `db` (a knex instance from `createDb`, or a transaction). */
@@ -49,6 +52,7 @@ export function createRepos(db: Knex): Repos {
     payloadBlobs: createPayloadBlobRepo(db),
     approvalLinks: createApprovalLinkUseRepo(db),
     flowHooks: createFlowHookRepo(db),
+    sealedValues: createSealedValueRepo(db),
   };
 }
 
@@ -68,6 +72,7 @@ export * from './repositories/flow-hooks';
 export * from './repositories/flows';
 export * from './repositories/payload-blobs';
 export * from './repositories/pending-approvals';
+export * from './repositories/sealed-values';
 export * from './repositories/users';
 export * from './repositories/webhook-deliveries';
 export * from './repositories/webhooks';

@@ -34,6 +34,9 @@ export interface CredentialPatch {
   encrypted_data?: string;
 }
 
+/** Filters and paging of a credential list. */
+export type CredentialListOptions = PageOptions & OwnerScope & { type?: string };
+
 /** Credentials; names are unique per owner. */
 export interface CredentialRepo {
   /** Throws `UniqueViolationError` when the owner already has a credential with that name. */
@@ -41,7 +44,9 @@ export interface CredentialRepo {
   get(id: string, scope?: OwnerScope): Promise<CredentialRow | undefined>;
   findByName(ownerId: string, name: string): Promise<CredentialRow | undefined>;
   /** Sorted by name. */
-  list(options?: PageOptions & OwnerScope & { type?: string }): Promise<Page<CredentialSummary>>;
+  list(options?: CredentialListOptions): Promise<Page<CredentialSummary>>;
+  /** {@link list} with each credential's ciphertext, for a service that decrypts what it shows (masked previews). */
+  listSealed(options?: CredentialListOptions): Promise<Page<CredentialRow>>;
   /** Throws `UniqueViolationError` on a name clash; undefined when not found (or not `ownerId`'s). */
   update(id: string, patch: CredentialPatch, scope?: OwnerScope): Promise<CredentialRow | undefined>;
   delete(id: string, scope?: OwnerScope): Promise<boolean>;
@@ -55,6 +60,24 @@ export function createCredentialRepo(db: Knex): CredentialRepo {
     const q = db('credentials').where({ id });
     if (scope.ownerId !== undefined) q.andWhere({ owner_id: scope.ownerId });
     return q;
+  };
+
+  const listPage = async <T>(columns: string[], options: CredentialListOptions): Promise<Page<T>> => {
+    const { skip, limit } = pageBounds(options);
+    const q = db('credentials');
+    if (options.ownerId !== undefined) q.where({ owner_id: options.ownerId });
+    if (options.type !== undefined) q.where({ type: options.type });
+    const page = q
+      .clone()
+      .select(columns)
+      .orderBy([
+        { column: 'name', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ])
+      .offset(skip)
+      .limit(limit);
+    const [total, items] = await Promise.all([countRows(q), page]);
+    return { items: items as T[], total };
   };
 
   return {
@@ -84,22 +107,12 @@ export function createCredentialRepo(db: Knex): CredentialRepo {
         CredentialRow | undefined;
     },
 
-    async list(options = {}) {
-      const { skip, limit } = pageBounds(options);
-      const q = db('credentials');
-      if (options.ownerId !== undefined) q.where({ owner_id: options.ownerId });
-      if (options.type !== undefined) q.where({ type: options.type });
-      const page = q
-        .clone()
-        .select(SUMMARY_COLUMNS)
-        .orderBy([
-          { column: 'name', order: 'asc' },
-          { column: 'id', order: 'asc' },
-        ])
-        .offset(skip)
-        .limit(limit);
-      const [total, items] = await Promise.all([countRows(q), page]);
-      return { items: items as CredentialSummary[], total };
+    list(options = {}) {
+      return listPage<CredentialSummary>(SUMMARY_COLUMNS, options);
+    },
+
+    listSealed(options = {}) {
+      return listPage<CredentialRow>(['*'], options);
     },
 
     async update(id, patch, scope = {}) {

@@ -122,6 +122,11 @@ export interface FlowRepo {
   /** The flow if it exists, is not deleted (unless `includeDeleted`) and belongs to `ownerId` (any owner when undefined). */
   get(id: string, options?: OwnerScope & { includeDeleted?: boolean }): Promise<FlowRow | undefined>;
   list(options?: FlowListOptions): Promise<Page<FlowSummary>>;
+  /**
+   * Every undeleted flow of `ownerId` with its nodes (no edges), oldest first: for checks of what
+   * nodes name outside the flow (a credential about to be deleted).
+   */
+  listNodes(ownerId: string): Promise<Pick<FlowRow, 'id' | 'name' | 'nodes'>[]>;
   /** Enabled, undeleted flows with this trigger type (and `trigger.event`, when given), oldest first. */
   listTriggered(options: OwnerScope & { triggerType: string; event?: string }): Promise<FlowRow[]>;
   /**

@@ -196,6 +196,18 @@ export function createFlowRepo(db: Knex): FlowRepo {
       return { items: rows.map(summaryFromRow), total: Number(count?.n ?? 0) };
     },
 
+    async listNodes(ownerId) {
+      const rows = await db('flows')
+        .select('id', 'name', 'nodes')
+        .where({ owner_id: ownerId })
+        .whereNull('deleted_at')
+        .orderBy([
+          { column: 'created_at', order: 'asc' },
+          { column: 'id', order: 'asc' },
+        ]);
+      return rows.map((r) => ({ id: r.id as string, name: r.name as string, nodes: codec.fromJson<FlowNode[]>(r.nodes) }));
+    },
+
     async listTriggered(options) {
       const q = db('flows').whereNull('deleted_at').andWhere({ enabled: true });
       whereJsonTextEquals(q, db, 'trigger', 'type', options.triggerType);
