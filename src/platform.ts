@@ -20,6 +20,8 @@ import { createFlowService } from './services/flow-service';
 import { createEventService, startEventRecordCollector } from './services/event-service';
 import { createHookService } from './services/hook-service';
 import { createSecretBox } from './services/secret-box';
+import { createCredentialService } from './services/credentials/credential-service';
+import { createStoredCredentialProvider } from './services/credentials/credential-provider';
 import { createRunService, type RunService } from './services/run-service';
 import { createScheduleService, type ScheduleService } from './services/schedule-service';
 import { createOutboundWebhooks } from './services/webhooks/outbound-webhooks';
@@ -149,10 +151,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       taskQueue: config.temporal.taskQueue,
       logger,
     });
+    const box = createSecretBox(config.encryptionKey, config.previousEncryptionKey);
     const hooks = createHookService({
       repos,
       runs,
-      box: createSecretBox(config.encryptionKey, config.previousEncryptionKey),
+      box,
       baseUrl: () => config.publicUrl ?? apiUrl,
     });
     const flows = createFlowService({ repos, triggers: [hooks.triggerHandler, schedules.trigger] });
@@ -174,7 +177,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         dataConverter,
-        services: { httpAllowedHosts: config.httpAllowedHosts, llm: config.llm, smtp: config.smtp },
+        services: {
+          httpAllowedHosts: config.httpAllowedHosts,
+          llm: config.llm,
+          smtp: config.smtp,
+          credentials: createStoredCredentialProvider({ repos, box }),
+        },
         logSink: {
           write: async (entries) => {
             await repos.logs.insertMany(entries);
@@ -217,6 +225,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         approvalLinks: createApprovalLinkService({ repos, links: webhooks.links, decide: runs.decideByLink }),
         events,
         hooks,
+        credentials: createCredentialService({ repos, box }),
         metrics,
         health: async () => {
           const database = await checkDb(db);

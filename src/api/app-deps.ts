@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Repos } from '../storage';
 import type { ApprovalLinkService } from '../services/approval-links/link-service';
 import type { WebhookService } from '../services/webhooks/webhook-service';
+import type { CredentialService } from '../services/credentials/credential-service';
 import type { EventService } from '../services/event-service';
 import type { FlowService } from '../services/flow-service';
 import type { HookService } from '../services/hook-service';
@@ -23,6 +24,7 @@ export interface AppDeps {
   approvalLinks: ApprovalLinkService;
   events: EventService;
   hooks: HookService;
+  credentials: CredentialService;
   health: HealthCheck;
   /** Prometheus metrics (`GET /metrics`); absent: no metrics. */
   metrics?: Metrics;

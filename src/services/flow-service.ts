@@ -15,6 +15,7 @@ import type { Actor } from './actor';
 import { getTemplate } from '../templates';
 import { addNode, freeNodeId, indexOfNode, nodeIds, patchNode, removeNode, type EditedGraph, type NodePatch } from './node-edits';
 import { combineTriggerHandlers, type FlowTriggerHandler, type SavedFlow } from './flow-triggers';
+import { credentialWarnings } from './credentials/credential-references';
 
 export type { FlowTriggerHandler, SavedFlow } from './flow-triggers';
 
@@ -111,6 +112,8 @@ function rejectInvalid(result: ValidationResult, pathOf: (path: string) => strin
 export interface FlowService {
   /** Validates a graph (and a trigger, when given): errors and warnings with their paths. */
   validate(raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }): ValidationResult & { graph: FlowGraph };
+  /** {@link validate}, plus warnings about the credentials the nodes name that the actor lacks or that do not fit. */
+  validateFor(actor: Actor, raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }): Promise<ValidationResult & { graph: FlowGraph }>;
   create(actor: Actor, input: FlowInput): Promise<SavedFlow>;
   get(actor: Actor, id: string): Promise<FlowRow>;
   /** Applies a change; a new version is made only when the executable definition changes ({@link executableHash}). */
@@ -157,6 +160,13 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
     return r.graph;
   };
 
+  /** A save's answer: the flow, what its trigger reveals once, and warnings about the credentials it names. */
+  const finish = async (flow: FlowRow, previous: FlowRow | undefined): Promise<SavedFlow> => {
+    const saved = await triggers.saved(flow, previous);
+    const warnings = await credentialWarnings(repos, flow.owner_id, flow.nodes);
+    return warnings.length ? Object.assign(saved, { warnings }) : saved;
+  };
+
   /** Stores an edited graph: a new version when its executable part changed. */
   const saveEdit = async (actor: Actor, current: FlowRow, edit: EditedGraph, comment?: string): Promise<SavedFlow> => {
     const graph = checked(edit.graph, edit.pathOf);
@@ -170,7 +180,7 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
       },
     );
     if (!updated) throw notFound('workflow');
-    return triggers.saved(updated, current);
+    return finish(updated, current);
   };
 
   const nodeIndex = (flow: FlowRow, nodeId: string): number => {
@@ -181,6 +191,11 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
 
   return {
     validate,
+
+    async validateFor(actor, raw) {
+      const result = validate(raw);
+      return { ...result, warnings: [...result.warnings, ...(await credentialWarnings(repos, actor.userId, result.graph.nodes))] };
+    },
 
     async create(actor, input) {
       const graph = checked(input);
@@ -199,7 +214,7 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
         comment: input.comment ?? 'created',
         definition_hash: executableHash(graph),
       });
-      return triggers.saved(created, undefined);
+      return finish(created, undefined);
     },
 
     async get(actor, id) {
@@ -238,7 +253,7 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
         },
       );
       if (!updated) throw notFound('workflow');
-      return triggers.saved(updated, current);
+      return finish(updated, current);
     },
 
     async remove(actor, id) {
@@ -273,7 +288,7 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
         },
       );
       if (!updated) throw notFound('workflow');
-      return triggers.saved(updated, current);
+      return finish(updated, current);
     },
 
     async exportFlow(actor, id, version) {

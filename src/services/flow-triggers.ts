@@ -1,3 +1,4 @@
+import type { ValidationIssue } from '../nodes/validation-issue';
 import type { FlowRow, FlowTrigger } from '../storage';
 
 /**
@@ -22,8 +23,11 @@ export interface FlowTriggerHandler {
   deleted?(flow: FlowRow): Promise<void>;
 }
 
-/** A flow as a save returns it: the stored row, plus what a trigger shows only once. */
-export type SavedFlow = FlowRow & { revealed?: Record<string, unknown> };
+/**
+ * A flow as a save returns it: the stored row, plus what a trigger shows only once and warnings
+ * about credentials its nodes name that do not exist or do not fit (docs/credentials.md).
+ */
+export type SavedFlow = FlowRow & { revealed?: Record<string, unknown>; warnings?: ValidationIssue[] };
 
 /** Every handler as one. */
 export function combineTriggerHandlers(handlers: readonly FlowTriggerHandler[]) {

@@ -37,6 +37,7 @@ interface Fixtures {
   keyId: string;
   templateId: string;
   webhookId: string;
+  credentialId: string;
 }
 
 /** Values for path parameters; `owned` marks the owner's resources (another user must get 404). */
@@ -52,6 +53,7 @@ function paramValue(route: RouteInfo, name: string, f: Fixtures): { value: strin
   // Public: the flow's own hook credentials authenticate it (this flow has none: 404).
   if (name === 'workflow_id' && p.startsWith('/hooks/')) return { value: f.flowId, owned: false };
   if (name === 'id' && p.startsWith('/api/v1/webhooks/{id}')) return { value: f.webhookId, owned: true };
+  if (name === 'id' && p.startsWith('/api/v1/credentials/{id}')) return { value: f.credentialId, owned: true };
   // Public: the signed token is the credential (this one is not valid: 401).
   if (name === 'token' && p.startsWith('/api/v1/approvals/links/')) return { value: 'not-a-token', owned: false };
   if (name === 'type' && p.startsWith('/api/v1/node-types/')) return { value: 'noop', owned: false };
@@ -133,12 +135,15 @@ describe('authorization matrix (every route × caller)', function () {
     const templates = await tp.api('GET', '/api/v1/workflows/templates', undefined, owner);
     const hook = await tp.api('POST', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/authz', events: ['*'] }, owner);
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    const credential = await tp.api('POST', '/api/v1/credentials', { name: 'authz', type: 'http_bearer', data: { token: 'authz-token' } }, owner);
+    assert.equal(credential.status, 201, JSON.stringify(credential.body));
     fixtures = {
       flowId: flow.body.id,
       runId: run.body.id,
       keyId,
       templateId: templates.body?.items?.[0]?.id ?? 'unknown',
       webhookId: hook.body.id,
+      credentialId: credential.body.id,
     };
   });
   after(async () => tp?.stop());

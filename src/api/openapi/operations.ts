@@ -1,4 +1,5 @@
 import { authOperations } from './auth-operations';
+import { credentialOperations } from './credential-operations';
 import { executionOperations } from './execution-operations';
 import type { OperationDoc } from './operation-doc';
 import { scheduleOperations } from './schedule-operations';
@@ -16,4 +17,5 @@ export const API_OPERATIONS: readonly OperationDoc[] = [
   ...scheduleOperations,
   ...webhookOperations,
   ...triggerOperations,
+  ...credentialOperations,
 ];

@@ -109,11 +109,21 @@ const flowSummaryFields = {
 
 /** A flow in lists (without nodes and edges). */
 export const flowSummary = z.object(flowSummaryFields).openapi('FlowSummary');
-/** A whole flow. */
-export const flow = z.object({ ...flowSummaryFields, nodes: z.array(flowNode), edges: z.array(flowEdge) }).openapi('Flow');
-
 /** One problem of a flow. */
 export const validationIssue = z.object({ path: z.string(), code: z.string(), message: z.string() }).openapi('ValidationIssue');
+
+/** A whole flow. */
+export const flow = z
+  .object({
+    ...flowSummaryFields,
+    nodes: z.array(flowNode),
+    edges: z.array(flowEdge),
+    warnings: z.array(validationIssue).optional().openapi({
+      description:
+        'only in the answer of a save, when there are any: credentials the nodes name that the owner does not have (`UNKNOWN_CREDENTIAL`) or of a type the node does not take (`CREDENTIAL_TYPE_MISMATCH`)',
+    }),
+  })
+  .openapi('Flow');
 /** `POST /workflows/validate`'s answer. */
 export const validationResult = z
   .object({ valid: z.boolean(), errors: z.array(validationIssue), warnings: z.array(validationIssue) })

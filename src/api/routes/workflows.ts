@@ -91,12 +91,12 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
     res.json({ items: page.items.map((f) => flowView(f as FlowRow)), total: page.total, skip: q.skip, limit: q.limit });
   });
 
-  r.post('/validate', read, (req, res) => {
+  r.post('/validate', read, async (req, res) => {
     const body = parseBody(
       z.object({ nodes: z.array(z.unknown()).max(5000), edges: z.array(z.unknown()).max(20000).default([]), trigger: triggerSchema.optional() }),
       req,
     );
-    const { valid, errors, warnings } = flows.validate(body);
+    const { valid, errors, warnings } = await flows.validateFor(actorOf(req), body);
     res.json({ valid, errors, warnings });
   });
 
