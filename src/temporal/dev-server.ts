@@ -24,6 +24,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, DynamicConfigVal
   'system.enableActivityEagerExecution': true,
 };
 
+/** SQLite settings of a file-backed dev server (docs/benchmarks.md, "What a user gets"). */
+export const DEV_SERVER_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal', 'synchronous=normal'];
+
 /** A dynamic config value, passed to `--dynamic-config-value KEY=<json>`. */
 export type DynamicConfigValue = string | number | boolean;
 
@@ -114,7 +117,12 @@ function buildArgs(opts: DevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', HOST, '--port', String(opts.port)];
   if (opts.headless) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort ?? opts.port + 1000));
-  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.dbFile) {
+    args.push('--db-filename', opts.dbFile);
+    // WAL with synchronous=NORMAL: a commit is one append, not a journal rewrite and two fsyncs, and
+    // it survives a killed process (only an OS crash or power loss can lose the last commits).
+    for (const pragma of DEV_SERVER_SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
+  }
   if (opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   // Registered when the namespace is created; an existing db file is topped up after start (ensureSearchAttributes).
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);

@@ -273,7 +273,11 @@ describe('executions API: retry and approvals', function () {
       const id = await start(gated, { v: '1.2' });
       await waitingApproval(id);
 
-      const mine = await api('GET', '/approvals');
+      // The list is what the run reported, a few milliseconds after its status query says it waits.
+      const mine = await until(async () => {
+        const r = await api('GET', '/approvals');
+        return r.body.items.some((i: any) => i.execution_id === id) ? r : undefined;
+      }, 'the approval to be listed');
       assert.equal(mine.status, 200);
       const item = mine.body.items.find((i: any) => i.execution_id === id);
       assert.ok(item, JSON.stringify(mine.body));

@@ -73,7 +73,8 @@ describe('history stays bounded', function () {
   it('continues as new when Temporal suggests it, carrying outputs, vars and steps', async () => {
     const nodes: Record<string, unknown>[] = [{ id: 'v', type: 'set', data: { values: { base: 1000 } } }];
     for (let i = 0; i < 80; i++) {
-      nodes.push({ id: `n${i}`, type: 'noop', data: { value: i === 0 ? '{{ vars.base }}' : `{{ n${i - 1}.result + 1 }}` } });
+      // Remote activities: local ones record one marker each and would not fill the history.
+      nodes.push({ id: `n${i}`, type: 'noop', execution: 'remote', data: { value: i === 0 ? '{{ vars.base }}' : `{{ n${i - 1}.result + 1 }}` } });
     }
     const h = await start(chain(nodes, { last: '{{ n79.result }}', first: '{{ n0.result }}', base: '{{ vars.base }}' }));
     const result = (await h.result()) as RunFlowResult;
@@ -116,7 +117,8 @@ describe('history stays bounded', function () {
   it('pauses the running loop batch with the run and starts no new one until it resumes', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `b${i}`);
     const body = {
-      nodes: ids.map((id, i) => ({ id, type: 'noop', data: { value: i } })),
+      // Remote: local activities' markers reach history only when the workflow task completes.
+      nodes: ids.map((id, i) => ({ id, type: 'noop', execution: 'remote', data: { value: i } })),
       edges: ids.slice(1).map((id, i) => ({ source: ids[i], target: id })),
     };
     // 40 body nodes: 10 items a batch, so 30 items make 3 sequential batches of 400 activities each.
