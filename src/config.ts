@@ -54,6 +54,7 @@ const envSchema = z.object({
   RUN_WORKER: bool.default('true'),
   RUN_API: bool.default('true'),
   WORKER_PROCESS: z.enum(['child', 'inline']).default('child'),
+  RUN_BACKLOG_LIMIT_MS: z.coerce.number().int().min(0).default(30_000),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -98,6 +99,11 @@ export interface Config {
    * process (tests, and one-process deployments that accept the risk).
    */
   workerProcess: 'child' | 'inline';
+  /**
+   * New runs are refused (429, `Retry-After`) while the oldest task no worker has taken is older
+   * than this; 0: never (docs/api.md "Backpressure").
+   */
+  runBacklogLimitMs: number;
   /** A bearer token that may read `GET /metrics` (besides admins); unset: admins only. */
   metricsToken?: string;
   /** The environment this configuration was read from (a supervised worker is started with it). */
@@ -227,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runWorker: e.RUN_WORKER,
     runApi: e.RUN_API,
     workerProcess: e.WORKER_PROCESS,
+    runBacklogLimitMs: e.RUN_BACKLOG_LIMIT_MS,
     ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
     sourceEnv: env,
     logLevel: e.LOG_LEVEL,

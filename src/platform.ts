@@ -22,6 +22,7 @@ import { createHookService } from './services/hook-service';
 import { createSecretBox } from './services/secret-box';
 import { createCredentialService } from './services/credentials/credential-service';
 import { createStoredCredentialProvider } from './services/credentials/credential-provider';
+import { createRunBacklog } from './services/run-backlog';
 import { createRunService, type RunService } from './services/run-service';
 import { createScheduleService, type ScheduleService } from './services/schedule-service';
 import { createOutboundWebhooks } from './services/webhooks/outbound-webhooks';
@@ -132,10 +133,18 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     const tail = createEventTail(repos, { onError: (err) => logger.warn({ err }, 'live event log read failed') });
     stops.push(async () => tail.stop());
     const webhooks = createOutboundWebhooks({ config, repos, client: temporal.client, gate, logger });
+    const backlog = createRunBacklog({
+      client: temporal.client,
+      gate,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      limitMs: config.runBacklogLimitMs,
+    });
     const runs = createRunService({
       repos,
       client: temporal.client,
       gate,
+      backlog,
       tail,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,

@@ -6,6 +6,7 @@ import {
   Gone,
   Invalid,
   NotFound,
+  Overloaded,
   Unauthenticated,
   Unavailable,
 } from '../shared/errors';
@@ -54,6 +55,7 @@ const DOMAIN_ANSWERS: [new (...args: never[]) => DomainError, number, ErrorCode]
   [Unavailable, 503, 'TEMPORAL_UNAVAILABLE'],
   [Gone, 410, 'GONE'],
   [Unauthenticated, 401, 'UNAUTHORIZED'],
+  [Overloaded, 429, 'RATE_LIMITED'],
 ];
 
 /** The HTTP answer of an error the API knows (its own or a domain error); undefined otherwise. */

@@ -44,6 +44,8 @@ export async function executeAndRespond(
     version: body.version,
     idempotency_key: idempotencyKeyOf(req),
     trigger,
+    // A caller who waits is refused when runs wait longer than its timeout just to start.
+    admission: { waitMs: body.wait ? body.timeout_ms : undefined },
   });
   if (!started) {
     res.status(202).set('Retry-After', '1').json(execution);

@@ -62,6 +62,8 @@ export function createEventService({ repos, runs }: { repos: Repos; runs: RunSer
         return { event_id: eventId, executions: await runsOf(seen.execution_ids), skipped: [], duplicate: true };
       }
 
+      // Refused as a whole when the engine is behind, never after some of its runs have started.
+      runs.admit();
       const flows = (await repos.flows.listTriggered({ ownerId, triggerType: 'event', event: event.type })).filter((f) => f.status !== 'archived');
       const owner: Actor = { userId: ownerId, ownerId };
       const trigger: RunTrigger = { type: 'event', event: event.type, event_id: eventId, data: event.data };
@@ -73,6 +75,7 @@ export function createEventService({ repos, runs }: { repos: Repos; runs: RunSer
             trigger,
             input_data: event.data,
             idempotency_key: `event:${eventId}:${flow.id}`,
+            admission: false,
           });
           started.push({ id: execution.id, workflow_id: flow.id, status: execution.status });
         } catch (err) {

@@ -19,6 +19,12 @@ export interface ExecuteRequest {
   version?: number;
   trigger?: RunTrigger;
   idempotency_key?: string;
+  /**
+   * Whether the engine's backlog may refuse this run (429): `{waitMs}` for a caller that waits that
+   * long for the result; `false` when the caller checked it already (an event starting many flows).
+   * Default: checked, without a wait.
+   */
+  admission?: { waitMs?: number } | false;
 }
 
 /** What starting a run did. */
@@ -37,6 +43,8 @@ export interface RunLauncherDeps {
   gate: TemporalGate;
   taskQueue: string;
   logger: Logger;
+  /** Refuses a new run while the engine is too far behind (run-backlog.ts); absent: never. */
+  admit?: (waitMs?: number) => void;
 }
 
 /** Starting runs: compiling the pinned version, indexing the run, and handing it to Temporal. */
@@ -141,6 +149,7 @@ export function createRunLauncher(deps: RunLauncherDeps) {
       const existing = await repos.executions.findByIdempotencyKey(flow.owner_id, key);
       if (existing) return reuse(existing);
     }
+    if (req.admission !== false) deps.admit?.(req.admission?.waitMs);
     const id = randomUUID();
     const trigger = req.trigger ?? { type: 'manual', user_id: actor.userId };
     const input = await buildInput(flow, req.version, id, trigger, req.input_data ?? {});

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ExecutionRow, Repos } from '../storage';
 import type { TemporalGate } from '../temporal/temporal-gate';
 import type { Actor } from './actor';
+import type { RunBacklog } from './run-backlog';
 import { runNodeTest, type NodeTestRequest } from './node-test';
 import { createRunControl } from './run-control';
 import type { EventTail } from './run-event-tail';
@@ -34,6 +35,8 @@ export interface RunServiceDeps {
   watchIntervalMs?: number;
   /** Outbound webhooks: the end of a run the reconciler finds, and deliveries left unstarted. */
   webhooks?: RunWebhooks;
+  /** How far the engine is behind; new runs are refused past its limit. */
+  backlog?: RunBacklog;
 }
 
 /** What the run service tells outbound webhooks (src/services/webhooks/webhook-dispatcher.ts). */
@@ -52,7 +55,7 @@ export function createRunService(deps: RunServiceDeps) {
   const { repos, client, gate, taskQueue, logger } = deps;
   const view = createViews(deps);
   const temporal = createRunTemporal({ repos, client, gate, onFinished: deps.webhooks?.runFinished });
-  const launcher = createRunLauncher({ repos, client, gate, taskQueue, logger });
+  const launcher = createRunLauncher({ repos, client, gate, taskQueue, logger, admit: deps.backlog?.admit });
   const reader = createRunReader({ repos, temporal, view, tail: deps.tail, watchIntervalMs: deps.watchIntervalMs });
   const control = createRunControl({ repos, gate, temporal, view });
   const retry = createRunRetry({ repos, temporal, launcher, view });
@@ -67,6 +70,8 @@ export function createRunService(deps: RunServiceDeps) {
       const launched = await launcher.execute(actor, flowId, req);
       return { execution: view(launched.row), created: launched.created, started: launched.started };
     },
+    /** Throws `Overloaded` (429) when the engine is too far behind to take new runs now. */
+    admit: (waitMs?: number) => deps.backlog?.admit(waitMs),
     waitFor: reader.waitFor,
     logs: reader.logs,
     logSummary: reader.logSummary,

@@ -31,6 +31,8 @@ export class Unavailable extends DomainError {}
 export class Gone extends DomainError {}
 /** Missing or invalid credentials. */
 export class Unauthenticated extends DomainError {}
+/** Too much work waiting; `details.retry_after_s` says when to try again. */
+export class Overloaded extends DomainError {}
 
 /** {@link NotFound} for `what` ("workflow", "execution"…). */
 export const notFound = (what: string) => new NotFound(`${what} not found`);

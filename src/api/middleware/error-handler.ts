@@ -40,6 +40,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       e = new ApiError(500, 'INTERNAL_ERROR', 'internal error');
     }
     if (res.headersSent) return;
+    const retryAfterS = e.details?.retry_after_s;
+    if (e.status === 429 && typeof retryAfterS === 'number') res.setHeader('Retry-After', String(retryAfterS));
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
   };
 }

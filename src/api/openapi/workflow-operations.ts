@@ -255,7 +255,8 @@ export const workflowOperations: OperationDoc[] = [
     path: '/api/v1/workflows/{id}/execute',
     tag: 'executions',
     summary: 'Run a flow',
-    description: '`input_data` failing the start node’s `input_schema` → 422.',
+    description:
+      '`input_data` failing the start node’s `input_schema` → 422. While the engine is behind (tasks waiting longer than `RUN_BACKLOG_LIMIT_MS`, or than `timeout_ms` with `wait`) → 429 with `Retry-After`: docs/api.md "Backpressure".',
     params: flowId,
     headers: idempotencyKey,
     body: { schema: executeBody, example: { input_data: { name: 'Ada' } } },
