@@ -72,7 +72,7 @@ function httpRequestCase(): CanaryCase {
 function emailSendCase(): CanaryCase {
   let server: SMTPServer;
   let port = 0;
-  const logins: { username?: string; password?: string }[] = [];
+  const logins: { username?: string; password?: string | null }[] = [];
   let messages = 0;
   return {
     type: 'email-send',
