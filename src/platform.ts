@@ -25,6 +25,7 @@ import { createStoredCredentialProvider } from './services/credentials/credentia
 import { createRunBacklog } from './services/run-backlog';
 import { createRunService, type RunService } from './services/run-service';
 import { createScheduleService, type ScheduleService } from './services/schedule-service';
+import { createToolService } from './services/tools/tool-service';
 import { createOutboundWebhooks } from './services/webhooks/outbound-webhooks';
 import { createApprovalLinkService } from './services/approval-links/link-service';
 import { createWorker } from './worker/create-worker';
@@ -167,7 +168,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       box,
       baseUrl: () => config.publicUrl ?? apiUrl,
     });
-    const flows = createFlowService({ repos, triggers: [hooks.triggerHandler, schedules.trigger] });
+    const tools = createToolService({ repos, testNode: runs.testNode });
+    const flows = createFlowService({ repos, triggers: [hooks.triggerHandler, schedules.trigger], checks: [tools.flowCheck] });
     const events = createEventService({ repos, runs });
 
     let worker: Worker | undefined;
@@ -191,6 +193,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
           llm: config.llm,
           smtp: config.smtp,
           credentials: createStoredCredentialProvider({ repos, box }),
+          tools: tools.provider(),
         },
         logSink: {
           write: async (entries) => {
@@ -234,6 +237,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         approvalLinks: createApprovalLinkService({ repos, links: webhooks.links, decide: runs.decideByLink }),
         events,
         hooks,
+        tools,
         credentials: createCredentialService({ repos, box }),
         metrics,
         health: async () => {

@@ -10,6 +10,7 @@ import type { HookService } from '../services/hook-service';
 import type { Metrics } from '../services/metrics';
 import type { RunService } from '../services/run-service';
 import type { ScheduleService } from '../services/schedule-service';
+import type { ToolService } from '../services/tools/tool-service';
 import type { HealthCheck } from './routes/health';
 
 /** Everything the API needs, built once at start-up (its own module so routers need not import the app). */
@@ -24,6 +25,8 @@ export interface AppDeps {
   approvalLinks: ApprovalLinkService;
   events: EventService;
   hooks: HookService;
+  /** User-defined tools and the built-in ones (`/tools`). */
+  tools: ToolService;
   credentials: CredentialService;
   health: HealthCheck;
   /** Prometheus metrics (`GET /metrics`); absent: no metrics. */

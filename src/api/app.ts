@@ -15,6 +15,7 @@ import { createApprovalRouter } from './routes/approvals';
 import { createNodeRouter } from './routes/nodes';
 import { createScheduleRouter } from './routes/schedules';
 import { createWebhookRouter } from './routes/webhooks';
+import { createToolRouter } from './routes/tools';
 import { createCredentialRouter } from './routes/credentials';
 import { createApprovalLinkRouter } from './routes/approval-links';
 import { createEventRouter } from './routes/events';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): Express {
   api.use('/executions', createExecutionRouter(deps));
   api.use('/approvals', createApprovalRouter(deps));
   api.use('/webhooks', createWebhookRouter(deps));
+  api.use('/tools', createToolRouter(deps));
   api.use('/credentials', createCredentialRouter(deps));
   api.use('/nodes', createNodeRouter(deps));
   api.use('/node-types', createNodeTypeRouter());

@@ -1,4 +1,5 @@
 import { noCredentialProvider, type CredentialProvider } from './credentials';
+import { noToolProvider, type ToolProvider } from './tools/tool-types';
 
 /** The deployment's OpenAI-compatible endpoint (`LLM_*`), used by `llm` nodes that name no credential. */
 export interface LlmSettings {
@@ -24,6 +25,8 @@ export interface NodeServices {
   smtp: SmtpSettings;
   /** Looks up the credentials nodes name; the activity wrapper uses it, node types call `ctx.credential()`. */
   credentials: CredentialProvider;
+  /** The owners' own tools (`/api/v1/tools`), for `tool-call` nodes and agents. */
+  tools: ToolProvider;
 }
 
 /** What {@link createNodeServices} accepts: any field, settings objects field by field. */
@@ -38,6 +41,7 @@ const DEFAULTS: NodeServices = {
   llm: { model: 'gpt-4o-mini' },
   smtp: { from: 'flows@localhost' },
   credentials: noCredentialProvider,
+  tools: noToolProvider,
 };
 
 /** Complete node services from the given ones and the defaults (settings objects merge field by field). */

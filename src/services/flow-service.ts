@@ -14,10 +14,10 @@ import { conflict, notFound, unprocessable } from '../shared/errors';
 import type { Actor } from './actor';
 import { getTemplate } from '../templates';
 import { addNode, freeNodeId, indexOfNode, nodeIds, patchNode, removeNode, type EditedGraph, type NodePatch } from './node-edits';
-import { combineTriggerHandlers, type FlowTriggerHandler, type SavedFlow } from './flow-triggers';
+import { combineTriggerHandlers, type FlowGraphCheck, type FlowTriggerHandler, type SavedFlow } from './flow-triggers';
 import { credentialWarnings } from './credentials/credential-references';
 
-export type { FlowTriggerHandler, SavedFlow } from './flow-triggers';
+export type { FlowGraphCheck, FlowTriggerHandler, SavedFlow } from './flow-triggers';
 
 /** A flow as create and update take it; the API parses request bodies into this. */
 export interface FlowInput {
@@ -137,8 +137,28 @@ export interface FlowService {
 }
 
 /** Creates the flow service over the repositories. */
-export function createFlowService({ repos, triggers: handlers = [] }: { repos: Repos; triggers?: readonly FlowTriggerHandler[] }): FlowService {
+export function createFlowService({
+  repos,
+  triggers: handlers = [],
+  checks = [],
+}: {
+  repos: Repos;
+  triggers?: readonly FlowTriggerHandler[];
+  /** Owner-aware checks of a graph at save time and in validateFor (unknown tools…). */
+  checks?: readonly FlowGraphCheck[];
+}): FlowService {
   const triggers = combineTriggerHandlers(handlers);
+  /** Problems the owner-aware checks find in `graph`, as `{path: message}`. */
+  const ownerProblems = async (ownerId: string, graph: FlowGraph): Promise<Record<string, string>> => {
+    const problems: Record<string, string> = {};
+    for (const check of checks) Object.assign(problems, (await check(ownerId, graph)) ?? {});
+    return problems;
+  };
+  /** 422 when an owner-aware check refuses the graph. */
+  const checkOwned = async (ownerId: string, graph: FlowGraph, pathOf: (path: string) => string = (p) => p) => {
+    const problems = Object.entries(await ownerProblems(ownerId, graph));
+    if (problems.length) throw unprocessable('flow is invalid', Object.fromEntries(problems.map(([p, m]) => [pathOf(p), m])));
+  };
   const validate: FlowService['validate'] = (raw) => {
     const graph = normalizeFlow({ nodes: raw.nodes ?? [], edges: raw.edges ?? [] });
     const result = validateFlow(graph);
@@ -170,6 +190,7 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
   /** Stores an edited graph: a new version when its executable part changed. */
   const saveEdit = async (actor: Actor, current: FlowRow, edit: EditedGraph, comment?: string): Promise<SavedFlow> => {
     const graph = checked(edit.graph, edit.pathOf);
+    await checkOwned(current.owner_id, graph, edit.pathOf);
     const hash = executableHash(graph);
     const updated = await repos.flows.update(
       current.id,
@@ -193,13 +214,18 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
     validate,
 
     async validateFor(actor, raw) {
-      const result = validate(raw);
+      const validated = validate(raw);
+      const owned = Object.entries(await ownerProblems(actor.userId, validated.graph));
+      const result = owned.length
+        ? { ...validated, valid: false, errors: [...validated.errors, ...owned.map(([path, message]) => ({ path, code: 'UNKNOWN_REFERENCE', message }))] }
+        : validated;
       return { ...result, warnings: [...result.warnings, ...(await credentialWarnings(repos, actor.userId, result.graph.nodes))] };
     },
 
     async create(actor, input) {
       const graph = checked(input);
       checkTrigger(input.trigger);
+      await checkOwned(actor.userId, graph);
       const created = await repos.flows.create({
         owner_id: actor.userId,
         name: input.name,
@@ -231,6 +257,7 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
       let newVersion = false;
       if (graphChanged) {
         graph = checked({ nodes: patch.nodes ?? current.nodes, edges: patch.edges ?? current.edges });
+        await checkOwned(current.owner_id, graph);
         newVersion = executableHash(graph) !== executableHash(current);
       }
       const updated = await repos.flows.update(
@@ -279,6 +306,7 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
       const v = await this.getVersion(actor, id, version);
       // Re-validated: node types may have changed since the snapshot was taken.
       const graph = checked(v.definition, (p) => `version.${p || '(root)'}`);
+      await checkOwned(current.owner_id, graph, (p) => `version.${p}`);
       const updated = await repos.flows.update(
         id,
         { nodes: graph.nodes, edges: graph.edges },
@@ -314,6 +342,7 @@ export function createFlowService({ repos, triggers: handlers = [] }: { repos: R
     async importFlow(actor, input) {
       const graph = checked(input, (p) => `workflow.${p || '(root)'}`);
       checkTrigger(input.trigger, (p) => `workflow.${p}`);
+      await checkOwned(actor.userId, graph, (p) => `workflow.${p}`);
       return this.create(actor, { ...input, ...graph, comment: input.comment ?? 'imported' });
     },
 

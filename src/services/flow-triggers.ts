@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '../nodes/validation-issue';
+import type { FlowGraph } from '../shared/flow';
 import type { FlowRow, FlowTrigger } from '../storage';
 
 /**
@@ -28,6 +29,13 @@ export interface FlowTriggerHandler {
  * about credentials its nodes name that do not exist or do not fit (docs/credentials.md).
  */
 export type SavedFlow = FlowRow & { revealed?: Record<string, unknown>; warnings?: ValidationIssue[] };
+
+/**
+ * A check of a flow's graph that needs its owner's resources (the tools a `tool-call` node names):
+ * problems as `{path: message}` with paths from the flow's root (`nodes[0].data.tool`), refused
+ * with 422 when a flow is saved and reported as errors by `/workflows/validate`.
+ */
+export type FlowGraphCheck = (ownerId: string, graph: FlowGraph) => Promise<Record<string, string> | undefined>;
 
 /** Every handler as one. */
 export function combineTriggerHandlers(handlers: readonly FlowTriggerHandler[]) {

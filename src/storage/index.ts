@@ -8,6 +8,7 @@ import { type LogRepo, createLogRepo } from './repositories/execution-logs';
 import { type ExecutionRepo, createExecutionRepo } from './repositories/executions';
 import { type FlowHookRepo, createFlowHookRepo } from './repositories/flow-hooks';
 import { type FlowRepo, createFlowRepo } from './repositories/flows';
+import { type ToolRepo, createToolRepo } from './repositories/tools';
 import { type PayloadBlobRepo, createPayloadBlobRepo } from './repositories/payload-blobs';
 import { type PendingApprovalRepo, createPendingApprovalRepo } from './repositories/pending-approvals';
 import { type SealedValueRepo, createSealedValueRepo } from './repositories/sealed-values';
@@ -31,6 +32,7 @@ export interface Repos {
   payloadBlobs: PayloadBlobRepo;
   approvalLinks: ApprovalLinkUseRepo;
   flowHooks: FlowHookRepo;
+  tools: ToolRepo;
   /** Every sealed column at once, for key rotation. */
   sealedValues: SealedValueRepo;
 }
@@ -52,6 +54,7 @@ export function createRepos(db: Knex): Repos {
     payloadBlobs: createPayloadBlobRepo(db),
     approvalLinks: createApprovalLinkUseRepo(db),
     flowHooks: createFlowHookRepo(db),
+    tools: createToolRepo(db),
     sealedValues: createSealedValueRepo(db),
   };
 }
@@ -70,6 +73,7 @@ export * from './repositories/execution-logs';
 export * from './repositories/executions';
 export * from './repositories/flow-hooks';
 export * from './repositories/flows';
+export * from './repositories/tools';
 export * from './repositories/payload-blobs';
 export * from './repositories/pending-approvals';
 export * from './repositories/sealed-values';

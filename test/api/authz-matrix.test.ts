@@ -38,6 +38,7 @@ interface Fixtures {
   templateId: string;
   webhookId: string;
   credentialId: string;
+  toolId: string;
 }
 
 /** Values for path parameters; `owned` marks the owner's resources (another user must get 404). */
@@ -54,6 +55,7 @@ function paramValue(route: RouteInfo, name: string, f: Fixtures): { value: strin
   if (name === 'workflow_id' && p.startsWith('/hooks/')) return { value: f.flowId, owned: false };
   if (name === 'id' && p.startsWith('/api/v1/webhooks/{id}')) return { value: f.webhookId, owned: true };
   if (name === 'id' && p.startsWith('/api/v1/credentials/{id}')) return { value: f.credentialId, owned: true };
+  if (name === 'id' && p.startsWith('/api/v1/tools/{id}')) return { value: f.toolId, owned: true };
   // Public: the signed token is the credential (this one is not valid: 401).
   if (name === 'token' && p.startsWith('/api/v1/approvals/links/')) return { value: 'not-a-token', owned: false };
   if (name === 'type' && p.startsWith('/api/v1/node-types/')) return { value: 'noop', owned: false };
@@ -137,6 +139,14 @@ describe('authorization matrix (every route × caller)', function () {
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
     const credential = await tp.api('POST', '/api/v1/credentials', { name: 'authz', type: 'http_bearer', data: { token: 'authz-token' } }, owner);
     assert.equal(credential.status, 201, JSON.stringify(credential.body));
+    // Port 9 (discard) refuses: a tool test fails fast, with 200 and success false.
+    const tool = await tp.api(
+      'POST',
+      '/api/v1/tools',
+      { name: 'authz_tool', description: 'authz fixture', input_schema: { type: 'object' }, http: { url: 'http://127.0.0.1:9/authz/{{ building }}' } },
+      owner,
+    );
+    assert.equal(tool.status, 201, JSON.stringify(tool.body));
     fixtures = {
       flowId: flow.body.id,
       runId: run.body.id,
@@ -144,6 +154,7 @@ describe('authorization matrix (every route × caller)', function () {
       templateId: templates.body?.items?.[0]?.id ?? 'unknown',
       webhookId: hook.body.id,
       credentialId: credential.body.id,
+      toolId: tool.body.id,
     };
   });
   after(async () => tp?.stop());

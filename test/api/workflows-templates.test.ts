@@ -380,14 +380,26 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
       assert.ok(upstream.llmPrompts.includes('请总结以下文本:{input}'), upstream.llmPrompts.join('|'));
     });
 
-    it('imports seed 002\u2019s inspection as written; with fetch pointed at a real endpoint it runs to the e-mail', async function () {
+    it('imports seed 002\u2019s inspection once iot_get_all_devices is registered through /tools, and runs it to the e-mail', async function () {
       if (!['llm', 'email-send', 'tool-call'].every((t) => getNodeDefinition(t))) this.skip();
-      const imported = await tp.api(
+      // The seed's IoT tool is not built in: until the owner registers it, the flow is refused, naming the node.
+      const refused = await tp.api('POST', `${V1}/workflows/import`, { workflow: seed('002-daily-inspection.json') }, token);
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.match(refused.body.error.details['workflow.nodes[0].data.tool'], /^Unknown tool "iot_get_all_devices": register it with POST \/api\/v1\/tools/);
+
+      const tool = await tp.api(
         'POST',
-        `${V1}/workflows/import`,
-        { workflow: seed('002-daily-inspection.json') },
+        `${V1}/tools`,
+        {
+          name: 'iot_get_all_devices',
+          description: 'Every device with its status',
+          input_schema: { type: 'object', properties: {}, additionalProperties: false },
+          http: { method: 'GET', url: `${upstream.base}/devices` },
+        },
         token,
       );
+      assert.equal(tool.status, 201, JSON.stringify(tool.body));
+      const imported = await tp.api('POST', `${V1}/workflows/import`, { workflow: seed('002-daily-inspection.json') }, token);
       assert.equal(imported.status, 201, JSON.stringify(imported.body));
       const id = imported.body.id;
       assert.deepEqual(imported.body.trigger, { type: 'cron', schedule: '0 9 * * *' });
@@ -400,25 +412,10 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
         { source: 'analyze', target: 'notify' },
       ]);
 
-      // The seed's IoT tool is not built in: the run fails at once at that node, saying so.
-      const asWritten = await runToEnd(id, {});
-      assert.equal(asWritten.status, 'failed');
-      assert.match(JSON.stringify(asWritten.error), /iot_get_all_devices/);
-
-      const patched = await tp.api(
-        'PATCH',
-        `${V1}/workflows/${id}/nodes/fetch`,
-        {
-          type: 'http-request',
-          data: { tool: null, input: null, method: 'GET', url: `${upstream.base}/devices` },
-        },
-        token,
-      );
-      assert.equal(patched.status, 200, JSON.stringify(patched.body));
-      assert.equal(patched.body.version, 2);
       const mailsBefore = smtp.messages.length;
       const run = await runToEnd(id, {});
       assert.equal(run.status, 'completed', JSON.stringify(run));
+      assert.equal(calls('/devices').length >= 1, true);
       assert.ok(
         upstream.llmPrompts.some((p) => p.startsWith('分析设备数据:') && p.includes('valve-7')),
         upstream.llmPrompts.join('|'),

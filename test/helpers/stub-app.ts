@@ -48,6 +48,7 @@ export function createStubApp(): Express {
     approvalLinks: unused as AppDeps['approvalLinks'],
     events: unused as AppDeps['events'],
     hooks: unused as AppDeps['hooks'],
+    tools: unused as AppDeps['tools'],
     credentials: unused as AppDeps['credentials'],
     health: async () => ({ database: { status: 'ok' }, temporal: { status: 'ok' } }),
   });

@@ -3,6 +3,7 @@ import { credentialOperations } from './credential-operations';
 import { executionOperations } from './execution-operations';
 import type { OperationDoc } from './operation-doc';
 import { scheduleOperations } from './schedule-operations';
+import { toolOperations } from './tool-operations';
 import { systemOperations } from './system-operations';
 import { webhookOperations } from './webhook-operations';
 import { triggerOperations } from './trigger-operations';
@@ -17,5 +18,6 @@ export const API_OPERATIONS: readonly OperationDoc[] = [
   ...scheduleOperations,
   ...webhookOperations,
   ...triggerOperations,
+  ...toolOperations,
   ...credentialOperations,
 ];

@@ -1,56 +1,24 @@
 import { z } from 'zod';
 import { NETWORK_HEARTBEAT_TIMEOUT_MS } from '../defaults';
-import { defineNode, NodeError, type NodeContext } from '../node-definition';
-import { callHttp, type HttpCall } from '../net/http-call';
+import { defineNode } from '../node-definition';
+import { isTemplate } from '../schema-helpers';
+import { BUILTIN_TOOL_NAMES } from '../tools/builtin-tools';
+import { runTool } from '../tools/run-tool';
+import { TOOL_NAME_PATTERN } from '../tools/tool-types';
 
-/** A built-in tool: validates its `input`, then runs. */
-interface Tool {
-  description: string;
-  input: z.ZodTypeAny;
-  run(input: any, ctx: NodeContext): Promise<unknown>;
-}
+/** Names of the built-in tools, sorted (the owner's own tools come from `/api/v1/tools`). */
+export const TOOL_NAMES = BUILTIN_TOOL_NAMES;
 
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-
-/**
- * The tools a `tool-call` node can call. Deliberately small: anything else is an `http-request`,
- * `code` or `llm` node. Add a tool here (name, input schema, run) and document it in docs/nodes.md.
- */
-const TOOLS: Record<string, Tool> = {
-  echo: {
-    description: 'Returns `input` unchanged',
-    input: z.unknown(),
-    run: async (input) => input,
-  },
-  http_get: {
-    description:
-      'GETs `input.url` (with optional `headers` and `query`) through the private-address guard; the parsed body',
-    input: z
-      .object({
-        url: z.string().trim().min(1, 'url is required'),
-        headers: z.record(scalar).optional(),
-        query: z.record(z.union([scalar, z.null(), z.array(scalar)])).optional(),
-      })
-      .strict(),
-    run: async (input: Pick<HttpCall, 'url' | 'headers' | 'query'>, ctx) =>
-      (await callHttp({ method: 'GET', ...input, follow_redirects: true, response_type: 'auto' }, ctx)).result,
-  },
-};
-
-/** Names of the built-in tools, sorted. */
-export const TOOL_NAMES = Object.keys(TOOLS).sort();
-
-/** Calls a built-in tool by name (seed 002's `tool-call`). */
+/** Calls a tool by name (seed 002's `tool-call`): a built-in one or one of the owner's HTTP tools. */
 export const toolCallNode = defineNode({
   type: 'tool-call',
   aliases: ['tool_call', 'tool'],
   name: 'Tool Call',
   category: 'integration',
   description:
-    `Calls the built-in tool \`tool\` with \`input\` and outputs what it returns as \`result\`. Tools: ` +
-    `${TOOL_NAMES.map((name) => `\`${name}\` (${TOOLS[name].description})`).join('; ')}. ` +
-    'Any tool name is accepted when a flow is saved (so imported flows load), but calling a tool that is not ' +
-    'built in fails at once, without retries, naming the available tools.',
+    `Calls the tool \`tool\` with \`input\` (checked against the tool's JSON Schema) and outputs what it returns as \`result\`. ` +
+    `Built-in tools: ${BUILTIN_TOOL_NAMES.join(', ')} (GET /api/v1/tools/builtin); any other name is one of the flow owner's HTTP tools ` +
+    '(/api/v1/tools). An unknown tool is refused when the flow is saved.',
   kind: 'activity',
   ports: ['default'],
   dataSchema: z
@@ -59,8 +27,9 @@ export const toolCallNode = defineNode({
         .string()
         .trim()
         .min(1, 'Tool name is required')
-        .describe(`One of: ${TOOL_NAMES.join(', ')}`),
-      input: z.unknown().optional().describe("The tool's input; templates allowed"),
+        .refine((t) => isTemplate(t) || TOOL_NAME_PATTERN.test(t), 'Must be a tool name (letters, digits, _ and -) or a {{ }} template')
+        .describe(`A built-in tool (${BUILTIN_TOOL_NAMES.join(', ')}) or one of yours (/api/v1/tools)`),
+      input: z.unknown().optional().describe("The tool's input (default {}); templates allowed"),
     })
     .strict(),
   outputSchema: z.object({
@@ -73,25 +42,9 @@ export const toolCallNode = defineNode({
     // The wrapper heartbeats every second: a worker that dies mid-call is noticed in 10 s.
     heartbeat_ms: NETWORK_HEARTBEAT_TIMEOUT_MS,
   },
-  example: { tool: 'http_get', input: { url: 'https://api.example.com/devices' } },
+  example: { tool: 'http_fetch', input: { url: 'https://api.example.com/devices' } },
   async execute(data, ctx) {
-    const tool = Object.hasOwn(TOOLS, data.tool) ? TOOLS[data.tool] : undefined;
-    if (!tool) {
-      throw new NodeError(`Unknown tool "${data.tool}"; available tools: ${TOOL_NAMES.join(', ')}`, {
-        retryable: false,
-        type: 'UnknownTool',
-        details: { tool: data.tool, available: TOOL_NAMES },
-      });
-    }
-    const input = tool.input.safeParse(data.input ?? null);
-    if (!input.success) {
-      const issues = input.error.issues.map((i) => `${['input', ...i.path].join('.')}: ${i.message}`);
-      throw new NodeError(`Invalid input for tool "${data.tool}": ${issues.join('; ')}`, {
-        retryable: false,
-        type: 'InvalidConfig',
-      });
-    }
-    const result = await tool.run(input.data, ctx);
+    const result = await runTool(data.tool, data.input ?? {}, ctx);
     return { output: { result, tool: data.tool } };
   },
 });
