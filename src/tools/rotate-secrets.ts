@@ -5,7 +5,7 @@ import { createDb, createRepos } from '../storage';
 
 /**
  * `npm run rotate-secrets`: re-seals every sealed value (credentials, inbound webhook signing
- * secrets, outbound webhook secrets) under `ENCRYPTION_KEY`, opening old ones with
+ * secrets, outbound webhook secrets, data source secrets) under `ENCRYPTION_KEY`, opening old ones with
  * `ENCRYPTION_KEY_PREVIOUS`, in the database the platform is configured with. Prints one line per
  * column; exits 1 when some value opens under neither key (docs/credentials.md, "Rotating the key").
  */

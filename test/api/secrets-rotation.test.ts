@@ -73,6 +73,7 @@ describe('key rotation: ENCRYPTION_KEY_PREVIOUS and npm run rotate-secrets', fun
   const sealedValues = async () => {
     const out: { column: string; value: string }[] = [];
     for (const col of SEALED_COLUMNS) {
+      if (!(await tp!.platform.db.schema.hasTable(col.table))) continue;
       const rows = await tp!.platform.db(col.table).whereNotNull(col.column).select({ value: col.column });
       out.push(...rows.map((r: { value: string }) => ({ column: `${col.table}.${col.column}`, value: r.value })));
     }

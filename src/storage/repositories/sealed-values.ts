@@ -15,6 +15,8 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'credentials', key: 'id', column: 'encrypted_data' },
   { table: 'flow_hooks', key: 'flow_id', column: 'secret_encrypted' },
   { table: 'webhooks', key: 'id', column: 'secret_encrypted' },
+  // Data sources' passwords and API headers (migration 0011; skipped where it has not run).
+  { table: 'data_sources', key: 'id', column: 'secrets_encrypted' },
 ];
 
 /** One sealed value and the key of its row. */
