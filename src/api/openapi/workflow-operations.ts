@@ -113,6 +113,7 @@ export const workflowOperations: OperationDoc[] = [
       schema: z.object({ nodes: z.array(flowNode).max(5000), edges: z.array(flowEdge).max(20000).default([]) }),
       example: { nodes: exampleFlow.nodes, edges: exampleFlow.edges },
     },
+    description: 'Warnings include the credentials the nodes name that you do not have, or of a type the node does not take (docs/credentials.md).',
     responses: { 200: { description: 'every error and warning, by path', schema: validationResult } },
   },
   {
