@@ -1,4 +1,5 @@
 import { listNodeDefinitions } from '../src/nodes/registry';
+import { createAgentActivities } from './agent';
 import { nodeActivity, type NodeActivityDeps } from './node-activity';
 import { createSystemActivities, type SystemActivityDeps } from './system';
 import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
@@ -12,6 +13,7 @@ export function createActivities(
 ): Record<string, (...args: any[]) => Promise<unknown>> {
   const activities: Record<string, (...args: any[]) => Promise<unknown>> = {
     ...createSystemActivities(deps),
+    ...createAgentActivities(deps),
     ...(deps.webhooks ? createWebhookActivities(deps.webhooks) : {}),
   };
   for (const def of listNodeDefinitions()) {

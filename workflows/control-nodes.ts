@@ -4,6 +4,7 @@ import { evaluateFor, renderFor } from './evaluation';
 import { TerminateSignal, type GraphRunner, type NodeOutcome } from './graph-runner';
 import { runLoopNode } from './loop-node';
 import { runSubFlowNode } from './sub-flow-node';
+import { runAgentNode } from './agent-node';
 import { reminderTimes, startReminders } from './approval-reminders';
 import type { ApprovalDecision, WaitInfo } from './run-state';
 
@@ -158,4 +159,5 @@ export const controlHandlers: Record<string, ControlHandler> = {
 
   loop: runLoopNode,
   'sub-flow': runSubFlowNode,
+  agent: runAgentNode,
 };

@@ -19,6 +19,7 @@ import { codeNode } from './types/code';
 import { llmNode } from './types/llm';
 import { emailSendNode } from './types/email-send';
 import { toolCallNode } from './types/tool-call';
+import { agentNode } from './types/agent';
 
 /** Every registered node type: one line per type. */
 const definitions: NodeDefinition[] = [
@@ -40,6 +41,7 @@ const definitions: NodeDefinition[] = [
   llmNode,
   emailSendNode,
   toolCallNode,
+  agentNode,
 ];
 
 const byType = new Map<string, NodeDefinition>();

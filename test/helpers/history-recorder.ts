@@ -62,11 +62,41 @@ export async function waitForStatus(h: WorkflowHandle, reached: (s: RunStatus) =
   );
 }
 
-/** Loopback server for the http-request flows: `/status/<code>`, `/flaky?fail=n`, anything else echoes. */
+/**
+ * A scripted model for the agent flows (`POST /v1/chat/completions`), deciding by the conversation
+ * so far: before any tool result it asks for `math` and an `http_fetch` that gets a 404, after
+ * them it answers (unless the prompt says to keep going).
+ */
+function chatReply(req: http.IncomingMessage, body: string): unknown {
+  const messages = (JSON.parse(body) as { messages: { role: string; content: string | null }[] }).messages;
+  // A prompt asking to keep going never gets an answer: the agent runs out of iterations.
+  const endless = messages.some((m) => m.role === 'user' && m.content?.includes('keep going'));
+  const answered = !endless && messages.some((m) => m.role === 'tool');
+  const message = answered
+    ? { role: 'assistant', content: 'The answer is 42' }
+    : {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_1', type: 'function', function: { name: 'math', arguments: '{"expression":"6*7"}' } },
+          { id: 'call_2', type: 'function', function: { name: 'http_fetch', arguments: JSON.stringify({ url: `http://${req.headers.host}/status/404` }) } },
+        ],
+      };
+  const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+  return { id: 'chat', object: 'chat.completion', model: 'scripted', choices: [{ index: 0, message, finish_reason: answered ? 'stop' : 'tool_calls' }], usage };
+}
+
+/** Loopback server for the http-request flows: `/status/<code>`, `/flaky?fail=n`, anything else echoes; and the agent's model. */
 function startHttpServer(): Promise<http.Server> {
   const calls = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/v1/chat/completions') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(chatReply(req, body))));
+      return;
+    }
     const n = (calls.get(url.pathname) ?? 0) + 1;
     calls.set(url.pathname, n);
     const json = (status: number, body: unknown) => {

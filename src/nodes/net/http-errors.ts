@@ -39,7 +39,9 @@ export interface HttpStatusErrorOptions {
  */
 export function httpStatusError(res: GuardedResponse, options: HttpStatusErrorOptions = {}): NodeError {
   const retryable = isRetryableStatus(res.status);
-  const nextRetryDelayMs = retryable ? parseRetryAfter(res.headers['retry-after']) : undefined;
+  const retryAfterMs = retryable ? parseRetryAfter(res.headers['retry-after']) : undefined;
+  // Temporal does not retry at all when told to wait 0 ms: "now" leaves the delay to the node's policy.
+  const nextRetryDelayMs = retryAfterMs ? retryAfterMs : undefined;
   const url = redactUrl(res.url);
   const message =
     options.message ??
@@ -53,7 +55,7 @@ export function httpStatusError(res: GuardedResponse, options: HttpStatusErrorOp
       status_text: res.statusText,
       url,
       body: (options.body ?? responseText(res)).slice(0, ERROR_BODY_EXCERPT_CHARS),
-      ...(nextRetryDelayMs !== undefined && { retry_after_ms: nextRetryDelayMs }),
+      ...(retryAfterMs !== undefined && { retry_after_ms: retryAfterMs }),
     },
   });
 }
