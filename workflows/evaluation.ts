@@ -51,10 +51,26 @@ function place(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown):
       // Compiled before evaluation placement existed: evaluate as those runs always did.
       return op === 'expression' ? evaluateExpression(String(value), runner.context) : renderTemplates(value, runner.context);
     case 'isolated':
-      return isolated(node, runner, op, value, contextFor(node, runner));
+      return isolated(node, runner, op, value, evaluationContext(node, runner));
     default:
-      return inline(node, runner, op, value, contextFor(node, runner));
+      return inline(node, runner, op, value, evaluationContext(node, runner));
   }
+}
+
+/**
+ * What a node's expressions are evaluated against: only the context names they read when the
+ * compiler could tell (`exec.reads`), which gives the same results as the whole context (no
+ * expression can see a name it does not read) at a cost that does not grow with the run's size.
+ */
+function evaluationContext(node: CompiledNode, runner: GraphRunner): Record<string, unknown> {
+  const reads = node.exec.reads;
+  if (!reads) return contextFor(node, runner);
+  const out: Record<string, unknown> = {};
+  for (const name of reads) {
+    if (name === 'prev') out.prev = runner.upstreamOutput(node.id) ?? null;
+    else if (Object.hasOwn(runner.context, name)) out[name] = runner.context[name];
+  }
+  return out;
 }
 
 async function inline(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown, context: Record<string, unknown>): Promise<unknown> {
@@ -71,14 +87,7 @@ async function inline(node: CompiledNode, runner: GraphRunner, op: Op, value: un
   }
 }
 
-function isolated(node: CompiledNode, runner: GraphRunner, op: Op, value: unknown, context: Record<string, unknown>): Promise<unknown> {
-  const reads = node.exec.reads;
+function isolated(_node: CompiledNode, runner: GraphRunner, op: Op, value: unknown, context: Record<string, unknown>): Promise<unknown> {
   runner.run.activityRan();
-  return evaluateIsolated({ op, value, context: reads ? pick(context, reads) : context });
-}
-
-function pick(context: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of names) if (Object.hasOwn(context, name)) out[name] = context[name];
-  return out;
+  return evaluateIsolated({ op, value, context });
 }

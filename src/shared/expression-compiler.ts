@@ -42,7 +42,7 @@ export const STEP_LIMIT = 'STEP_LIMIT';
 export const DATA_LIMIT = 'DATA_LIMIT';
 
 /** How many compiled expressions the cache keeps (least recently used are evicted). */
-export const EXPRESSION_CACHE_CAPACITY = 500;
+export const EXPRESSION_CACHE_CAPACITY = 2_000;
 
 /** A JSONata failure (syntax or evaluation) in plain terms. */
 export interface ExpressionFailure {

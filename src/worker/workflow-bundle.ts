@@ -10,6 +10,10 @@ export function workflowsPath(): string {
 
 /** The interpreter's workflow bundle, built once per process (bundling takes seconds). */
 export function getWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    preloadModules: [require.resolve(path.join(__dirname, '..', '..', 'workflows', 'shared-modules'))],
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
