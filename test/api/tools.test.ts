@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { completion, startFakeOpenAi, toolCalls } from '../helpers/fake-openai';
 import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
 
 const V1 = '/api/v1';
@@ -163,5 +164,36 @@ describe('tools API (/tools)', function () {
     const done = await waitForRun(tp, token, run.body.id);
     assert.equal(done.status, 'completed', JSON.stringify(done));
     assert.deepEqual(seen.map((s) => s.url).sort(), ['/buildings/B/devices', '/buildings/d1/devices']);
+  });
+
+  it("lets an agent call the owner's tools by name, offering the model each tool's description and schema", async () => {
+    const fake = await startFakeOpenAi((_req, n) => (n === 1 ? toolCalls([['c1', 'agent_devices', { building: 'Z' }]]) : completion('Z: d1 is offline')));
+    try {
+      await tp.api('POST', `${V1}/tools`, devices({ name: 'agent_devices' }), token);
+      const flow = (tools: string[]) => ({
+        name: 'agent',
+        nodes: [
+          { id: 'start', type: 'start' },
+          { id: 'inspector', type: 'agent', data: { provider: fake.url, prompt: 'Check building Z', tools } },
+        ],
+        edges: [{ source: 'start', target: 'inspector' }],
+      });
+      const refused = await tp.api('POST', `${V1}/workflows`, flow(['agent_devices', 'nope']), token);
+      assert.equal(refused.status, 422);
+      assert.deepEqual(Object.keys(refused.body.error.details), ['nodes[1].data.tools[1]']);
+
+      const saved = await tp.api('POST', `${V1}/workflows`, flow(['agent_devices', 'math']), token);
+      assert.equal(saved.status, 201, JSON.stringify(saved.body));
+      seen.length = 0;
+      const run = await tp.api('POST', `${V1}/workflows/${saved.body.id}/execute`, { input_data: {} }, token);
+      const done = await waitForRun(tp, token, run.body.id);
+      assert.equal(done.status, 'completed', JSON.stringify(done));
+      assert.equal(done.output_data, 'Z: d1 is offline');
+      assert.deepEqual(seen.map((s) => s.url), ['/buildings/Z/devices']);
+      const offered = fake.requests[0].body.tools.find((t: any) => t.function.name === 'agent_devices');
+      assert.deepEqual(offered.function, { name: 'agent_devices', description: 'The devices of a building', parameters: devices().input_schema });
+    } finally {
+      await fake.close();
+    }
   });
 });
