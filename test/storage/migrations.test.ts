@@ -31,6 +31,7 @@ const TABLES = [
   'pending_approval_approvers',
   'flow_hooks',
   'approval_link_uses',
+  'tools',
 ];
 
 describeEachDialect(
@@ -122,6 +123,7 @@ describeEachDialect(
       for (const name of down) {
         assert.deepEqual(await migrateDown(ctx.db), [name]);
         if (name === '0008-flow-hooks') assert.equal(await ctx.db.schema.hasTable('flow_hooks'), false);
+        if (name === '0012-tools') assert.equal(await ctx.db.schema.hasTable('tools'), false);
         if (name === '0009-webhook-deliveries-links') {
           assert.equal(await ctx.db.schema.hasTable('approval_link_uses'), false);
           assert.equal(await ctx.db.schema.hasColumn('webhook_deliveries', 'status'), false);
