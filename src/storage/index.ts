@@ -2,6 +2,7 @@ import { type Knex } from 'knex';
 import { type ApiKeyRepo, createApiKeyRepo } from './repositories/api-keys';
 import { type ApprovalLinkUseRepo, createApprovalLinkUseRepo } from './repositories/approval-link-uses';
 import { type CredentialRepo, createCredentialRepo } from './repositories/credentials';
+import { type DataSourceRepo, createDataSourceRepo } from './repositories/data-sources';
 import { type EventSeenRepo, createEventSeenRepo } from './repositories/events-seen';
 import { type ExecutionEventRepo, createExecutionEventRepo } from './repositories/execution-events';
 import { type LogRepo, createLogRepo } from './repositories/execution-logs';
@@ -33,6 +34,7 @@ export interface Repos {
   approvalLinks: ApprovalLinkUseRepo;
   flowHooks: FlowHookRepo;
   tools: ToolRepo;
+  dataSources: DataSourceRepo;
   /** Every sealed column at once, for key rotation. */
   sealedValues: SealedValueRepo;
 }
@@ -55,6 +57,7 @@ export function createRepos(db: Knex): Repos {
     approvalLinks: createApprovalLinkUseRepo(db),
     flowHooks: createFlowHookRepo(db),
     tools: createToolRepo(db),
+    dataSources: createDataSourceRepo(db),
     sealedValues: createSealedValueRepo(db),
   };
 }
@@ -67,6 +70,7 @@ export type { Page, PageOptions, OwnerScope } from './query-helpers';
 export * from './repositories/api-keys';
 export * from './repositories/approval-link-uses';
 export * from './repositories/credentials';
+export * from './repositories/data-sources';
 export * from './repositories/events-seen';
 export * from './repositories/execution-events';
 export * from './repositories/execution-logs';

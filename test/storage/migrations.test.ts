@@ -32,6 +32,7 @@ const TABLES = [
   'flow_hooks',
   'approval_link_uses',
   'tools',
+  'data_sources',
 ];
 
 describeEachDialect(
@@ -124,6 +125,7 @@ describeEachDialect(
         assert.deepEqual(await migrateDown(ctx.db), [name]);
         if (name === '0008-flow-hooks') assert.equal(await ctx.db.schema.hasTable('flow_hooks'), false);
         if (name === '0012-tools') assert.equal(await ctx.db.schema.hasTable('tools'), false);
+        if (name === '0011-data-sources') assert.equal(await ctx.db.schema.hasTable('data_sources'), false);
         if (name === '0009-webhook-deliveries-links') {
           assert.equal(await ctx.db.schema.hasTable('approval_link_uses'), false);
           assert.equal(await ctx.db.schema.hasColumn('webhook_deliveries', 'status'), false);

@@ -8,6 +8,7 @@ import * as payloadBlobs from './0006-payload-blobs';
 import * as executionEvents from './0007-execution-events';
 import * as flowHooks from './0008-flow-hooks';
 import * as webhookDeliveriesLinks from './0009-webhook-deliveries-links';
+import * as dataSources from './0011-data-sources';
 import * as tools from './0012-tools';
 
 /** A migration and the name it is recorded under in `knex_migrations`. */
@@ -26,6 +27,7 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0007-execution-events', ...executionEvents },
   { name: '0008-flow-hooks', ...flowHooks },
   { name: '0009-webhook-deliveries-links', ...webhookDeliveriesLinks },
+  { name: '0011-data-sources', ...dataSources },
   { name: '0012-tools', ...tools },
 ];
 
