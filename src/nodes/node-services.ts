@@ -1,5 +1,6 @@
 import { noCredentialProvider, type CredentialProvider } from './credentials';
 import { noToolProvider, type ToolProvider } from './tools/tool-types';
+import { noDataSourceProvider, type DataSourceProvider } from './data-sources';
 
 /** The deployment's OpenAI-compatible endpoint (`LLM_*`), used by `llm` nodes that name no credential. */
 export interface LlmSettings {
@@ -27,6 +28,8 @@ export interface NodeServices {
   credentials: CredentialProvider;
   /** The owners' own tools (`/api/v1/tools`), for `tool-call` nodes and agents. */
   tools: ToolProvider;
+  /** Runs queries on the owner's data sources (`sql` nodes); the worker's store keeps their secrets. */
+  dataSources: DataSourceProvider;
 }
 
 /** What {@link createNodeServices} accepts: any field, settings objects field by field. */
@@ -42,6 +45,7 @@ const DEFAULTS: NodeServices = {
   smtp: { from: 'flows@localhost' },
   credentials: noCredentialProvider,
   tools: noToolProvider,
+  dataSources: noDataSourceProvider,
 };
 
 /** Complete node services from the given ones and the defaults (settings objects merge field by field). */
