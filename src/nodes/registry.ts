@@ -20,6 +20,7 @@ import { llmNode } from './types/llm';
 import { emailSendNode } from './types/email-send';
 import { toolCallNode } from './types/tool-call';
 import { agentNode } from './types/agent';
+import { sqlNode } from './types/sql';
 
 /** Every registered node type: one line per type. */
 const definitions: NodeDefinition[] = [
@@ -42,6 +43,7 @@ const definitions: NodeDefinition[] = [
   emailSendNode,
   toolCallNode,
   agentNode,
+  sqlNode,
 ];
 
 const byType = new Map<string, NodeDefinition>();
