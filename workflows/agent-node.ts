@@ -52,6 +52,11 @@ function toolMessage(call: ChatToolCall, record: ToolCallRecord): ChatMessage {
   return { role: 'tool', tool_call_id: call.id, content };
 }
 
+/** A rendered template may give an object or a number: the model gets it as JSON text. */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? '');
+}
+
 function addUsage(total: Record<string, number>, usage: ChatUsage | null): void {
   for (const [k, v] of Object.entries(usage ?? {})) if (typeof v === 'number') total[k] = (total[k] ?? 0) + v;
 }
@@ -70,12 +75,13 @@ export async function runAgentNode(node: CompiledNode, runner: GraphRunner): Pro
   const label = node.label ?? node.id;
   const key = `${runner.scopeKey}${node.id}`;
   const base = { execution_id, flow_id, owner_id, node_id: node.id, node_type: node.type, label: node.label, input: null };
-  const tools = data.tools ?? [];
+  const tools = (data.tools ?? []).map(String);
 
+  const earlier = (Array.isArray(data.messages) ? data.messages : []) as { role: 'system' | 'user' | 'assistant'; content: unknown }[];
   const messages: ChatMessage[] = [
-    ...(data.system ? [{ role: 'system' as const, content: data.system }] : []),
-    ...((Array.isArray(data.messages) ? data.messages : []) as ChatMessage[]),
-    ...(data.prompt ? [{ role: 'user' as const, content: data.prompt }] : []),
+    ...(data.system ? [{ role: 'system' as const, content: asText(data.system) }] : []),
+    ...earlier.map((m) => ({ role: m.role, content: asText(m.content) }) as ChatMessage),
+    ...(data.prompt ? [{ role: 'user' as const, content: asText(data.prompt) }] : []),
   ];
   const records: ToolCallRecord[] = [];
   const usage: Record<string, number> = {};

@@ -122,8 +122,10 @@ describe('agent node', function () {
 
   it('parses a JSON final answer and fails once max_iterations model calls still want tools', async () => {
     fake.reply = () => completion('{"offline": ["d2"]}');
-    const { output } = (await engine.run(agentFlow({ prompt: 'json please', response_format: 'json' }))) as { output: any };
+    const { output } = (await engine.run(agentFlow({ prompt: '{{ input }}', response_format: 'json' }), { devices: ['d2'] })) as { output: any };
     assert.deepEqual(output.result, { offline: ['d2'] });
+    // A prompt whose template gives an object reaches the model as JSON text.
+    assert.deepEqual(JSON.parse(fake.requests[0].body.messages[0].content), { devices: ['d2'] });
     assert.deepEqual(fake.requests[0].body.response_format, { type: 'json_object' });
     assert.equal(fake.requests[0].body.tools, undefined);
 
