@@ -22,6 +22,7 @@ import { createHookService } from './services/hook-service';
 import { createSecretBox } from './services/secret-box';
 import { createCredentialService } from './services/credentials/credential-service';
 import { createStoredCredentialProvider } from './services/credentials/credential-provider';
+import { createDataSourceService } from './services/data-sources/data-source-service';
 import { createRunBacklog } from './services/run-backlog';
 import { createRunService, type RunService } from './services/run-service';
 import { createScheduleService, type ScheduleService } from './services/schedule-service';
@@ -171,6 +172,15 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     const tools = createToolService({ repos, testNode: runs.testNode });
     const flows = createFlowService({ repos, triggers: [hooks.triggerHandler, schedules.trigger], checks: [tools.flowCheck] });
     const events = createEventService({ repos, runs });
+    const dataSources = createDataSourceService({
+      repos,
+      box,
+      allowedHosts: config.httpAllowedHosts,
+      dataDir: config.dataDir,
+      credentials: createStoredCredentialProvider({ repos, box }),
+    });
+    // Pushed before the worker's stop, so it runs after it: no query is left using a pool.
+    stops.push(() => dataSources.close());
 
     let worker: Worker | undefined;
     let supervisor: WorkerSupervisor | undefined;
@@ -193,6 +203,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
           llm: config.llm,
           smtp: config.smtp,
           credentials: createStoredCredentialProvider({ repos, box }),
+          dataSources: dataSources.provider,
           tools: tools.provider(),
         },
         logSink: {
@@ -237,6 +248,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         approvalLinks: createApprovalLinkService({ repos, links: webhooks.links, decide: runs.decideByLink }),
         events,
         hooks,
+        dataSources,
         tools,
         credentials: createCredentialService({ repos, box }),
         metrics,

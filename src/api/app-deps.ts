@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Repos } from '../storage';
 import type { ApprovalLinkService } from '../services/approval-links/link-service';
 import type { WebhookService } from '../services/webhooks/webhook-service';
+import type { DataSourceService } from '../services/data-sources/data-source-service';
 import type { CredentialService } from '../services/credentials/credential-service';
 import type { EventService } from '../services/event-service';
 import type { FlowService } from '../services/flow-service';
@@ -27,6 +28,7 @@ export interface AppDeps {
   hooks: HookService;
   /** User-defined tools and the built-in ones (`/tools`). */
   tools: ToolService;
+  dataSources: DataSourceService;
   credentials: CredentialService;
   health: HealthCheck;
   /** Prometheus metrics (`GET /metrics`); absent: no metrics. */

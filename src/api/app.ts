@@ -16,6 +16,7 @@ import { createNodeRouter } from './routes/nodes';
 import { createScheduleRouter } from './routes/schedules';
 import { createWebhookRouter } from './routes/webhooks';
 import { createToolRouter } from './routes/tools';
+import { createDataSourceRouter } from './routes/data-sources';
 import { createCredentialRouter } from './routes/credentials';
 import { createApprovalLinkRouter } from './routes/approval-links';
 import { createEventRouter } from './routes/events';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
   api.use('/approvals', createApprovalRouter(deps));
   api.use('/webhooks', createWebhookRouter(deps));
   api.use('/tools', createToolRouter(deps));
+  api.use('/data-sources', createDataSourceRouter(deps));
   api.use('/credentials', createCredentialRouter(deps));
   api.use('/nodes', createNodeRouter(deps));
   api.use('/node-types', createNodeTypeRouter());

@@ -38,6 +38,7 @@ interface Fixtures {
   templateId: string;
   webhookId: string;
   credentialId: string;
+  dataSourceId: string;
   toolId: string;
 }
 
@@ -55,6 +56,7 @@ function paramValue(route: RouteInfo, name: string, f: Fixtures): { value: strin
   if (name === 'workflow_id' && p.startsWith('/hooks/')) return { value: f.flowId, owned: false };
   if (name === 'id' && p.startsWith('/api/v1/webhooks/{id}')) return { value: f.webhookId, owned: true };
   if (name === 'id' && p.startsWith('/api/v1/credentials/{id}')) return { value: f.credentialId, owned: true };
+  if (name === 'id' && p.startsWith('/api/v1/data-sources/{id}')) return { value: f.dataSourceId, owned: true };
   if (name === 'id' && p.startsWith('/api/v1/tools/{id}')) return { value: f.toolId, owned: true };
   // Public: the signed token is the credential (this one is not valid: 401).
   if (name === 'token' && p.startsWith('/api/v1/approvals/links/')) return { value: 'not-a-token', owned: false };
@@ -139,6 +141,9 @@ describe('authorization matrix (every route × caller)', function () {
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
     const credential = await tp.api('POST', '/api/v1/credentials', { name: 'authz', type: 'http_bearer', data: { token: 'authz-token' } }, owner);
     assert.equal(credential.status, 201, JSON.stringify(credential.body));
+    // An inline document: testing and querying it reach no server.
+    const dataSource = await tp.api('POST', '/api/v1/data-sources', { name: 'authz', type: 'json', config: { data: { items: [] } } }, owner);
+    assert.equal(dataSource.status, 201, JSON.stringify(dataSource.body));
     // Port 9 (discard) refuses: a tool test fails fast, with 200 and success false.
     const tool = await tp.api(
       'POST',
@@ -154,6 +159,7 @@ describe('authorization matrix (every route × caller)', function () {
       templateId: templates.body?.items?.[0]?.id ?? 'unknown',
       webhookId: hook.body.id,
       credentialId: credential.body.id,
+      dataSourceId: dataSource.body.id,
       toolId: tool.body.id,
     };
   });

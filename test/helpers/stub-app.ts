@@ -49,6 +49,7 @@ export function createStubApp(): Express {
     events: unused as AppDeps['events'],
     hooks: unused as AppDeps['hooks'],
     tools: unused as AppDeps['tools'],
+    dataSources: unused as AppDeps['dataSources'],
     credentials: unused as AppDeps['credentials'],
     health: async () => ({ database: { status: 'ok' }, temporal: { status: 'ok' } }),
   });

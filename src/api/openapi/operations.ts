@@ -1,4 +1,5 @@
 import { authOperations } from './auth-operations';
+import { dataSourceOperations } from './data-source-operations';
 import { credentialOperations } from './credential-operations';
 import { executionOperations } from './execution-operations';
 import type { OperationDoc } from './operation-doc';
@@ -19,5 +20,6 @@ export const API_OPERATIONS: readonly OperationDoc[] = [
   ...webhookOperations,
   ...triggerOperations,
   ...toolOperations,
+  ...dataSourceOperations,
   ...credentialOperations,
 ];
