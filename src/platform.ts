@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import fs from 'node:fs';
 import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { workerChildEnv, type Config } from './config';
 import { createApp } from './api/app';
@@ -13,6 +14,7 @@ import { namespaceRetentionMs, startPayloadCollector } from './services/payload-
 import { ClaimCheckCodec } from './temporal/claim-check-codec';
 import { connectTemporal, type TemporalConnection } from './temporal/connection';
 import { createTemporalGate } from './temporal/temporal-gate';
+import { clientStarter, type RunStart, type RunStarted, type RunStarter } from './temporal/run-start';
 import { createEventTail } from './services/run-event-tail';
 import { findTemporalCli } from './temporal/cli';
 import { startDevServer, type DevServer } from './temporal/dev-server';
@@ -59,6 +61,8 @@ export interface Platform {
   worker?: Worker;
   /** The worker process, when the worker runs supervised in a child process. */
   supervisor?: WorkerSupervisor;
+  /** Starts a run eagerly on this process's worker, while it runs (a supervised worker serves its parent's starts with it). */
+  startOnWorker(start: RunStart): Promise<RunStarted>;
   stop(): Promise<void>;
 }
 
@@ -135,6 +139,9 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     const tail = createEventTail(repos, { onError: (err) => logger.warn({ err }, 'live event log read failed') });
     stops.push(async () => tail.stop());
     const webhooks = createOutboundWebhooks({ config, repos, client: temporal.client, gate, logger });
+    let worker: Worker | undefined;
+    let supervisor: WorkerSupervisor | undefined;
+    let workerStarter: RunStarter | undefined;
     const backlog = createRunBacklog({
       client: temporal.client,
       gate,
@@ -147,6 +154,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       client: temporal.client,
       gate,
       backlog,
+      // Runs start through this process's worker, or its supervised child, while one runs.
+      eagerStarter: () => supervisor?.eagerStarter() ?? workerStarter,
       tail,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
@@ -182,8 +191,6 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     // Pushed before the worker's stop, so it runs after it: no query is left using a pool.
     stops.push(() => dataSources.close());
 
-    let worker: Worker | undefined;
-    let supervisor: WorkerSupervisor | undefined;
     if (config.runWorker && config.runApi && config.workerProcess === 'child') {
       const sup = superviseWorker({ env: workerChildEnv(config, address), logger });
       supervisor = sup;
@@ -203,8 +210,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
           llm: config.llm,
           smtp: config.smtp,
           credentials: createStoredCredentialProvider({ repos, box }),
-          dataSources: dataSources.provider,
           tools: tools.provider(),
+          dataSources: dataSources.provider,
         },
         logSink: {
           write: async (entries) => {
@@ -217,8 +224,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       });
       warmExpressionPool();
       const running = worker.run();
+      // A client on the worker's own connection: Temporal hands a run it starts straight back to this worker.
+      workerStarter = clientStarter(new Client({ connection, namespace: config.temporal.namespace, dataConverter }), config.temporal.taskQueue, {
+        eager: true,
+      });
       const w = worker;
       stops.push(async () => {
+        workerStarter = undefined;
         if (w.getState() === 'RUNNING') w.shutdown();
         await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
         await runIndex.flush();
@@ -248,8 +260,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         approvalLinks: createApprovalLinkService({ repos, links: webhooks.links, decide: runs.decideByLink }),
         events,
         hooks,
-        dataSources,
         tools,
+        dataSources,
         credentials: createCredentialService({ repos, box }),
         metrics,
         health: async () => {
@@ -318,6 +330,10 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       temporalAddress: address,
       worker,
       supervisor,
+      startOnWorker: (start) => {
+        if (!workerStarter) return Promise.reject(new Error('no worker runs in this process'));
+        return workerStarter(start);
+      },
       stop: stopAll,
     };
   } catch (err) {

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { compileFlow } from '../nodes/compile-flow';
 import { FlowValidationError } from '../nodes/validate-flow';
 import { Unavailable, conflict, notFound, unprocessable } from '../shared/errors';
-import { RUN_FLOW, workflowIdFor, type CompiledFlow, type RunFlowInput, type RunTrigger } from '../shared/flow';
-import { searchAttributesFor } from '../shared/search-attributes';
+import { workflowIdFor, type CompiledFlow, type RunFlowInput, type RunTrigger } from '../shared/flow';
 import type { PrepareSubFlowInput } from '../shared/system-activities';
 import type { ExecutionRow, FlowRow, Repos } from '../storage';
+import { clientStarter, type RunStart, type RunStarted, type RunStarter } from '../temporal/run-start';
 import type { TemporalGate } from '../temporal/temporal-gate';
 import type { Actor } from './actor';
 import { checkInput } from './input-schema';
@@ -43,6 +43,11 @@ export interface RunLauncherDeps {
   gate: TemporalGate;
   taskQueue: string;
   logger: Logger;
+  /**
+   * The starter of a worker in this process or its supervised child (eager workflow start), when
+   * one is running now; runs are started through `client` otherwise.
+   */
+  eagerStarter?: () => RunStarter | undefined;
   /** Refuses a new run while the engine is too far behind (run-backlog.ts); absent: never. */
   admit?: (waitMs?: number) => void;
 }
@@ -50,6 +55,7 @@ export interface RunLauncherDeps {
 /** Starting runs: compiling the pinned version, indexing the run, and handing it to Temporal. */
 export function createRunLauncher(deps: RunLauncherDeps) {
   const { repos, client, gate, taskQueue, logger } = deps;
+  const apiStarter = clientStarter(client, taskQueue);
 
   function compileOr422(graph: unknown): CompiledFlow {
     try {
@@ -100,22 +106,12 @@ export function createRunLauncher(deps: RunLauncherDeps) {
    */
   async function launch(row: ExecutionRow, input: RunFlowInput, flowName: string): Promise<{ row: ExecutionRow; started: boolean }> {
     if (!gate.isUp()) return { row, started: false };
+    const start: RunStart = { workflowId: row.temporal_workflow_id ?? workflowIdFor(row.id), input, summary: `${flowName} v${input.flow_version}` };
     try {
-      const handle = await gate.call(() =>
-        client.workflow.start(RUN_FLOW.workflow, {
-          taskQueue,
-          workflowId: row.temporal_workflow_id ?? workflowIdFor(row.id),
-          args: [input],
-          typedSearchAttributes: searchAttributesFor(input),
-          staticSummary: `${flowName} v${input.flow_version}`,
-          memo: { execution_id: row.id },
-          // A run whose start was retried (the reconciler) must never run twice, even if it already ended.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        }),
-      );
+      const { runId } = await startOn(start);
       const fresh = await repos.executions.update(
         row.id,
-        { status: 'running', temporal_run_id: handle.firstExecutionRunId, started_at: new Date().toISOString() },
+        { status: 'running', temporal_run_id: runId, started_at: new Date().toISOString() },
         { ifStatusIn: ['pending'] },
       );
       return { row: fresh ?? (await repos.executions.get(row.id)) ?? row, started: true };
@@ -127,6 +123,24 @@ export function createRunLauncher(deps: RunLauncherDeps) {
       }
       throw err;
     }
+  }
+
+  /**
+   * Starts through the worker of this process when there is one (eager start: its first workflow
+   * task comes back with the start call), else, or when that worker cannot take it, through the
+   * API's client. Starting twice is harmless: the second start finds the workflow id taken.
+   */
+  async function startOn(start: RunStart): Promise<RunStarted> {
+    const eager = deps.eagerStarter?.();
+    if (eager) {
+      try {
+        return await gate.call(() => eager(start));
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof Unavailable) throw err;
+        logger.debug({ err, workflow_id: start.workflowId }, 'eager start failed; starting through the API client');
+      }
+    }
+    return gate.call(() => apiStarter(start));
   }
 
   /** Starts a run of a flow the actor may see; the idempotency key is per caller and flow. */

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ExecutionRow, Repos } from '../storage';
+import type { RunStarter } from '../temporal/run-start';
 import type { TemporalGate } from '../temporal/temporal-gate';
 import type { Actor } from './actor';
 import type { RunBacklog } from './run-backlog';
@@ -37,6 +38,8 @@ export interface RunServiceDeps {
   webhooks?: RunWebhooks;
   /** How far the engine is behind; new runs are refused past its limit. */
   backlog?: RunBacklog;
+  /** The starter of a worker of this process or its child, when one runs now (eager workflow start). */
+  eagerStarter?: () => RunStarter | undefined;
 }
 
 /** What the run service tells outbound webhooks (src/services/webhooks/webhook-dispatcher.ts). */
@@ -55,7 +58,7 @@ export function createRunService(deps: RunServiceDeps) {
   const { repos, client, gate, taskQueue, logger } = deps;
   const view = createViews(deps);
   const temporal = createRunTemporal({ repos, client, gate, onFinished: deps.webhooks?.runFinished });
-  const launcher = createRunLauncher({ repos, client, gate, taskQueue, logger, admit: deps.backlog?.admit });
+  const launcher = createRunLauncher({ repos, client, gate, taskQueue, logger, admit: deps.backlog?.admit, eagerStarter: deps.eagerStarter });
   const reader = createRunReader({ repos, temporal, view, tail: deps.tail, watchIntervalMs: deps.watchIntervalMs });
   const control = createRunControl({ repos, gate, temporal, view });
   const retry = createRunRetry({ repos, temporal, launcher, view });

@@ -1,7 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { WorkerSlots } from '../services/metrics';
+import { RUN_FLOW } from '../shared/flow';
+import type { RunStart, RunStarted } from '../temporal/run-start';
 
 /** How the supervised worker is doing, as `/health` shows it. */
 export interface WorkerStatus {
@@ -19,9 +22,26 @@ export interface WorkerSupervisor {
   /** Resolves when the first worker process reports it is polling Temporal. */
   ready: Promise<void>;
   status(): WorkerStatus;
+  /**
+   * Starts a run through the worker process, which requests an eager start (its first workflow
+   * task comes back with the start call, to that worker); undefined while no worker is running.
+   */
+  eagerStarter(): ((start: RunStart) => Promise<RunStarted>) | undefined;
   /** Stops the worker (SIGTERM, then SIGKILL after `stopTimeoutMs`) and does not restart it. */
   stop(): Promise<void>;
 }
+
+/** A start the worker process could not make (it died, did not answer in time, or failed otherwise). */
+export class WorkerStartFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerStartFailed';
+  }
+}
+
+/** Messages between the supervisor and the worker process about starting runs. */
+export type StartRunRequest = { type: 'start-run'; id: number; start: RunStart };
+export type StartRunReply = { type: 'start-run-result'; id: number; started?: RunStarted; error?: { name: string; message: string } };
 
 /** Options of {@link superviseWorker}. */
 export interface SuperviseOptions {
@@ -30,6 +50,8 @@ export interface SuperviseOptions {
   /** First restart delay; doubles per quick crash up to `maxBackoffMs` (defaults 500 ms, 30 s). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long a start through the worker may take before the API starts the run itself (default 3 s). */
+  startTimeoutMs?: number;
   /** A worker that ran this long counts as healthy: the backoff starts over (default 60 s). */
   healthyAfterMs?: number;
   stopTimeoutMs?: number;
@@ -58,6 +80,16 @@ export function superviseWorker(options: SuperviseOptions): WorkerSupervisor {
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let markReady: () => void = () => undefined;
+  let childReady = false;
+  let nextStartId = 0;
+  const pendingStarts = new Map<number, { resolve(started: RunStarted): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
+  const failPendingStarts = (why: string) => {
+    for (const [id, p] of pendingStarts) {
+      clearTimeout(p.timer);
+      pendingStarts.delete(id);
+      p.reject(new WorkerStartFailed(why));
+    }
+  };
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   const start = () => {
@@ -69,15 +101,19 @@ export function superviseWorker(options: SuperviseOptions): WorkerSupervisor {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child = proc;
+    childReady = false;
     state.pid = proc.pid ?? null;
     proc.on('message', (msg: { type?: string; slots?: WorkerSlots }) => {
       if (msg?.type === 'slots') state.slots = msg.slots;
+      if (msg?.type === 'start-run-result') return settleStart(msg as StartRunReply);
       if (msg?.type !== 'ready') return;
+      childReady = true;
       state.status = crashLooping() ? 'crash-looping' : 'running';
       markReady();
     });
     proc.on('exit', (code, signal) => {
       child = undefined;
+      failPendingStarts('the worker process exited');
       state.pid = null;
       state.last_exit = { code, signal, at: new Date().toISOString() };
       if (stopping) {
@@ -101,12 +137,43 @@ export function superviseWorker(options: SuperviseOptions): WorkerSupervisor {
   };
   const crashLooping = () => crashes.length >= CRASH_LOOP;
 
+  const settleStart = (reply: StartRunReply) => {
+    const p = pendingStarts.get(reply.id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    pendingStarts.delete(reply.id);
+    if (reply.started !== undefined) p.resolve(reply.started);
+    else if (reply.error?.name === 'WorkflowExecutionAlreadyStartedError') {
+      p.reject(new WorkflowExecutionAlreadyStartedError(reply.error.message, '', RUN_FLOW.workflow));
+    } else p.reject(new WorkerStartFailed(reply.error?.message ?? 'the worker could not start the run'));
+  };
+
+  const startThroughWorker = (proc: ChildProcess, start: RunStart): Promise<RunStarted> =>
+    new Promise<RunStarted>((resolve, reject) => {
+      const id = ++nextStartId;
+      const timer = setTimeout(() => {
+        pendingStarts.delete(id);
+        reject(new WorkerStartFailed('the worker did not start the run in time'));
+      }, options.startTimeoutMs ?? 3_000);
+      pendingStarts.set(id, { resolve, reject, timer });
+      const request: StartRunRequest = { type: 'start-run', id, start };
+      proc.send(request, (err) => {
+        if (err) settleStart({ type: 'start-run-result', id, error: { name: 'Error', message: err.message } });
+      });
+    });
+
   start();
   return {
     ready,
     status: () => ({ ...state }),
+    eagerStarter() {
+      const proc = child;
+      if (!proc || !childReady || !proc.connected || stopping) return undefined;
+      return (start) => startThroughWorker(proc, start);
+    },
     async stop() {
       stopping = true;
+      failPendingStarts('the worker is stopping');
       if (restartTimer) clearTimeout(restartTimer);
       const proc = child;
       if (!proc) {

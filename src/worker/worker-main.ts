@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startPlatform } from '../platform';
+import type { StartRunReply, StartRunRequest } from './supervisor';
 import { slotsOf } from './worker-slots';
 
 /**
@@ -21,6 +22,17 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, { service: 'temporal-flows', role: 'worker' });
   const platform = await startPlatform(config, logger);
+  // The parent API starts runs through this process, so their first workflow task comes straight back here.
+  process.on('message', (msg: StartRunRequest) => {
+    if (msg?.type !== 'start-run') return;
+    const reply = (r: Omit<StartRunReply, 'type' | 'id'>) => {
+      if (process.connected) process.send?.({ type: 'start-run-result', id: msg.id, ...r } satisfies StartRunReply);
+    };
+    platform.startOnWorker(msg.start).then(
+      (started) => reply({ started }),
+      (err: Error) => reply({ error: { name: err?.name ?? 'Error', message: err?.message ?? String(err) } }),
+    );
+  });
   process.send?.({ type: 'ready' });
   const worker = platform.worker;
   // The supervising process serves /metrics: it learns the worker's slots from here.
