@@ -48,7 +48,7 @@ describe('tools API (/tools)', function () {
     assert.equal(res.status, 200);
     assert.deepEqual(Object.keys(res.body), ['items', 'total', 'skip', 'limit']);
     const names = res.body.items.map((t: any) => t.name);
-    for (const name of ['http_fetch', 'current_time', 'json_path', 'math']) assert.ok(names.includes(name), name);
+    for (const name of ['http_fetch', 'current_time', 'json_path', 'math', 'sql_query']) assert.ok(names.includes(name), name);
     const fetch = res.body.items.find((t: any) => t.name === 'http_fetch');
     assert.equal(fetch.input_schema.type, 'object');
     assert.deepEqual(fetch.input_schema.required, ['url']);

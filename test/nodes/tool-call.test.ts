@@ -7,6 +7,7 @@ import { getNodeDefinition } from '../../src/nodes/registry';
 import { evaluateMath } from '../../src/nodes/tools/math-expression';
 import { memoryToolProvider, type UserTool } from '../../src/nodes/tools/tool-types';
 import { TOOL_NAMES, toolCallNode } from '../../src/nodes/types/tool-call';
+import { startDataSourceService } from '../helpers/data-sources';
 import { makeNodeContext, type NodeContextOverrides } from '../helpers/node-context';
 
 describe('tool-call node', () => {
@@ -69,7 +70,7 @@ describe('tool-call node', () => {
   }
 
   it('has the built-in tools, each with a JSON Schema for its input', () => {
-    assert.deepEqual(TOOL_NAMES, ['current_time', 'echo', 'http_fetch', 'http_get', 'json_path', 'math']);
+    assert.deepEqual(TOOL_NAMES, ['current_time', 'echo', 'http_fetch', 'http_get', 'json_path', 'math', 'sql_query']);
   });
 
   it('echo returns its input', async () => {
@@ -115,6 +116,22 @@ describe('tool-call node', () => {
     const data = { devices: [{ id: 'a', status: 'online' }, { id: 'b', status: 'offline' }] };
     const path = await call({ tool: 'json_path', input: { data, expression: 'data.devices[status != "online"].id' } });
     assert.equal(path.output.result, 'b');
+  });
+
+  it('sql_query runs one parameterised query on a data source of the owner, through the worker\u2019s data source service', async () => {
+    const fx = await startDataSourceService();
+    try {
+      fx.sqliteFile('plant.db', "create table devices (id text, status text); insert into devices values ('d1', 'online'), ('d2', 'offline');");
+      await fx.service.create({ userId: 'owner-test' }, { name: 'plant', type: 'sqlite', config: { path: 'plant.db' } });
+      const services = { dataSources: fx.service.provider };
+      const out = await call({ tool: 'sql_query', input: { data_source: 'plant', query: 'select id from devices where status = ?', params: ['offline'] } }, { services });
+      assert.deepEqual(out.output.result, { rows: [{ id: 'd2' }], columns: ['id'], truncated: false, row_count: 1, data_source: 'plant' });
+      const other = await failure({ tool: 'sql_query', input: { data_source: 'plant', query: 'select 1' } }, { ownerId: 'someone-else', services });
+      assert.equal(other.options.retryable, false);
+      assert.match(other.message, /data source "plant" not found/);
+    } finally {
+      await fx.stop();
+    }
   });
 
   it('checks the input against the tool\u2019s JSON Schema, naming every problem, without retries', async () => {

@@ -2,6 +2,7 @@ import { ExpressionBudgetError, evaluateIsolated } from '../sandbox/expression-p
 import { NodeError } from '../node-definition';
 import { callHttp, MAX_REQUEST_TIMEOUT_MS } from '../net/http-call';
 import { evaluateMath, MATH_FUNCTIONS, MathSyntaxError } from './math-expression';
+import { sqlQueryTool } from './sql-query-tool';
 import type { BuiltinTool } from './tool-types';
 
 const scalar = { type: ['string', 'number', 'boolean'] };
@@ -128,6 +129,7 @@ export const BUILTIN_TOOLS: Readonly<Record<string, BuiltinTool>> = Object.freez
       }
     },
   },
+  sql_query: sqlQueryTool,
   http_get: {
     description: 'GETs `url` (with optional `headers` and `query`) through the private-address guard and returns the parsed body (kept for older flows; http_fetch does more).',
     input_schema: {
