@@ -6,6 +6,11 @@
  *
  *   npx tsx bench/interpreter-overhead.ts [--sizes 3,40,1000] [--runs 3=20,40=20,1000=3] [--warmup 1]
  *
+ * Both sides make the platform's execution choices: noops run as local activities when the
+ * compiled flow says so (`exec.local`; the hand-written chain then uses `proxyLocalActivities` with
+ * the same options), runs start eagerly on the worker's connection (`--no-eager`: through a
+ * separate client), and the bundle preloads the interpreter's shared modules.
+ *
  * Diagnostics: `--dump` prints the event timeline of the last run of each; `--only runFlow|hand-written`
  * runs one side (e.g. under `tsx --cpu-prof`); `--debug-mode` runs workflows in this thread;
  * `--no-promise-hook` and `--count-promises` (both imply debug mode) replace the SDK's per-promise
@@ -22,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
@@ -34,6 +39,8 @@ import { searchAttributesFor } from '../src/shared/search-attributes';
 import { findTemporalCli } from '../src/temporal/cli';
 import { connectTemporal } from '../src/temporal/connection';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
+import { NO_RUN_INDEX } from '../src/worker/create-worker';
+import { preloadModules } from '../src/worker/workflow-bundle';
 import { activityOptionsFor } from '../workflows/activity-node';
 import { codeVersion, loadAverage, mean, procCpuMs, stats } from './measure';
 import type { HandWrittenChainInput } from './workflows/hand-written-chain';
@@ -169,6 +176,7 @@ function parseRuns(spec: string | undefined): Record<number, number> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    allowNegative: true,
     options: {
       sizes: { type: 'string', default: '3,40,1000' },
       runs: { type: 'string' },
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
       'debug-mode': { type: 'boolean', default: false },
       'no-promise-hook': { type: 'boolean', default: false },
       'count-promises': { type: 'boolean', default: false },
+      eager: { type: 'boolean', default: true },
     },
   });
   const sizes = values.sizes.split(',').map(Number);
@@ -204,8 +213,10 @@ async function main(): Promise<void> {
   }
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const cliPath = await findTemporalCli({ temporal: {} });
+  // The platform's bundle options (the interpreter's preloaded modules) with both workflows.
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('./workflows/overhead-bundle'),
+    preloadModules: preloadModules(),
     logger: new DefaultLogger('WARN'),
   });
   const server = await startDevServer({
@@ -216,6 +227,8 @@ async function main(): Promise<void> {
   });
   const { connection, client } = await connectTemporal(server.address, 'default');
   const nativeConnection = await NativeConnection.connect({ address: server.address });
+  // As the platform does when a worker runs in its process: both workflows start eagerly on the worker's connection.
+  const starter = values.eager ? new Client({ connection: nativeConnection, namespace: 'default' }) : client;
   const out = (line = '') => console.log(line);
   try {
     const taskQueue = `overhead-${Date.now()}`;
@@ -233,6 +246,7 @@ async function main(): Promise<void> {
         },
       }),
       maxConcurrentActivityTaskExecutions: 100,
+      sinks: NO_RUN_INDEX,
       // Diagnostic: workflows in this thread instead of a worker thread.
       debugMode: values['debug-mode'],
     });
@@ -252,7 +266,7 @@ async function main(): Promise<void> {
         definition,
       };
       // Same start options for both: the platform's search attributes.
-      const common = { taskQueue, typedSearchAttributes: searchAttributesFor(input) };
+      const common = { taskQueue, typedSearchAttributes: searchAttributesFor(input), requestEagerStart: values.eager };
       const noopNode = definition.nodes[1];
       const { startToCloseTimeout, heartbeatTimeout, retry } = activityOptionsFor(noopNode, noopNode.id);
       const handArgs: HandWrittenChainInput = {
@@ -262,6 +276,7 @@ async function main(): Promise<void> {
         input: input.input_data,
         n,
         options: { startToCloseTimeout, heartbeatTimeout, retry },
+        local: noopNode.exec.local === true,
       };
       const promises0 = promiseCount;
       const serverCpu0 = procCpuMs(server.pid);
@@ -269,12 +284,12 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const handle =
         kind === RUN_FLOW.workflow
-          ? await client.workflow.start(RUN_FLOW.workflow, {
+          ? await starter.workflow.start(RUN_FLOW.workflow, {
               ...common,
               workflowId: workflowIdFor(input.execution_id),
               args: [input],
             })
-          : await client.workflow.start('handWrittenChain', {
+          : await starter.workflow.start('handWrittenChain', {
               ...common,
               workflowId: `hand-${input.execution_id}`,
               args: [handArgs],

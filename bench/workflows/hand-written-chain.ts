@@ -2,9 +2,10 @@
  * The baseline of the interpreter-overhead benchmark: the chain a developer would write by hand
  * for `start → n1 → … → nN → end` with `noop` nodes. It calls the platform's real `noop` node
  * activity (activity type `noop`, one `NodeActivityInput` argument) with the same activity
- * options as `runFlow`, so the only difference between the two is the interpreter itself.
+ * options as `runFlow` — as a local activity when `runFlow` runs it as one — so the only
+ * difference between the two is the interpreter itself.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { NodeActivityInput, NodeActivityResult } from '../../src/shared/flow';
 
 /** Input of {@link handWrittenChain}. */
@@ -18,13 +19,16 @@ export interface HandWrittenChainInput {
   n: number;
   /** `startToCloseTimeout`, `heartbeatTimeout` and `retry` exactly as `runFlow` derives them from the compiled node. */
   options: Pick<ActivityOptions, 'startToCloseTimeout' | 'heartbeatTimeout' | 'retry'>;
+  /** Local activities (what `runFlow` does for a noop compiled with `exec.local`), without a heartbeat timeout as it does. */
+  local?: boolean;
 }
 
 type NoopActivities = { noop(input: NodeActivityInput): Promise<NodeActivityResult> };
 
 /** Runs `n` `noop` node activities one after another; returns the last node's output. */
 export async function handWrittenChain(args: HandWrittenChainInput): Promise<unknown> {
-  const { noop } = proxyActivities<NoopActivities>(args.options);
+  const { heartbeatTimeout: _heartbeat, ...localOptions } = args.options;
+  const { noop } = args.local ? proxyLocalActivities<NoopActivities>(localOptions) : proxyActivities<NoopActivities>(args.options);
   let upstream: unknown = { result: args.input };
   for (let i = 1; i <= args.n; i++) {
     const { output } = await noop({
