@@ -33,6 +33,7 @@ const TABLES = [
   'approval_link_uses',
   'tools',
   'data_sources',
+  'audit_logs',
 ];
 
 describeEachDialect(
@@ -124,6 +125,7 @@ describeEachDialect(
       for (const name of down) {
         assert.deepEqual(await migrateDown(ctx.db), [name]);
         if (name === '0008-flow-hooks') assert.equal(await ctx.db.schema.hasTable('flow_hooks'), false);
+        if (name === '0013-audit-logs') assert.equal(await ctx.db.schema.hasTable('audit_logs'), false);
         if (name === '0012-tools') assert.equal(await ctx.db.schema.hasTable('tools'), false);
         if (name === '0011-data-sources') assert.equal(await ctx.db.schema.hasTable('data_sources'), false);
         if (name === '0009-webhook-deliveries-links') {

@@ -10,6 +10,7 @@ import * as flowHooks from './0008-flow-hooks';
 import * as webhookDeliveriesLinks from './0009-webhook-deliveries-links';
 import * as dataSources from './0011-data-sources';
 import * as tools from './0012-tools';
+import * as auditLogs from './0013-audit-logs';
 
 /** A migration and the name it is recorded under in `knex_migrations`. */
 export interface NamedMigration extends Knex.Migration {
@@ -29,6 +30,7 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0009-webhook-deliveries-links', ...webhookDeliveriesLinks },
   { name: '0011-data-sources', ...dataSources },
   { name: '0012-tools', ...tools },
+  { name: '0013-audit-logs', ...auditLogs },
 ];
 
 /**
