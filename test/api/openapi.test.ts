@@ -213,4 +213,20 @@ describe('route table and OpenAPI document', function () {
     assert.equal(css.status, 200);
     await css.arrayBuffer();
   });
+
+  it('serves ReDoc at /redoc without credentials, its script from the API itself (no CDN)', async () => {
+    const page = await fetch(`${stub.url}/redoc`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const html = await page.text();
+    assert.match(html, /<redoc spec-url="\/openapi.json">/);
+    const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(scripts, ['/redoc/redoc.standalone.js']);
+    assert.ok(!/https?:\/\//.test(html), 'the page loads nothing from another host');
+    const bundle = await fetch(`${stub.url}${scripts[0]}`);
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get('content-type') ?? '', /javascript/);
+    assert.match(await bundle.text(), /Redoc/);
+    assert.equal((await fetch(`${stub.url}/redoc/nothing.js`)).status, 404);
+  });
 });

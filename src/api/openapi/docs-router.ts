@@ -2,9 +2,11 @@ import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { RouteInfo } from '../route-table';
 import { buildOpenApiDocument } from './build-document';
+import { createRedocRouter } from './redoc-router';
 
 /**
- * `GET /openapi.json` (the OpenAPI 3.1 document) and `GET /docs` (Swagger UI over it), both public.
+ * `GET /openapi.json` (the OpenAPI 3.1 document), `GET /docs` (Swagger UI over it) and `GET /redoc`
+ * (ReDoc over it), all public.
  * `routes` is called on the first request, when the application has all its routes, and the
  * document is built once from them.
  */
@@ -22,5 +24,6 @@ export function createApiDocsRouter(routes: () => readonly RouteInfo[]): Router 
     page(req, res, next);
   });
   r.use('/docs', swaggerUi.serveFiles(undefined, { swaggerUrl: '/openapi.json' }));
+  r.use(createRedocRouter());
   return r;
 }

@@ -37,6 +37,13 @@ export const systemOperations: OperationDoc[] = [
   },
   {
     method: 'get',
+    path: '/redoc',
+    tag: 'system',
+    summary: 'ReDoc over this document',
+    responses: { 200: { description: 'the ReDoc page', contentType: 'text/html' } },
+  },
+  {
+    method: 'get',
     path: '/api/v1/node-types',
     tag: 'node-types',
     summary: 'The node catalogue',
