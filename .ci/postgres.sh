@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a local PostgreSQL server available for the storage tests and CI, idempotently:
 # installs it if missing, starts (or creates) the cluster, ensures role `flows` (password `flows`,
-# CREATEDB so test runs can create and drop their own databases) and database `flows`.
+# CREATEDB so test runs can create and drop their own databases, CREATEROLE so the secrets test can
+# log in with a throw-away role whose password is its canary) and database `flows`.
 # Progress goes to stderr; the last line on stdout is the connection URL.
 set -euo pipefail
 
@@ -39,7 +40,7 @@ accepting() {
 app_login_works() {
   command -v psql >/dev/null 2>&1 &&
     PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=5 psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_ROLE" -d "$PG_DB" \
-      -tAc 'select 1' >/dev/null 2>&1
+      -tAc "select 1 from pg_roles where rolname = current_user and rolcreatedb and rolcreaterole" 2>/dev/null | grep -q 1
 }
 
 if [ -z "$(installed_version)" ] && ! accepting; then
@@ -73,9 +74,9 @@ else
 DO \$\$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${PG_ROLE}') THEN
-    CREATE ROLE ${PG_ROLE} LOGIN CREATEDB PASSWORD '${PG_PASSWORD}';
+    CREATE ROLE ${PG_ROLE} LOGIN CREATEDB CREATEROLE PASSWORD '${PG_PASSWORD}';
   ELSE
-    ALTER ROLE ${PG_ROLE} LOGIN CREATEDB PASSWORD '${PG_PASSWORD}';
+    ALTER ROLE ${PG_ROLE} LOGIN CREATEDB CREATEROLE PASSWORD '${PG_PASSWORD}';
   END IF;
 END
 \$\$;

@@ -14,7 +14,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import knex from 'knex';
 import { SMTPServer } from 'smtp-server';
+import { testDatabaseUrl } from '../helpers/db';
+import { completion, startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { openStream } from '../helpers/sse';
 
@@ -30,11 +33,20 @@ interface CanaryCase {
   stop(): Promise<void>;
   /** The credential holding the canary in a secret field. */
   credential(): { type: string; data: Record<string, unknown> };
+  /**
+   * What the nodes name, given the credential's name and id: the credential itself by default; a
+   * case whose nodes reach the credential through another resource (a data source) creates it here.
+   */
+  setup?(api: ApiCall, credential: { name: string; id: string }): Promise<{ byName: string; byId: string }>;
   /** The nodes that use the credential (named `credential`), run in a chain; the first one is also run by `POST /nodes/test`. */
   nodes(credential: string): Record<string, unknown>[];
+  /** Sees the output of each run of the nodes (the flow run's, the node test's). */
+  sawOutput?(output: unknown): void;
   /** Asserts the stand-in received the canary. */
   verify(): void;
 }
+
+type ApiCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
 /** http-request with an http_bearer credential: the server checks the header, and echoes it back (the wrapper must scrub it). */
 function httpRequestCase(): CanaryCase {
@@ -113,7 +125,69 @@ function emailSendCase(): CanaryCase {
   };
 }
 
-const CASES: CanaryCase[] = [httpRequestCase(), emailSendCase()];
+/** llm with an openai credential: the fake model server answers only the canary as API key. */
+function llmCase(): CanaryCase {
+  let fake: FakeOpenAi;
+  return {
+    type: 'llm',
+    async start() {
+      fake = await startFakeOpenAi((req) =>
+        req.headers.authorization === `Bearer ${CANARY}`
+          ? completion('a summary')
+          : { status: 401, body: { error: { message: `Incorrect API key provided: ${String(req.headers.authorization)}` } } },
+      );
+    },
+    stop: () => fake.close(),
+    credential: () => ({ type: 'openai', data: { api_key: CANARY, base_url: fake.url, model: 'fake-model' } }),
+    nodes: (credential) => [{ id: 'summary', type: 'llm', data: { prompt: 'Summarise {{ input.note }}', credential } }],
+    verify() {
+      assert.ok(fake.requests.length >= 2, `${fake.requests.length} requests`);
+      assert.ok(fake.requests.every((r) => r.headers.authorization === `Bearer ${CANARY}`));
+    },
+  };
+}
+
+/**
+ * sql on a PostgreSQL data source whose settings are a postgres credential: the canary is the
+ * password of a throw-away role the test creates, so the database itself checks it was used.
+ * Needs TEST_DATABASE_URL (a role that may create roles: .ci/postgres.sh); without it the case is left out.
+ */
+function sqlCase(url: string): CanaryCase {
+  const role = `canary_${randomBytes(6).toString('hex')}`;
+  const admin = knex({ client: 'pg', connection: url, pool: { min: 0, max: 1 } });
+  const target = new URL(url);
+  let logins = 0;
+  return {
+    type: 'sql',
+    async start() {
+      await admin.raw(`CREATE ROLE ${role} LOGIN PASSWORD '${CANARY}'`);
+    },
+    async stop() {
+      await admin.raw(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      await admin.destroy();
+    },
+    credential: () => ({
+      type: 'postgres',
+      data: { host: target.hostname, port: Number(target.port || 5432), database: target.pathname.slice(1), user: role, password: CANARY },
+    }),
+    async setup(api, credential) {
+      const source = await api('POST', '/data-sources', { name: 'canary-db', type: 'postgresql', config: { credential: credential.name } });
+      assert.equal(source.status, 201, JSON.stringify(source.body));
+      return { byName: 'canary-db', byId: source.body.id };
+    },
+    nodes: (dataSource) => [{ id: 'who', type: 'sql', data: { data_source: dataSource, query: 'select current_user as who' } }],
+    sawOutput(output) {
+      if (JSON.stringify(output).includes(`"who":"${role}"`)) logins++;
+    },
+    verify() {
+      // The database accepted the password: the flow run and the node test both answered as the role.
+      assert.ok(logins >= 2, `${logins} queries answered as ${role}`);
+    },
+  };
+}
+
+const pgUrl = testDatabaseUrl();
+const CASES: CanaryCase[] = [httpRequestCase(), emailSendCase(), llmCase(), ...(pgUrl ? [sqlCase(pgUrl)] : [])];
 
 /** A chain start → nodes → end whose output holds every node's output. */
 function canaryFlow(c: CanaryCase, credential: string) {
@@ -174,7 +248,8 @@ describe('secrets canary: a credential’s secret appears nowhere but where it i
       const name = `canary-${c.type}`;
       const created = await api('POST', '/credentials', { name, ...c.credential() });
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      const flow = await api('POST', '/workflows', canaryFlow(c, name));
+      const refs = c.setup ? await c.setup(api, { name, id: created.body.id }) : { byName: name, byId: created.body.id };
+      const flow = await api('POST', '/workflows', canaryFlow(c, refs.byName));
       assert.equal(flow.status, 201, JSON.stringify(flow.body));
       assert.equal(flow.body.warnings, undefined, JSON.stringify(flow.body.warnings));
       flowIds.push(flow.body.id);
@@ -183,12 +258,14 @@ describe('secrets canary: a credential’s secret appears nowhere but where it i
       const run = await api('POST', `/workflows/${flow.body.id}/execute`, { wait: true, input_data: { note: 'no secret here' } });
       assert.equal(run.status, 200, JSON.stringify(run.body));
       assert.equal(run.body.status, 'completed', JSON.stringify(run.body));
-      const [first] = c.nodes(created.body.id);
+      const [first] = c.nodes(refs.byId);
       const test = await api('POST', '/nodes/test', { type: first.type, data: first.data });
       assert.equal(test.body.success, true, JSON.stringify(test.body));
+      c.sawOutput?.(run.body.output_data);
+      c.sawOutput?.(test.body);
       runs.push(
-        { label: `run of ${c.type}`, workflowId: run.body.temporal.workflow_id, reference: name },
-        { label: `node test of ${c.type}`, workflowId: test.body.temporal.workflow_id, reference: created.body.id },
+        { label: `run of ${c.type}`, workflowId: run.body.temporal.workflow_id, reference: refs.byName },
+        { label: `node test of ${c.type}`, workflowId: test.body.temporal.workflow_id, reference: refs.byId },
       );
 
       for (const path of [`/executions/${run.body.id}`, `/executions/${run.body.id}/status`, `/executions/${run.body.id}/logs?limit=100`, `/executions/${run.body.id}/logs/summary`]) {
@@ -231,6 +308,7 @@ describe('secrets canary: a credential’s secret appears nowhere but where it i
     }
     const credentials = textOf(await tp.platform.db('credentials').select('*'));
     assertNoCanary('the credentials table (it is sealed)', credentials);
+    assertNoCanary('the data_sources table', textOf(await tp.platform.db('data_sources').select('*')));
   });
 
   it('is in no Temporal history, payloads decoded', async () => {
