@@ -3,7 +3,7 @@ import { NodeError } from '../node-definition';
 import { callHttp, MAX_REQUEST_TIMEOUT_MS } from '../net/http-call';
 import { evaluateMath, MATH_FUNCTIONS, MathSyntaxError } from './math-expression';
 import { sqlQueryTool } from './sql-query-tool';
-import type { BuiltinTool } from './tool-types';
+import type { BuiltinTool } from './tool-context';
 
 const scalar = { type: ['string', 'number', 'boolean'] };
 const headers = { type: 'object', additionalProperties: scalar, description: 'Request headers' };

@@ -3,7 +3,8 @@ import { NodeError } from '../node-definition';
 import { callHttp, DEFAULT_REQUEST_TIMEOUT_MS } from '../net/http-call';
 import { evaluateIsolated } from '../sandbox/expression-pool';
 import { secretRedactor, type SecretRedactor } from '../secret-redactor';
-import { HTTP_TOOL_CREDENTIAL_TYPES, type ToolContext, type UserTool } from './tool-types';
+import type { ToolContext } from './tool-context';
+import { HTTP_TOOL_CREDENTIAL_TYPES, type UserTool } from './tool-types';
 
 const TEMPLATE = /\{\{[\s\S]*?\}\}/g;
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);

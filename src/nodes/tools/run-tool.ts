@@ -3,7 +3,7 @@ import { compileSchema, describeSchemaErrors } from '../json-schema';
 import { NodeError, type NodeContext } from '../node-definition';
 import { BUILTIN_TOOL_NAMES, builtinTool } from './builtin-tools';
 import { runHttpTool } from './http-tool';
-import type { ToolContext } from './tool-types';
+import type { ToolContext } from './tool-context';
 
 /** A tool found by name: built in, or one of the owner's (`/api/v1/tools`). */
 export interface ResolvedTool {

@@ -1,5 +1,5 @@
 import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_ROW_LIMIT, MAX_QUERY_TIMEOUT_MS, MAX_ROW_LIMIT, SQL_DATA_SOURCE_TYPES } from '../data-sources';
-import type { BuiltinTool } from './tool-types';
+import type { BuiltinTool } from './tool-context';
 
 /**
  * The `sql_query` tool: one parameterised query on a data source of the flow's owner, through the

@@ -1,18 +1,6 @@
 import { z } from 'zod';
-import type { NodeContext } from '../node-definition';
 import { schemaProblem } from '../json-schema';
 import { isTemplate } from '../schema-helpers';
-
-/** What a tool runs with: the context of the node (or agent step) that calls it. Its credential is the node's, not the tool's. */
-export type ToolContext = NodeContext;
-
-/** A tool built into the platform (`GET /api/v1/tools/builtin`). */
-export interface BuiltinTool {
-  description: string;
-  /** JSON Schema of the input; the input is checked against it before `run`. */
-  input_schema: Record<string, unknown>;
-  run(input: any, ctx: ToolContext): Promise<unknown>;
-}
 
 /** Tool names: what chat-completions APIs accept as a function name. */
 export const TOOL_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
