@@ -483,7 +483,12 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
       assert.equal(summary.status, 200);
       assert.equal(summary.body.total_logs, all.body.total);
       assert.ok(summary.body.level_stats.error >= 1);
-      assert.ok(summary.body.node_stats.fetch >= 1 && summary.body.node_stats.ok >= 1);
+      const stats = new Map(summary.body.node_stats.map((s: any) => [s.node_id, s]));
+      assert.equal((stats.get('fetch') as any).node_type, 'http-request');
+      assert.ok((stats.get('fetch') as any).log_count >= 1 && (stats.get('ok') as any).log_count >= 1);
+      // Each attempt's last line carries its duration: the node's total is their sum.
+      const fetchDurations = all.body.logs.filter((l: any) => l.node_id === 'fetch').reduce((t: number, l: any) => t + (l.duration_ms ?? 0), 0);
+      assert.equal((stats.get('fetch') as any).total_duration_ms, fetchDurations);
       assert.match(summary.body.error_logs[0].message, /404/);
 
       assert.equal((await api('GET', `/executions/${id}/logs?level=loud`)).status, 400);

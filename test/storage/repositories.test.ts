@@ -757,6 +757,7 @@ describeEachDialect('repositories', (ctx) => {
           node_type: 'http-request',
           level: 'info',
           message: 'GET',
+          duration_ms: 120,
         },
         {
           execution_id: executionId,
@@ -772,6 +773,7 @@ describeEachDialect('repositories', (ctx) => {
           level: 'error',
           message: 'HTTP 500',
           data: { status: 500 },
+          duration_ms: 30,
         },
         {
           execution_id: executionId,
@@ -785,7 +787,11 @@ describeEachDialect('repositories', (ctx) => {
       const summary = await repos.logs.summary(executionId);
       assert.equal(summary.total_logs, 5);
       assert.deepEqual(summary.level_stats, { info: 2, warn: 1, error: 2 });
-      assert.deepEqual(summary.node_stats, { fetch: 3, notify: 1 });
+      // Seed 001's shape: per node its type, line count and summed duration_ms, in first-logged order.
+      assert.deepEqual(summary.node_stats, [
+        { node_id: 'fetch', node_type: 'http-request', log_count: 3, total_duration_ms: 150 },
+        { node_id: 'notify', node_type: 'email-send', log_count: 1, total_duration_ms: 0 },
+      ]);
       assert.deepEqual(
         summary.error_logs.map((l) => [l.node_id, l.message, l.data]),
         [
@@ -796,7 +802,7 @@ describeEachDialect('repositories', (ctx) => {
       assert.deepEqual(await repos.logs.summary(randomUUID()), {
         total_logs: 0,
         level_stats: {},
-        node_stats: {},
+        node_stats: [],
         error_logs: [],
       });
 

@@ -229,7 +229,16 @@ export const executionOperations: OperationDoc[] = [
         schema: z.object({
           total_logs: z.number().int(),
           level_stats: z.record(z.number().int()),
-          node_stats: z.record(z.number().int()),
+          node_stats: z
+            .array(
+              z.object({
+                node_id: z.string(),
+                node_type: z.string().nullable(),
+                log_count: z.number().int(),
+                total_duration_ms: z.number().int().openapi({ description: "sum of the node's lines' duration_ms (each attempt's last line carries its duration)" }),
+              }),
+            )
+            .openapi({ description: 'one entry per node that logged, in the order the nodes first logged' }),
           error_logs: z.array(logEntry),
         }),
       },

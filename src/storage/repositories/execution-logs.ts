@@ -42,10 +42,19 @@ export interface LogListOptions extends PageOptions {
 export interface LogSummary {
   total_logs: number;
   level_stats: Partial<Record<LogLevel, number>>;
-  /** Lines per node (lines without a node are only in the totals). */
-  node_stats: Record<string, number>;
+  /** One entry per node that logged, in the order the nodes first logged (lines without a node are only in the totals). */
+  node_stats: NodeLogStats[];
   /** The first {@link MAX_SUMMARY_ERRORS} error lines, oldest first. */
   error_logs: LogRow[];
+}
+
+/** A node's share of a run's logs (seed 001's `node_stats` entries). */
+export interface NodeLogStats {
+  node_id: string;
+  node_type: string | null;
+  log_count: number;
+  /** The sum of the lines' `duration_ms`: each attempt's last line carries how long that attempt took. */
+  total_duration_ms: number;
 }
 
 export const MAX_SUMMARY_ERRORS = 100;
@@ -123,13 +132,29 @@ export function createLogRepo(db: Knex): LogRepo {
     },
 
     async summary(executionId) {
-      const [groups, errors] = await Promise.all([
+      const [groups, nodes, errors] = await Promise.all([
         db('execution_logs')
-          .select('level', 'node_id')
+          .select('level')
           .count({ n: '*' })
           .where({ execution_id: executionId })
-          .groupBy('level', 'node_id') as Promise<
-          { level: LogLevel; node_id: string | null; n: number | string }[]
+          .groupBy('level') as Promise<{ level: LogLevel; n: number | string }[]>,
+        db('execution_logs')
+          .select('node_id')
+          .max({ node_type: 'node_type' })
+          .count({ n: '*' })
+          .sum({ duration: 'duration_ms' })
+          .min({ first_at: 'timestamp', first_seq: 'seq' })
+          .where({ execution_id: executionId })
+          .whereNotNull('node_id')
+          .groupBy('node_id') as Promise<
+          {
+            node_id: string;
+            node_type: string | null;
+            n: number | string;
+            duration: number | string | null;
+            first_at: string | Date;
+            first_seq: number | string;
+          }[]
         >,
         ordered(
           db('execution_logs').select(COLUMNS).where({ execution_id: executionId, level: 'error' }),
@@ -138,14 +163,21 @@ export function createLogRepo(db: Knex): LogRepo {
       const summary: LogSummary = {
         total_logs: 0,
         level_stats: {},
-        node_stats: {},
+        node_stats: nodes
+          .map((g) => ({ g, at: toIso(g.first_at), seq: Number(g.first_seq) }))
+          .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq))
+          .map(({ g }) => ({
+            node_id: g.node_id,
+            node_type: g.node_type ?? null,
+            log_count: Number(g.n),
+            total_duration_ms: Number(g.duration ?? 0),
+          })),
         error_logs: errors.map(fromRow),
       };
       for (const g of groups) {
         const n = Number(g.n);
         summary.total_logs += n;
         summary.level_stats[g.level] = (summary.level_stats[g.level] ?? 0) + n;
-        if (g.node_id !== null) summary.node_stats[g.node_id] = (summary.node_stats[g.node_id] ?? 0) + n;
       }
       return summary;
     },
