@@ -5,6 +5,7 @@ import { type CredentialRepo, createCredentialRepo } from './repositories/creden
 import { type DataSourceRepo, createDataSourceRepo } from './repositories/data-sources';
 import { type EventSeenRepo, createEventSeenRepo } from './repositories/events-seen';
 import { type ExecutionEventRepo, createExecutionEventRepo } from './repositories/execution-events';
+import { type ItemStepRepo, createItemStepRepo } from './repositories/execution-item-steps';
 import { type LogRepo, createLogRepo } from './repositories/execution-logs';
 import { type ExecutionRepo, createExecutionRepo } from './repositories/executions';
 import { type FlowHookRepo, createFlowHookRepo } from './repositories/flow-hooks';
@@ -25,6 +26,8 @@ export interface Repos {
   executions: ExecutionRepo;
   logs: LogRepo;
   events: ExecutionEventRepo;
+  /** Steps of loop bodies' items. */
+  itemSteps: ItemStepRepo;
   approvals: PendingApprovalRepo;
   credentials: CredentialRepo;
   eventsSeen: EventSeenRepo;
@@ -48,6 +51,7 @@ export function createRepos(db: Knex): Repos {
     executions: createExecutionRepo(db),
     logs: createLogRepo(db),
     events: createExecutionEventRepo(db),
+    itemSteps: createItemStepRepo(db),
     approvals: createPendingApprovalRepo(db),
     credentials: createCredentialRepo(db),
     eventsSeen: createEventSeenRepo(db),
@@ -73,6 +77,7 @@ export * from './repositories/credentials';
 export * from './repositories/data-sources';
 export * from './repositories/events-seen';
 export * from './repositories/execution-events';
+export * from './repositories/execution-item-steps';
 export * from './repositories/execution-logs';
 export * from './repositories/executions';
 export * from './repositories/flow-hooks';

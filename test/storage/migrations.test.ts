@@ -34,6 +34,7 @@ const TABLES = [
   'tools',
   'data_sources',
   'audit_logs',
+  'execution_item_steps',
 ];
 
 describeEachDialect(
@@ -126,6 +127,10 @@ describeEachDialect(
         assert.deepEqual(await migrateDown(ctx.db), [name]);
         if (name === '0008-flow-hooks') assert.equal(await ctx.db.schema.hasTable('flow_hooks'), false);
         if (name === '0013-audit-logs') assert.equal(await ctx.db.schema.hasTable('audit_logs'), false);
+        if (name === '0015-loop-item-steps') {
+          assert.equal(await ctx.db.schema.hasTable('execution_item_steps'), false);
+          assert.equal(await ctx.db.schema.hasColumn('execution_logs', 'item_index'), false);
+        }
         if (name === '0012-tools') assert.equal(await ctx.db.schema.hasTable('tools'), false);
         if (name === '0011-data-sources') assert.equal(await ctx.db.schema.hasTable('data_sources'), false);
         if (name === '0009-webhook-deliveries-links') {

@@ -17,6 +17,10 @@ export interface LogRow {
   data: unknown;
   duration_ms: number | null;
   timestamp: string;
+  /** Lines of a node inside loop bodies: its scope key, innermost loop and item index (else null). */
+  scope: string | null;
+  loop_node_id: string | null;
+  item_index: number | null;
 }
 
 /** A log line to write; `id` and `timestamp` default to a new UUID and now. */
@@ -30,12 +34,18 @@ export interface NewLog {
   data?: unknown;
   duration_ms?: number | null;
   timestamp?: string | Date;
+  scope?: string | null;
+  loop_node_id?: string | null;
+  item_index?: number | null;
 }
 
 /** Filters and paging of {@link LogRepo.list}. */
 export interface LogListOptions extends PageOptions {
   level?: LogLevel;
   nodeId?: string;
+  /** Lines of this item index (of any loop unless `loopNodeId` says which). */
+  itemIndex?: number;
+  loopNodeId?: string;
 }
 
 /** Counts of a run's log lines, as `/executions/{id}/logs/summary` returns them. */
@@ -59,7 +69,7 @@ export interface NodeLogStats {
 
 export const MAX_SUMMARY_ERRORS = 100;
 
-// 9 bound values per row; 500 rows stay far below SQLite's and Postgres' parameter limits.
+// 12 bound values per row; 500 rows stay far below SQLite's and Postgres' parameter limits.
 const INSERT_CHUNK = 500;
 
 /** Run logs. */
@@ -82,6 +92,9 @@ const COLUMNS = [
   'data',
   'duration_ms',
   'timestamp',
+  'scope',
+  'loop_node_id',
+  'item_index',
 ];
 
 /** The run log repository over `db`. */
@@ -91,6 +104,9 @@ export function createLogRepo(db: Knex): LogRepo {
     ...(r as unknown as LogRow),
     data: codec.fromJson(r.data),
     duration_ms: codec.intOrNull(r.duration_ms),
+    scope: (r.scope as string | null) ?? null,
+    loop_node_id: (r.loop_node_id as string | null) ?? null,
+    item_index: codec.intOrNull(r.item_index),
   });
   const ordered = (q: Knex.QueryBuilder) =>
     q.orderBy([
@@ -112,6 +128,9 @@ export function createLogRepo(db: Knex): LogRepo {
         data: codec.toJson(r.data),
         duration_ms: r.duration_ms ?? null,
         timestamp: r.timestamp === undefined ? now : toIso(r.timestamp),
+        scope: r.scope ?? null,
+        loop_node_id: r.loop_node_id ?? null,
+        item_index: r.item_index ?? null,
       }));
       await db.transaction(async (trx) => {
         for (let i = 0; i < records.length; i += INSERT_CHUNK) {
@@ -126,6 +145,8 @@ export function createLogRepo(db: Knex): LogRepo {
       const q = db('execution_logs').where({ execution_id: executionId });
       if (options.level !== undefined) q.andWhere({ level: options.level });
       if (options.nodeId !== undefined) q.andWhere({ node_id: options.nodeId });
+      if (options.itemIndex !== undefined) q.andWhere({ item_index: options.itemIndex });
+      if (options.loopNodeId !== undefined) q.andWhere({ loop_node_id: options.loopNodeId });
       const page = ordered(q.clone().select(COLUMNS)).offset(skip).limit(limit);
       const [total, rows] = await Promise.all([countRows(q), page]);
       return { items: rows.map(fromRow), total };
