@@ -10,6 +10,10 @@ export interface NodeLogEntry {
   data?: Record<string, unknown> | null;
   duration_ms?: number | null;
   timestamp: string;
+  /** Lines of a node inside loop bodies: where it ran (`src/shared/step-scope.ts`); absent elsewhere. */
+  scope?: string;
+  loop_node_id?: string;
+  item_index?: number;
 }
 
 /** Where node logs go (the execution_logs table in the worker; a memory array in tests). */

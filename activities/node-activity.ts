@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { NodeActivityInput, NodeActivityResult } from '../src/shared/flow';
+import { loopPlaceOf } from '../src/shared/step-scope';
 import { resolveNodeCredential, type NodeCredential } from '../src/nodes/credentials';
 import { NodeError, type NodeDefinition } from '../src/nodes/node-definition';
 import { createNodeServices, type NodeServicesInit } from '../src/nodes/node-services';
@@ -61,6 +62,8 @@ export function nodeActivity(
     const started = Date.now();
     let redact = secretRedactor([]);
     const logs: NodeLogEntry[] = [];
+    // Inside a loop body every line says which item it belongs to.
+    const place = loopPlaceOf(input.scope);
     const log = (level: NodeLogEntry['level'], message: string, data?: Record<string, unknown>) =>
       logs.push({
         execution_id: input.execution_id,
@@ -70,6 +73,7 @@ export function nodeActivity(
         message,
         data: data ?? null,
         timestamp: new Date().toISOString(),
+        ...place,
       });
     const flush = async (level: NodeLogEntry['level'], message: string, data?: Record<string, unknown>) => {
       log(level, message, data);

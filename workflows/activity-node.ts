@@ -83,5 +83,7 @@ function callActivity(node: CompiledNode, runner: GraphRunner, data: Record<stri
     data,
     input: runner.upstreamInput(node.id),
     ...(node.exec.needs_context ? { context: contextFor(node, runner) } : {}),
+    // Only the activity's input (its log lines name the loop item): the command is the same.
+    ...(runner.scopeKey ? { scope: runner.scopeKey } : {}),
   });
 }

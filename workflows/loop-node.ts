@@ -18,12 +18,22 @@ export interface LoopBatchInput {
   error_handling: 'stop' | 'continue';
   base_context: Record<string, unknown>;
   scope_key: string;
+  /**
+   * The batch's number in the loop (0-based). Only reported with the batch's steps, never read
+   * for a decision; batches started before it existed lack it (see {@link batchSizeFor}).
+   */
+  batch?: number;
 }
 
 /** Loops whose items × body nodes stay under this run in the parent's own history. */
 export const INLINE_LOOP_LIMIT = 100;
 /** Body node executions per child batch workflow: keeps every history far from its limits. */
 export const BATCH_NODE_BUDGET = 400;
+
+/** Items per child batch of a loop over `body`. */
+export function batchSizeFor(body: CompiledFlow): number {
+  return Math.max(1, Math.floor(BATCH_NODE_BUDGET / Math.max(1, body.nodes.length)));
+}
 
 /**
  * The `loop` node: runs `data.body` once per item of `data.items`. Small loops run inline; large
@@ -72,7 +82,7 @@ async function runBatches(
   errorHandling: 'stop' | 'continue',
   baseContext: Record<string, unknown>,
 ): Promise<LoopItemsResult> {
-  const batchSize = Math.max(1, Math.floor(BATCH_NODE_BUDGET / Math.max(1, body.nodes.length)));
+  const batchSize = batchSizeFor(body);
   const batches: { offset: number; items: unknown[] }[] = [];
   for (let offset = 0; offset < items.length; offset += batchSize) {
     batches.push({ offset, items: items.slice(offset, offset + batchSize) });
@@ -88,7 +98,8 @@ async function runBatches(
       // A paused run starts no new batch (batches already running finish). Runs recorded before
       // this started batches while paused, hence the patch.
       if (runner.run.paused && patched('loop-batches-wait-while-paused')) await runner.run.whenRunning();
-      const b = batches[next++];
+      const number = next++;
+      const b = batches[number];
       const input: LoopBatchInput = {
         run: runner.run.input,
         body,
@@ -98,6 +109,7 @@ async function runBatches(
         error_handling: errorHandling,
         base_context: baseContext,
         scope_key: `${runner.scopeKey}${node.id}/`,
+        batch: number,
       };
       // startChild + result issues the same commands as executeChild; the handle lets pause reach it.
       const child = await startChild<(i: LoopBatchInput) => Promise<LoopItemsResult>>(RUN_FLOW.loopBatchWorkflow, {

@@ -3,6 +3,7 @@ import type { ExecutionStatus, StepState } from '../src/shared/flow';
 import {
   MAX_TRANSITION_OUTPUT,
   type FlowSinks,
+  type LoopBatchTag,
   type RunTransition,
   type TransitionType,
 } from '../src/shared/run-transitions';
@@ -17,11 +18,12 @@ const { runIndex } = proxySinks<FlowSinks>();
 export class RunReporter {
   private seq = 0;
 
-  /** `knowsStatus`: false in loop batches, whose state is not the run's. */
+  /** `knowsStatus`: false in loop batches, whose state is not the run's; `batch`: which batch this is. */
   constructor(
     private readonly executionId: string,
     private readonly knowsStatus = true,
     private readonly enabled = true,
+    private readonly batch?: LoopBatchTag,
   ) {}
 
   /** Reports one transition; `status` is the run's status after it. */
@@ -42,7 +44,7 @@ export class RunReporter {
   /** Reports a node transition with a copy of its step (without a large output or input). */
   step(type: TransitionType, status: ExecutionStatus, step: StepState, scope: string, extra: Partial<RunTransition> = {}): void {
     const { input: _input, output, ...rest } = step;
-    const view: RunTransition['step'] = { ...rest, ...(scope ? { scope } : {}) };
+    const view: RunTransition['step'] = { ...rest, ...(scope ? { scope } : {}), ...(this.batch ? { batch: this.batch } : {}) };
     if (output !== undefined && fitsIn(output, MAX_TRANSITION_OUTPUT)) view.output = output;
     this.report(type, status, { step: view, ...extra });
   }

@@ -10,7 +10,7 @@ import {
   type Workflow,
 } from '@temporalio/workflow';
 import { RUN_FLOW, type Approver, type ExecutionStatus, type RunFlowInput, type StepState, type WaitInfo } from '../src/shared/flow';
-import type { TransitionType } from '../src/shared/run-transitions';
+import type { LoopBatchTag, TransitionType } from '../src/shared/run-transitions';
 import type { SystemActivities } from '../src/shared/system-activities';
 import { RunReporter } from './run-reporter';
 
@@ -124,13 +124,16 @@ export class RunState {
   private syncSteps = 0;
   private inlineWork = 0;
 
-  /** `options.batch`: the state of a loop batch child, which reports nodes but not the run's status. */
+  /**
+   * `options.batch`: the state of a loop batch child, which reports nodes (tagged with the batch)
+   * but not the run's status.
+   */
   constructor(
     readonly input: RunFlowInput,
-    options: { batch?: boolean } = {},
+    options: { batch?: LoopBatchTag } = {},
   ) {
     // A node test (`POST /nodes/test`) is no run of a flow: it reports nothing.
-    this.reporter = new RunReporter(input.execution_id, !options.batch, input.trigger.type !== 'test');
+    this.reporter = new RunReporter(input.execution_id, !options.batch, input.trigger.type !== 'test', options.batch);
   }
 
   /** Makes the `pause` and `resume` signals pause and resume this run (and its children). */

@@ -34,12 +34,17 @@ export function nodeFingerprint(node: CompiledNode, graph: CompiledFlow): string
  * anything upstream of it is run again; every other node keeps its earlier step (output, attempt,
  * timestamps) and is not executed. Independent branches that completed are therefore kept too,
  * not only the ancestors of `fromNode`. `vars` are rebuilt from the kept `set` steps.
+ *
+ * With `reusedFrom` (the earlier run's execution id), every kept step is marked `reused_from`: the
+ * run that executed it, so a step an earlier retry had already kept keeps naming the run that
+ * really ran it (where its logs are). Steps seeded as skipped here are this run's own decision.
  */
 export function planRetry(
   graph: CompiledFlow,
   earlier: readonly StepState[],
   fromNode?: string,
   reusable: (nodeId: string) => boolean = () => true,
+  reusedFrom?: string,
 ): RetryPlan {
   const byId = new Map(earlier.map((s) => [s.node_id, s]));
   const children = new Map<string, string[]>();
@@ -83,7 +88,7 @@ export function planRetry(
       continue;
     }
     const s = byId.get(id) as StepState;
-    steps[id] = s;
+    steps[id] = reusedFrom ? { ...s, reused_from: s.reused_from ?? reusedFrom } : s;
     const result = (s.output as { result?: unknown } | undefined)?.result;
     if (s.node_type === 'set' && s.status === 'completed' && result && typeof result === 'object') {
       Object.assign(vars, result);

@@ -1,4 +1,5 @@
 import type { ExecutionStatus, RunStatus } from '../shared/flow';
+import { loopPlaceOf } from '../shared/step-scope';
 import type { ExecutionEventRow, ExecutionRow, LogRow, Page } from '../storage';
 import type { EventTail } from './run-event-tail';
 import type { ExecutionView, StepView } from './run-views';
@@ -87,7 +88,15 @@ function logData(l: LogRow): Record<string, unknown> {
     message: l.message,
     timestamp: l.timestamp,
     duration_ms: l.duration_ms,
+    ...(l.scope ? { scope: l.scope, loop_node_id: l.loop_node_id, item_index: l.item_index } : {}),
   };
+}
+
+/** `scope`, `loop_node_id`, `item_index` and `batch` of a loop item's step; nothing at the top level. */
+function loopFields(s: Record<string, unknown>): Record<string, unknown> {
+  const place = loopPlaceOf(typeof s.scope === 'string' ? s.scope : undefined);
+  if (!place) return s.scope ? { scope: s.scope } : {};
+  return { ...place, batch: s.batch ?? null };
 }
 
 /** A stored transition as a live event's data: node events carry the step's fields. */
@@ -107,7 +116,8 @@ function eventData(row: ExecutionEventRow): Record<string, unknown> {
       started_at: s.started_at ?? null,
       finished_at: s.finished_at ?? null,
       duration_ms: s.duration_ms ?? null,
-      ...(s.scope ? { scope: s.scope } : {}),
+      // A loop item's step says which loop, item and batch, so clients need not parse the scope.
+      ...loopFields(s),
       ...(waiting_for ? { waiting_for } : {}),
       ...(reminder ? { reminder } : {}),
       run_status: status ?? null,

@@ -1,13 +1,35 @@
 import { notFound, Unavailable } from '../shared/errors';
 import type { ExecutionStatus, StepState } from '../shared/flow';
-import { TERMINAL_EXECUTION_STATUSES, type ExecutionListOptions, type ExecutionRow, type LogListOptions, type Repos } from '../storage';
+import {
+  TERMINAL_EXECUTION_STATUSES,
+  type ExecutionListOptions,
+  type ExecutionRow,
+  type ItemStepListOptions,
+  type LogListOptions,
+  type Repos,
+} from '../storage';
 import type { Actor } from './actor';
 import type { EventTail } from './run-event-tail';
 import { watchRun, type LiveEvent, type RunSnapshot } from './run-events';
 import { LIVE_STATUSES, type Reconciled, type RunTemporal } from './run-temporal';
-import { progressOf, stepsFromEvents, stepView, type ExecutionView, type StatusView, type ViewFn } from './run-views';
+import {
+  itemStepView,
+  progressOf,
+  stepsFromEvents,
+  stepView,
+  type ExecutionView,
+  type ItemStepPage,
+  type StatusView,
+  type ViewFn,
+} from './run-views';
 
 const TERMINAL = TERMINAL_EXECUTION_STATUSES;
+/**
+ * Loop-body steps in a run's detail: its first page (a page's largest size); the rest through
+ * `GET /executions/{id}/item-steps`, so a 10,000-item loop does not make the detail huge.
+ */
+export const DETAIL_ITEM_STEPS = 100;
+
 /** How long `waitFor` gives the run's own report of its end to reach the index before asking Temporal. */
 const REPORT_GRACE_MS = 200;
 
@@ -102,9 +124,24 @@ export function createRunReader(deps: RunReaderDeps) {
     };
   }
 
+  /** A page of a run's loop-body steps, with the counts of all of them by status. */
+  async function itemStepPage(row: ExecutionRow, options: ItemStepListOptions): Promise<ItemStepPage> {
+    const by_status = await repos.itemSteps.countByStatus(row.id);
+    const skip = options.skip ?? 0;
+    const limit = options.limit ?? DETAIL_ITEM_STEPS;
+    if (Object.keys(by_status).length === 0) return { items: [], total: 0, skip, limit, by_status };
+    const page = await repos.itemSteps.list(row.id, { ...options, skip, limit });
+    return { items: page.items.map(itemStepView), total: page.total, skip, limit, by_status };
+  }
+
   return {
     getRow,
     snapshotOf,
+
+    /** A page of a run's loop-body steps (filters: loop, item index, node, status). */
+    async itemSteps(actor: Actor, id: string, options: ItemStepListOptions): Promise<ItemStepPage> {
+      return itemStepPage(await getRow(actor, id), options);
+    },
 
     /** A page of the index: what a filter asks for is exactly what the items say, and `total` counts them. */
     async list(actor: Actor, options: Omit<ExecutionListOptions, 'ownerId'>) {
@@ -125,8 +162,9 @@ export function createRunReader(deps: RunReaderDeps) {
 
     /** A run with its per-node steps; the status is the live one (paused, waiting) while it runs. */
     async get(actor: Actor, id: string): Promise<ExecutionView> {
-      const snap = await snapshotOf(await getRow(actor, id));
-      const v: ExecutionView = { ...snap.execution, steps: snap.steps };
+      const row = await getRow(actor, id);
+      const [snap, items] = await Promise.all([snapshotOf(row), itemStepPage(row, { skip: 0, limit: DETAIL_ITEM_STEPS })]);
+      const v: ExecutionView = { ...snap.execution, steps: snap.steps, item_steps: items };
       if (!snap.terminal) v.status = snap.status;
       return v;
     },

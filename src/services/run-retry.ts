@@ -67,7 +67,7 @@ export function createRunRetry(deps: { repos: Repos; temporal: RunTemporal; laun
       }
       reusable = (nodeId) => same.has(nodeId);
     }
-    input.carried = planRetry(input.definition, steps, fromNode, reusable).carried;
+    input.carried = planRetry(input.definition, steps, fromNode, reusable, earlier.id).carried;
     const row = await repos.executions.create({
       id: newId,
       flow_id: flow.id,

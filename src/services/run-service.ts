@@ -78,6 +78,7 @@ export function createRunService(deps: RunServiceDeps) {
     waitFor: reader.waitFor,
     logs: reader.logs,
     logSummary: reader.logSummary,
+    itemSteps: reader.itemSteps,
     list: reader.list,
     get: reader.get,
     status: reader.status,

@@ -1,5 +1,5 @@
 import { workflowIdFor, type ExecutionStatus, type RunStatus, type RunTrigger, type StepState } from '../shared/flow';
-import type { ExecutionEventRow, ExecutionRow } from '../storage';
+import type { ExecutionEventRow, ExecutionRow, ItemStepRow } from '../storage';
 
 /** One node of a run as the API returns it: every field present, `null` when unknown. */
 export interface StepView {
@@ -16,6 +16,29 @@ export interface StepView {
   started_at: string | null;
   finished_at: string | null;
   duration_ms: number | null;
+  /** A retried run's step that it did not execute: the execution that did (null otherwise). */
+  reused_from: string | null;
+}
+
+/** One step of a loop body's item (docs/api-runs.md, "Loop items"). */
+export interface ItemStepView extends StepView {
+  /** The scope key of the item's body (`each/3/`; nested loops `outer/1/inner/0/`). */
+  scope: string;
+  /** The innermost loop the step's body belongs to. */
+  loop_node_id: string;
+  /** The item's index in that loop (0-based). */
+  item_index: number;
+  /** The child workflow that ran the item when the loop ran in batches; null inline. */
+  batch: { number: number; workflow_id: string } | null;
+}
+
+/** A page of loop-body steps, with the counts of all of them by status. */
+export interface ItemStepPage {
+  items: ItemStepView[];
+  total: number;
+  skip: number;
+  limit: number;
+  by_status: Partial<Record<StepState['status'], number>>;
 }
 
 /** An execution as the API returns it (docs/api.md). */
@@ -37,6 +60,8 @@ export interface ExecutionView {
   /** Set while the run makes no progress because its workflow task keeps failing. */
   problem?: { kind: 'workflow_task_failing'; attempts: number; message: string | null };
   steps?: StepView[];
+  /** The detail's first page of loop-body steps (`GET /executions/{id}/item-steps` pages on). */
+  item_steps?: ItemStepPage;
 }
 
 /** `GET /executions/{id}/status`. */
@@ -64,6 +89,33 @@ export function stepView(s: StepState): StepView {
     started_at: s.started_at ?? null,
     finished_at: s.finished_at ?? null,
     duration_ms: s.duration_ms ?? null,
+    reused_from: s.reused_from ?? null,
+  };
+}
+
+/**
+ * A loop item's step as the API returns it. Its input is not kept (runs report steps without
+ * inputs) and its output only when the run reported it (under 16 KB of JSON).
+ */
+export function itemStepView(r: ItemStepRow): ItemStepView {
+  return {
+    node_id: r.node_id,
+    node_type: r.node_type,
+    label: r.label,
+    status: r.status,
+    attempt: r.attempt,
+    input: null,
+    output: r.output ?? null,
+    error: (r.error as StepState['error']) ?? null,
+    port: r.port,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    duration_ms: r.duration_ms,
+    reused_from: null,
+    scope: r.scope,
+    loop_node_id: r.loop_node_id,
+    item_index: r.item_index,
+    batch: r.batch !== null && r.batch_workflow_id !== null ? { number: r.batch, workflow_id: r.batch_workflow_id } : null,
   };
 }
 

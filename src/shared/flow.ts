@@ -119,7 +119,10 @@ export interface CarriedState {
 
 export type EdgeState = 'taken' | 'skipped';
 
-export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped';
+/** Every status a step can have (the API's filters and the OpenAPI document use this list). */
+export const STEP_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'skipped'] as const;
+
+export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** Every status a run can have (the API's filters and the OpenAPI document use this list). */
 export const EXECUTION_STATUSES = [
@@ -151,6 +154,12 @@ export interface StepState {
   started_at?: string;
   finished_at?: string;
   duration_ms?: number;
+  /**
+   * Set on the steps a retried run was seeded with and did not execute: the execution that ran
+   * the node (the earliest one, when a retry of a retry kept it again). Only data: the interpreter
+   * never reads it, so it changes no command.
+   */
+  reused_from?: string;
 }
 
 /** What the status query returns. */
@@ -203,6 +212,12 @@ export interface NodeActivityInput {
   /** The upstream output (one parent) or `{parent_id: output}` (several); the whole context for code nodes. */
   input: unknown;
   context?: Record<string, unknown>;
+  /**
+   * Where the node runs inside loop bodies: its graph's activity-id prefix (`each/3/`, nested
+   * `outer/1/inner/0/`); absent at the top level. Only data for the activity's logs (see
+   * `src/shared/step-scope.ts`); activities scheduled before it existed have none.
+   */
+  scope?: string;
 }
 
 /** What every node activity returns. */

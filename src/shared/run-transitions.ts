@@ -36,8 +36,11 @@ export interface RunTransition {
   at: string;
   /** The run's status right after the transition; absent from loop batches, which cannot tell. */
   status?: ExecutionStatus;
-  /** Node transitions: the step as the run knows it (its output only when small). */
-  step?: StepState & { scope?: string };
+  /**
+   * Node transitions: the step as the run knows it (its output only when small), with the scope
+   * key of a loop body's item and, from a loop batch, which batch ran it.
+   */
+  step?: StepState & { scope?: string; batch?: LoopBatchTag };
   /** `execution_started`: when the run's workflow started. */
   started_at?: string;
   /** `execution_started`: what the index needs to list a run the API did not start (schedules). */
@@ -58,6 +61,12 @@ export interface RunTransition {
   waiting_for?: unknown;
   /** `approval_reminder`: which of the node's `reminders_ms` came due (1-based) and how many it has. */
   reminder?: { number: number; of: number; after_ms: number };
+}
+
+/** Which `runLoopBatch` child ran a loop item: its number in the loop (0-based) and its workflow id. */
+export interface LoopBatchTag {
+  number: number;
+  workflow_id: string;
 }
 
 /** The sinks the worker injects and the interpreter reports through (see `src/worker/run-index-sink.ts`). */

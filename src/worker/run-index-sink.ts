@@ -2,12 +2,14 @@ import type { InjectedSinks } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { ExecutionStatus } from '../shared/flow';
 import type { FlowSinks, RunTransition } from '../shared/run-transitions';
+import { loopPlaceOf } from '../shared/step-scope';
 import {
   ACTIVE_EXECUTION_STATUSES,
   approvalKey,
   createRepos,
   type Db,
   type ExecutionPatch,
+  type ItemStepRow,
   type NewExecutionEvent,
 } from '../storage';
 
@@ -38,7 +40,8 @@ const MAX_ATTEMPTS = 5;
 /**
  * The worker side of run reporting (see `src/shared/run-transitions.ts`): stores every transition
  * in the live event log and applies it to the run's index row — started, paused / waiting /
- * running, finished with its output or error — in one transaction per batch. Transitions are
+ * running, finished with its output or error — and keeps the last state of every loop item's
+ * steps (`execution_item_steps`), in one transaction per batch. Transitions are
  * batched per event-loop turn, so a burst of runs costs a few transactions rather than one write
  * per node. A row already in a terminal state is never changed again. With `webhooks`, each written
  * batch is then handed to outbound webhooks.
@@ -113,6 +116,7 @@ async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
   // A run the API did not start (a schedule's) is listed from its first report on.
   for (const t of batch) if (t.type === 'execution_started' && t.run) await indexRun(repos, t);
   await repos.events.insertMany(batch.map(toEvent));
+  await repos.itemSteps.upsertMany(itemSteps(batch));
   await trackApprovals(repos, batch);
   // One row update per run and kind of change, with the batch's last word on its status.
   const byRun = new Map<string, RunTransition[]>();
@@ -203,6 +207,36 @@ async function trackApprovals(repos: Repos, batch: RunTransition[]): Promise<voi
       await repos.approvals.remove(key);
     }
   }
+}
+
+/** The steps of loop items among `batch`'s node transitions, in the order they were reported. */
+function itemSteps(batch: RunTransition[]): ItemStepRow[] {
+  const rows: ItemStepRow[] = [];
+  for (const t of batch) {
+    const s = t.step;
+    const place = loopPlaceOf(s?.scope);
+    if (!s || !place) continue;
+    rows.push({
+      execution_id: t.execution_id,
+      scope: place.scope,
+      node_id: s.node_id,
+      node_type: s.node_type,
+      label: s.label ?? null,
+      loop_node_id: place.loop_node_id,
+      item_index: place.item_index,
+      batch: s.batch?.number ?? null,
+      batch_workflow_id: s.batch?.workflow_id ?? null,
+      status: s.status,
+      attempt: s.attempt,
+      output: s.output ?? null,
+      error: s.error ?? null,
+      port: s.port ?? null,
+      started_at: s.started_at ?? null,
+      finished_at: s.finished_at ?? null,
+      duration_ms: s.duration_ms ?? null,
+    });
+  }
+  return rows;
 }
 
 function toEvent(t: RunTransition): NewExecutionEvent {

@@ -1,5 +1,17 @@
 import type { OperationDoc } from './operation-doc';
-import { EXECUTION_STATUSES, execution, executionDetail, executionPage, json, logEntry, page, pageQuery, runStatus } from './schemas';
+import {
+  EXECUTION_STATUSES,
+  STEP_STATUSES,
+  execution,
+  executionDetail,
+  executionPage,
+  itemStepPage,
+  json,
+  logEntry,
+  page,
+  pageQuery,
+  runStatus,
+} from './schemas';
 import { z } from './zod';
 
 const runId = z.object({ id: z.string().uuid() });
@@ -60,6 +72,24 @@ export const executionOperations: OperationDoc[] = [
     summary: 'A run with its steps',
     params: runId,
     responses: { 200: { description: 'the run', schema: executionDetail } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/executions/{id}/item-steps',
+    tag: 'executions',
+    summary: "The steps of a run's loop items, a page at a time",
+    description:
+      'One step per loop item and body node, ordered by loop, item index and start; the run detail holds the first page. ' +
+      'Inputs are not kept; outputs only when under 16 KB of JSON.',
+    params: runId,
+    query: pageQuery.extend({
+      limit: z.coerce.number().int().min(1).max(100).default(100),
+      loop_node_id: z.string().max(64).optional(),
+      item_index: z.coerce.number().int().min(0).optional(),
+      node_id: z.string().max(64).optional(),
+      status: z.enum(STEP_STATUSES).optional(),
+    }),
+    responses: { 200: { description: 'a page of item steps', schema: itemStepPage } },
   },
   {
     method: 'get',
@@ -201,6 +231,8 @@ export const executionOperations: OperationDoc[] = [
       limit: z.coerce.number().int().min(1).max(100).default(50),
       level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
       node_id: z.string().max(64).optional(),
+      item_index: z.coerce.number().int().min(0).optional().openapi({ description: 'lines of this loop item (with `loop_node_id`: of that loop)' }),
+      loop_node_id: z.string().max(64).optional(),
     }),
     responses: {
       200: {

@@ -1,11 +1,9 @@
 import { SCOPES } from '../principal';
 import { flowInputSchema, triggerSchema } from '../schemas/flow-bodies';
-import { EXECUTION_STATUSES } from '../../shared/flow';
+import { EXECUTION_STATUSES, STEP_STATUSES } from '../../shared/flow';
 import { z } from './zod';
 
-export { EXECUTION_STATUSES };
-/** Steps' statuses (docs/api.md). */
-export const STEP_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'skipped'] as const;
+export { EXECUTION_STATUSES, STEP_STATUSES };
 
 const id = z.string().uuid();
 const timestamp = z.string().datetime({ offset: true });
@@ -154,8 +152,35 @@ export const step = z
     started_at: timestamp.optional(),
     finished_at: timestamp.optional(),
     duration_ms: z.number().optional(),
+    reused_from: id.nullable().openapi({
+      description: 'a retried run’s step that it did not execute: the execution that did (its output and logs are that run’s)',
+    }),
   })
   .openapi('Step');
+
+/** One step of a loop body's item. */
+export const itemStep = step
+  .extend({
+    scope: z.string().openapi({ description: 'the item’s scope key: `<loop>/<index>/`, nested loops outermost first' }),
+    loop_node_id: z.string().openapi({ description: 'the innermost loop the step’s body belongs to' }),
+    item_index: z.number().int().openapi({ description: 'the item’s index in that loop (0-based)' }),
+    batch: z
+      .object({ number: z.number().int(), workflow_id: z.string() })
+      .nullable()
+      .openapi({ description: 'the `runLoopBatch` child workflow that ran the step (large loops); null inline' }),
+  })
+  .openapi('ItemStep');
+
+/** A page of loop-body steps with the counts of all of a run's item steps by status. */
+export const itemStepPage = z
+  .object({
+    items: z.array(itemStep),
+    total: z.number().int(),
+    skip: z.number().int(),
+    limit: z.number().int(),
+    by_status: z.record(z.number().int()).openapi({ description: 'every item step of the run (not only this page or filter) by status' }),
+  })
+  .openapi('ItemStepPage');
 
 /** A run. */
 export const execution = z
@@ -182,7 +207,14 @@ export const execution = z
   })
   .openapi('Execution');
 /** A run with its steps. */
-export const executionDetail = execution.extend({ steps: z.array(step) }).openapi('ExecutionDetail');
+export const executionDetail = execution
+  .extend({
+    steps: z.array(step),
+    item_steps: itemStepPage.openapi({
+      description: 'the first 100 steps of loop bodies’ items; `GET /executions/{id}/item-steps` pages through the rest',
+    }),
+  })
+  .openapi('ExecutionDetail');
 
 /** Live status of a run. */
 export const runStatus = z
@@ -208,6 +240,9 @@ export const logEntry = z
     timestamp,
     duration_ms: z.number().nullable(),
     data: json.optional(),
+    scope: z.string().nullable().openapi({ description: 'lines of a node inside a loop body: the item’s scope key' }),
+    loop_node_id: z.string().nullable(),
+    item_index: z.number().int().nullable(),
   })
   .openapi('LogEntry');
 

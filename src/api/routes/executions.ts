@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { EXECUTION_STATUSES } from '../../shared/flow';
+import { EXECUTION_STATUSES, STEP_STATUSES } from '../../shared/flow';
 import type { AppDeps } from '../app-deps';
 import { executeAndRespond, executeBodySchema } from '../execute-request';
 import { actorOf, principalOf } from '../actor';
@@ -26,6 +26,17 @@ const logQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
   node_id: z.string().max(64).optional(),
+  item_index: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
+  loop_node_id: z.string().max(64).optional(),
+});
+
+const itemStepQuery = z.object({
+  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  loop_node_id: z.string().max(64).optional(),
+  item_index: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
+  node_id: z.string().max(64).optional(),
+  status: z.enum(STEP_STATUSES).optional(),
 });
 
 const executeBody = executeBodySchema.extend({ workflow_id: z.string().uuid() });
@@ -79,6 +90,20 @@ export function createExecutionRouter({ config, runs, logger }: AppDeps): Router
     res.json(await runs.get(actorOf(req), runId(req.params.id)));
   });
 
+  r.get('/:id/item-steps', read, async (req, res) => {
+    const q = parseQuery(itemStepQuery, req);
+    res.json(
+      await runs.itemSteps(actorOf(req), runId(req.params.id), {
+        loopNodeId: q.loop_node_id,
+        itemIndex: q.item_index,
+        nodeId: q.node_id,
+        status: q.status,
+        skip: q.skip,
+        limit: q.limit,
+      }),
+    );
+  });
+
   r.get('/:id/status', read, async (req, res) => {
     res.json(await runs.status(actorOf(req), runId(req.params.id)));
   });
@@ -119,6 +144,8 @@ export function createExecutionRouter({ config, runs, logger }: AppDeps): Router
     const page = await runs.logs(actorOf(req), runId(req.params.id), {
       level: q.level,
       nodeId: q.node_id,
+      itemIndex: q.item_index,
+      loopNodeId: q.loop_node_id,
       skip: q.skip,
       limit: q.limit,
     });
@@ -131,6 +158,9 @@ export function createExecutionRouter({ config, runs, logger }: AppDeps): Router
       timestamp: l.timestamp,
       duration_ms: l.duration_ms,
       data: l.data,
+      scope: l.scope,
+      loop_node_id: l.loop_node_id,
+      item_index: l.item_index,
     }));
     // `logs` beside `items`: the seeds name the list `logs`, every other list calls it `items`.
     res.json({ items: logs, logs, total: page.total, skip: q.skip, limit: q.limit });
