@@ -104,6 +104,7 @@ export const agentNode = defineNode({
       .describe('Every tool call, in order'),
     usage: z.record(z.number()).describe('Token counts summed over the model calls'),
     iterations: z.number().int().describe('Model calls made'),
+    model: z.string().describe('The model that gave the final answer, as the endpoint named it'),
   }),
   // The model calls' timeout and retry policy: the node's timeout_ms and retry override them.
   defaults: {

@@ -29,7 +29,13 @@ export const loopNode = defineNode({
         .describe('`stop`: a failed item fails the loop; `continue`: its error is recorded in the results'),
     })
     .strict(),
-  outputSchema: z.object({ result: z.array(z.unknown()).describe("Each item's body output, in item order") }),
+  outputSchema: z.object({
+    result: z.array(z.unknown()).describe("Each item's body output, in item order"),
+    errors: z
+      .array(z.object({ index: z.number().int(), node_id: z.string(), error: z.record(z.unknown()) }))
+      .optional()
+      .describe('With error_handling "continue", when items failed: which item, at which body node, and its error'),
+  }),
   example: {
     items: '{{ fetch.result.items }}',
     body: {

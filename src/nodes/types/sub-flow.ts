@@ -25,6 +25,7 @@ export const subFlowNode = defineNode({
   outputSchema: z.object({
     result: z.unknown().describe("The child run's output_data"),
     execution_id: z.string().describe('Execution id of the child run'),
+    workflow_version: z.number().int().describe('The version of the flow the child run ran'),
   }),
   example: { workflow_id: '6f1c2a9e-3b7d-4c1a-9f0e-2d5b8c7a6e41', input: { order: '{{ input.order_id }}' } },
 });
