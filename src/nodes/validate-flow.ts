@@ -1,6 +1,11 @@
+import { didYouMean } from '../shared/did-you-mean';
 import { findCycles } from './graph-cycles';
+import { checkReferences, type ReferenceScope } from './reference-checks';
+import { checkNodeForSave, type SaveCheckOptions } from './save-checks';
 import { type CheckedNode, checkNode } from './validate-node';
 import { type Report, type ValidationIssue, type ValidationResult, keyPath } from './validation-issue';
+
+export type { SaveCheckOptions } from './save-checks';
 
 export { FlowValidationError, type ValidationIssue, type ValidationResult } from './validation-issue';
 
@@ -8,6 +13,13 @@ export { FlowValidationError, type ValidationIssue, type ValidationResult } from
 export interface ValidateFlowOptions {
   /** Ids of the flows the owner may run: a sub-flow node naming another (literal) id is an error. */
   knownFlowIds?: Iterable<string>;
+  /**
+   * Run the checks of a flow being saved (given what the deployment offers): code that does not
+   * parse and invalid input schemas are errors; references to output fields a node never has or to
+   * nodes that are not upstream, URLs the address guard will refuse and integrations that are not
+   * configured are warnings. Compiling a run leaves them out, so stored flows start as before.
+   */
+  save?: SaveCheckOptions;
 }
 
 /** Node ids: letters, digits, `_` and `-`, 1 to 64 characters. */
@@ -21,7 +33,7 @@ export const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const RESERVED_NODE_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Roots of the run context that are not node ids. */
-export const RESERVED_CONTEXT_NAMES: ReadonlySet<string> = new Set(['trigger', 'input', 'execution', 'vars', 'item', 'index']);
+export const RESERVED_CONTEXT_NAMES: ReadonlySet<string> = new Set(['trigger', 'input', 'prev', 'execution', 'vars', 'item', 'index']);
 
 const EDGE_FIELDS = new Set(['id', 'source', 'target', 'source_handle']);
 /** Edge fields that editors add and the platform ignores (no warning). */
@@ -29,6 +41,8 @@ const EDITOR_EDGE_FIELDS = new Set(['label', 'type', 'animated', 'style', 'data'
 
 /** Longest cycle spelled out in full in a message. */
 const MAX_CYCLE_IDS = 50;
+/** "Did you mean" searches per validation: each compares a name with every node id of a scope. */
+const MAX_SUGGESTIONS = 100;
 
 type Obj = Record<string, unknown>;
 
@@ -37,23 +51,36 @@ function isObject(value: unknown): value is Obj {
 }
 
 /** The flow itself or one loop body: its nodes see their own ids and those of enclosing scopes. */
-interface Scope {
+interface Scope extends ReferenceScope {
   /** Path of the scope: `''` for the flow, `nodes[3].data.body` for a loop body. */
   base: string;
+  /** A loop body's `item_variable`: a name its nodes may read, like `item`. */
+  itemVariable?: string;
   parent: Scope | null;
-  nodes: unknown[];
   edges: unknown[];
-  /** Node index by id, for the nodes whose id is valid and unique. */
-  ids: Map<string, number>;
-  checked: (CheckedNode | undefined)[];
 }
 
 interface Context {
   error: Report;
   warn: Report;
   knownFlowIds?: ReadonlySet<string>;
+  save?: SaveCheckOptions;
   /** Every node id of the flow, loop bodies included, with where it was declared. */
   allIds: Map<string, string>;
+  /** "Did you mean" searches left. */
+  suggestions: number;
+}
+
+/** ` (did you mean "x"?)` for `name` among `candidates`, while the validation's budget of searches lasts. */
+function suggest(ctx: Context, name: string, candidates: () => Iterable<string>): string {
+  if (ctx.suggestions <= 0) return '';
+  ctx.suggestions--;
+  return didYouMean(name, candidates());
+}
+
+/** The ids a node of `scope` can name: its own scope's and those of enclosing scopes. */
+function* visibleIds(scope: Scope): Iterable<string> {
+  for (let s: Scope | null = scope; s; s = s.parent) yield* s.ids.keys();
 }
 
 function pathIn(scope: Scope, rest: string): string {
@@ -61,7 +88,7 @@ function pathIn(scope: Scope, rest: string): string {
 }
 
 function visible(scope: Scope, id: string): boolean {
-  for (let s: Scope | null = scope; s; s = s.parent) if (s.ids.has(id)) return true;
+  for (let s: Scope | null = scope; s; s = s.parent) if (s.ids.has(id) || s.itemVariable === id) return true;
   return false;
 }
 
@@ -81,25 +108,28 @@ export function validateFlow(graph: unknown, options: ValidateFlowOptions = {}):
     error: (path, code, message) => errors.push({ path, code, message }),
     warn: (path, code, message) => warnings.push({ path, code, message }),
     knownFlowIds: options.knownFlowIds ? new Set(options.knownFlowIds) : undefined,
+    save: options.save,
     allIds: new Map(),
+    suggestions: MAX_SUGGESTIONS,
   };
 
   if (!isObject(graph)) {
     ctx.error('', 'INVALID_FLOW', 'A flow must be an object with nodes and edges');
     return { valid: false, errors, warnings };
   }
-  const root = openScope(graph, '', null, ctx);
+  const root = openScope(graph, '', null, -1, ctx);
   if (root) {
     // Every scope's nodes first, so edges and references can tell "no such node" from "a node in
     // another scope".
     const scopes = [root];
     for (let i = 0; i < scopes.length; i++) scopes.push(...checkScopeNodes(scopes[i], ctx));
     for (const scope of scopes) checkScopeGraph(scope, ctx);
+    if (ctx.save) checkReferences(scopes, RESERVED_CONTEXT_NAMES, ctx.warn);
   }
   return { valid: errors.length === 0, errors, warnings };
 }
 
-function openScope(graph: Obj, base: string, parent: Scope | null, ctx: Context): Scope | undefined {
+function openScope(graph: Obj, base: string, parent: Scope | null, owner: number, ctx: Context): Scope | undefined {
   const isBody = parent !== null;
   const at = (rest: string) => (base ? `${base}.${rest}` : rest);
   let { nodes, edges } = graph;
@@ -119,7 +149,7 @@ function openScope(graph: Obj, base: string, parent: Scope | null, ctx: Context)
     if (isBody) ctx.error(at('nodes'), 'EMPTY_LOOP_BODY', 'A loop body needs at least one node');
     else ctx.warn('nodes', 'EMPTY_FLOW', 'The flow has no nodes; a run does nothing');
   }
-  return { base, parent, nodes: list, edges: edges as unknown[], ids: new Map(), checked: new Array(list.length) };
+  return { base, parent, owner, nodes: list, edges: edges as unknown[], ids: new Map(), checked: new Array(list.length) };
 }
 
 /** Checks each node of a scope; returns the loop bodies found, to be checked as scopes of their own. */
@@ -146,10 +176,12 @@ function checkScopeNodes(scope: Scope, ctx: Context): Scope[] {
 
     const checked = checkNode(node, path, ctx);
     scope.checked[i] = checked;
+    if (ctx.save) checkNodeForSave(checked, path, ctx.save, ctx.error, ctx.warn);
     if (checked.def?.type === 'start') starts.push(i);
     const body = checked.data?.body;
     if (checked.def?.type === 'loop' && isObject(body)) {
-      const bodyScope = openScope(body, `${path}.data.body`, scope, ctx);
+      const bodyScope = openScope(body, `${path}.data.body`, scope, i, ctx);
+      if (bodyScope && typeof checked.data?.item_variable === 'string') bodyScope.itemVariable = checked.data.item_variable;
       if (bodyScope) bodies.push(bodyScope);
     }
   });
@@ -176,7 +208,8 @@ function checkScopeGraph(scope: Scope, ctx: Context): void {
           'UNKNOWN_REFERENCE',
           where
             ? `"${root}" is a node inside a loop body (${where}); its output is not visible here`
-            : `"${root}" is not a node of this flow nor one of ${[...RESERVED_CONTEXT_NAMES].join(', ')}`,
+            : `"${root}" is not a node of this flow nor one of ${[...RESERVED_CONTEXT_NAMES].join(', ')}` +
+                suggest(ctx, root, () => [...visibleIds(scope), ...RESERVED_CONTEXT_NAMES]),
         );
       }
     }
@@ -206,7 +239,9 @@ function checkScopeGraph(scope: Scope, ctx: Context): void {
     error(
       `${edgePath(edge)}.${field}`,
       field === 'source' ? 'UNKNOWN_EDGE_SOURCE' : 'UNKNOWN_EDGE_TARGET',
-      elsewhere ? `Node "${value}" is declared at ${elsewhere}; edges cannot cross a loop body boundary` : `No node "${value}"`,
+      elsewhere
+        ? `Node "${value}" is declared at ${elsewhere}; edges cannot cross a loop body boundary`
+        : `No node "${value}"${suggest(ctx, value, () => scope.ids.keys())}`,
     );
     return -1;
   };
@@ -268,8 +303,12 @@ function checkScopeGraph(scope: Scope, ctx: Context): void {
     error(at('nodes'), 'NO_ENTRY_NODE', 'Every node has an incoming edge: the flow has nowhere to start');
   }
 
+  scope.out = out;
+  scope.edgeTarget = edgeTarget;
+  scope.cyclic = false;
   const inCycle = new Uint8Array(count);
   for (const cycle of findCycles(count, out, edgeTarget)) {
+    scope.cyclic = true;
     for (const i of cycle.nodes) inCycle[i] = 1;
     const ids = cycle.nodes.map(idOf);
     const shown = ids.length > MAX_CYCLE_IDS ? [...ids.slice(0, MAX_CYCLE_IDS), `… (${ids.length - MAX_CYCLE_IDS} more)`] : ids;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type NodeDefinition } from './node-definition';
-import { getNodeDefinition, nodePorts } from './registry';
+import { didYouMean } from '../shared/did-you-mean';
+import { getNodeDefinition, listNodeDefinitions, nodePorts, nodeTypeInfo } from './registry';
 import { isTemplate, isUuid } from './schema-helpers';
 import { checkExpressionString, checkTemplateString } from './template-checks';
 import { type Report, keyPath, reportZod } from './validation-issue';
@@ -44,6 +45,9 @@ const settingSchemas: Record<string, z.ZodTypeAny> = {
 export interface Reference {
   path: string;
   roots: string[];
+  /** The string as written: a template, or a bare expression when `expression` is set. */
+  text: string;
+  expression: boolean;
 }
 
 /** What the graph checks need to know about one node. */
@@ -57,6 +61,8 @@ export interface CheckedNode {
   routesErrors: boolean;
   /** The node's `data`, when it is an object. */
   data?: Obj;
+  /** `data` as its type's schema parsed it (defaults filled, seed spellings resolved), when it is valid. */
+  parsed?: Obj;
   references: Reference[];
 }
 
@@ -65,6 +71,20 @@ export interface CheckNodeOptions {
   error: Report;
   warn: Report;
   knownFlowIds?: ReadonlySet<string>;
+}
+
+let typeNames: string[] | undefined;
+
+/** Every registered type and alias: the candidates of a "did you mean" for an unknown type. */
+function knownTypeNames(): string[] {
+  typeNames ??= listNodeDefinitions().flatMap((def) => [def.type, ...(def.aliases ?? [])]);
+  return typeNames;
+}
+
+/** The fields a type's `data` declares (from its catalogue schema). */
+function dataFieldNames(type: string): string[] {
+  const properties = nodeTypeInfo(type)?.config_schema.properties;
+  return isObject(properties) ? Object.keys(properties) : [];
 }
 
 /** Values of `data` at an expression-field pattern such as `expression` or `cases[].expression`. */
@@ -123,7 +143,7 @@ export function checkNode(node: Obj, path: string, options: CheckNodeOptions): C
   } else {
     checked.type = node.type;
     checked.def = getNodeDefinition(node.type);
-    if (!checked.def) error(`${path}.type`, 'UNKNOWN_NODE_TYPE', `Unknown node type "${node.type}"`);
+    if (!checked.def) error(`${path}.type`, 'UNKNOWN_NODE_TYPE', `Unknown node type "${node.type}"${didYouMean(node.type, knownTypeNames())}`);
   }
   const def = checked.def;
 
@@ -134,7 +154,9 @@ export function checkNode(node: Obj, path: string, options: CheckNodeOptions): C
       const result = schema.safeParse(node[key]);
       if (!result.success) reportZod(result.error, `${path}.${key}`, 'INVALID_NODE_SETTING', error);
     } else if (!NODE_FIELDS.has(key) && !EDITOR_NODE_FIELDS.has(key)) {
-      warn(keyPath(path, key), 'UNKNOWN_FIELD', `Unknown node field "${key}" is ignored`);
+      // A newcomer's usual slip: a data field (`url`) written on the node itself.
+      const hint = def && dataFieldNames(def.type).includes(key) ? ` (it belongs in data: data.${key})` : didYouMean(key, NODE_FIELDS);
+      warn(keyPath(path, key), 'UNKNOWN_FIELD', `Unknown node field "${key}" is ignored${hint}`);
     }
   }
 
@@ -148,9 +170,11 @@ export function checkNode(node: Obj, path: string, options: CheckNodeOptions): C
 
   if (def) {
     const parsed = def.dataSchema.safeParse(data);
-    if (parsed.success) checked.ports = new Set(nodePorts(def, parsed.data));
-    else {
-      reportZod(parsed.error, dp, 'INVALID_NODE_DATA', error);
+    if (parsed.success) {
+      checked.ports = new Set(nodePorts(def, parsed.data));
+      if (isObject(parsed.data)) checked.parsed = parsed.data;
+    } else {
+      reportZod(parsed.error, dp, 'INVALID_NODE_DATA', error, dataFieldNames(def.type));
       if (!def.dynamicPorts) checked.ports = new Set(def.ports);
     }
   }
@@ -169,14 +193,14 @@ export function checkNode(node: Obj, path: string, options: CheckNodeOptions): C
       }
       const { problems, roots } = checkExpressionString(value);
       for (const problem of problems) error(fieldPath, 'INVALID_EXPRESSION', problem);
-      if (problems.length === 0) checked.references.push({ path: fieldPath, roots });
+      if (problems.length === 0) checked.references.push({ path: fieldPath, roots, text: value, expression: true });
     }
   }
   walkStrings(data, dp, skip, (stringPath, text) => {
     if (!text.includes('{{')) return;
     const { problems, roots } = checkTemplateString(text);
     for (const problem of problems) error(stringPath, 'INVALID_TEMPLATE', problem);
-    if (problems.length === 0) checked.references.push({ path: stringPath, roots });
+    if (problems.length === 0) checked.references.push({ path: stringPath, roots, text, expression: false });
   });
 
   if (def?.type === 'sub-flow' && options.knownFlowIds && typeof data.workflow_id === 'string') {

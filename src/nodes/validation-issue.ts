@@ -1,4 +1,5 @@
 import { type z } from 'zod';
+import { didYouMean } from '../shared/did-you-mean';
 
 /** One problem found in a flow, located by a path such as `nodes[2].data.url` or `edges[0].target`. */
 export interface ValidationIssue {
@@ -45,11 +46,15 @@ export function joinPath(base: string, segments: readonly (string | number)[]): 
   return path;
 }
 
-/** Reports each zod issue at its own path; an unknown key is reported at the key's path. */
-export function reportZod(zodError: z.ZodError, base: string, code: string, report: Report): void {
+/**
+ * Reports each zod issue at its own path; an unknown key is reported at the key's path, with the
+ * closest of `knownKeys` (the fields of the object at `base`) when it looks like a typo of one.
+ */
+export function reportZod(zodError: z.ZodError, base: string, code: string, report: Report, knownKeys?: readonly string[]): void {
   for (const issue of zodError.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) report(joinPath(base, [...issue.path, key]), code, `Unknown field "${key}"`);
+      const hint = (key: string) => (knownKeys && issue.path.length === 0 ? didYouMean(key, knownKeys) : '');
+      for (const key of issue.keys) report(joinPath(base, [...issue.path, key]), code, `Unknown field "${key}"${hint(key)}`);
     } else {
       report(joinPath(base, issue.path), code, issue.message);
     }

@@ -172,6 +172,27 @@ export function assertHostAllowed(url: string | URL, allowedHosts: readonly stri
 }
 
 /**
+ * The refusal a request to `url` is sure to meet, known before any DNS lookup: an IP literal the
+ * guard refuses, or `localhost` (which resolves to loopback), unless `allowedHosts` allows it. The
+ * same message a run would fail with; `null` when the URL passes or only DNS can tell (other names,
+ * which {@link createGuardedLookup} judges when connecting). Used to warn when a flow is saved.
+ */
+export function refusalBeforeLookup(url: URL, allowedHosts: readonly string[]): string | null {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  const host = normaliseHost(url.hostname);
+  const list = parseAllowList(allowedHosts);
+  if (host === 'localhost' || host.endsWith('.localhost')) {
+    const loopback = ['127.0.0.1', '::1'].map((a) => ipaddr.parse(a));
+    if (nameAllowed(host, list) || loopback.some((a) => addressAllowed(a, list))) return null;
+    return blockedError(host, '127.0.0.1', REASONS.loopback).message;
+  }
+  if (!ipaddr.isValid(host)) return null;
+  const reason = blockedReason(host);
+  if (!reason || nameAllowed(host, list) || addressAllowed(ipaddr.parse(host), list)) return null;
+  return blockedError(host, host, reason).message;
+}
+
+/**
  * A `lookup` for `http.request` / `net.connect` that resolves like `dns.lookup` and then refuses
  * addresses that {@link blockedReason} rejects, unless allowed. With several addresses (`all: true`,
  * used by Node's happy-eyeballs) refused ones are dropped; if none is left the connect fails with
