@@ -179,7 +179,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       baseUrl: () => config.publicUrl ?? apiUrl,
     });
     const tools = createToolService({ repos, testNode: runs.testNode });
-    const flows = createFlowService({ repos, triggers: [hooks.triggerHandler, schedules.trigger], checks: [tools.flowCheck] });
+    const flows = createFlowService({
+      repos,
+      triggers: [hooks.triggerHandler, schedules.trigger],
+      checks: [tools.flowCheck],
+      environment: { httpAllowedHosts: config.httpAllowedHosts, llmConfigured: Boolean(config.llm.baseUrl), smtpConfigured: Boolean(config.smtp.url) },
+    });
     const events = createEventService({ repos, runs });
     const dataSources = createDataSourceService({
       repos,

@@ -1,5 +1,5 @@
 import { normalizeFlow } from '../nodes/normalize-flow';
-import { validateFlow, type ValidationResult } from '../nodes/validate-flow';
+import { type SaveCheckOptions, validateFlow, type ValidationResult } from '../nodes/validate-flow';
 import {
   hashDefinition,
   type FlowRow,
@@ -101,18 +101,37 @@ export function executableHash(graph: FlowGraph): string {
   return hashDefinition(executableGraph(graph));
 }
 
-/** Turns validation problems into a 422 whose details map each path (renamed by `pathOf`) to its message. */
-function rejectInvalid(result: ValidationResult, pathOf: (path: string) => string = (p) => p || '(root)'): never {
+/**
+ * Turns validation problems into a 422 whose details map each path (renamed by `pathOf`) to its
+ * message; several problems at one path are joined with `; `, so none is lost.
+ */
+function rejectInvalid(result: Pick<ValidationResult, 'errors'>, pathOf: (path: string) => string = (p) => p || '(root)'): never {
   const details: Record<string, string> = {};
-  for (const e of result.errors) details[pathOf(e.path)] ??= e.message;
+  for (const e of result.errors) {
+    const path = pathOf(e.path);
+    details[path] = details[path] === undefined ? e.message : `${details[path]}; ${e.message}`;
+  }
   throw unprocessable('flow is invalid', details);
 }
 
+/** What the deployment offers that decides whether some nodes can run: checked when a flow is saved or validated. */
+export type FlowEnvironment = SaveCheckOptions;
+
+/** A deployment with nothing configured and no private host allowed (the defaults of src/config.ts). */
+const BARE_ENVIRONMENT: FlowEnvironment = { httpAllowedHosts: [], llmConfigured: false, smtpConfigured: false };
+
 /** Flow CRUD, versions, import/export, templates and node edits; routes call it after authenticating. */
 export interface FlowService {
-  /** Validates a graph (and a trigger, when given): errors and warnings with their paths. */
+  /**
+   * Validates a graph (and a trigger, when given) on its own: errors and warnings with their paths,
+   * without what needs the owner's resources ({@link validateFor} adds those).
+   */
   validate(raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }): ValidationResult & { graph: FlowGraph };
-  /** {@link validate}, plus warnings about the credentials the nodes name that the actor lacks or that do not fit. */
+  /**
+   * Every check a save makes, as `/workflows/validate` answers it: {@link validate}, the owner-aware
+   * checks (unknown tools) as errors, and warnings about the credentials the nodes name that the
+   * actor lacks or that do not fit. A save refuses exactly these errors and answers these warnings.
+   */
   validateFor(actor: Actor, raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }): Promise<ValidationResult & { graph: FlowGraph }>;
   create(actor: Actor, input: FlowInput): Promise<SavedFlow>;
   get(actor: Actor, id: string): Promise<FlowRow>;
@@ -141,31 +160,38 @@ export function createFlowService({
   repos,
   triggers: handlers = [],
   checks = [],
+  environment = BARE_ENVIRONMENT,
 }: {
   repos: Repos;
   triggers?: readonly FlowTriggerHandler[];
   /** Owner-aware checks of a graph at save time and in validateFor (unknown tools…). */
   checks?: readonly FlowGraphCheck[];
+  /** The deployment's HTTP_ALLOWED_HOSTS, and whether LLM_BASE_URL and SMTP_URL are set. */
+  environment?: FlowEnvironment;
 }): FlowService {
   const triggers = combineTriggerHandlers(handlers);
-  /** Problems the owner-aware checks find in `graph`, as `{path: message}`. */
-  const ownerProblems = async (ownerId: string, graph: FlowGraph): Promise<Record<string, string>> => {
-    const problems: Record<string, string> = {};
-    for (const check of checks) Object.assign(problems, (await check(ownerId, graph)) ?? {});
+  /** Problems the owner-aware checks find in `graph`. */
+  const ownerProblems = async (ownerId: string, graph: FlowGraph): Promise<ValidationResult['errors']> => {
+    const problems: ValidationResult['errors'] = [];
+    for (const check of checks) {
+      for (const [path, message] of Object.entries((await check(ownerId, graph)) ?? {})) problems.push({ path, code: 'UNKNOWN_REFERENCE', message });
+    }
     return problems;
-  };
-  /** 422 when an owner-aware check refuses the graph. */
-  const checkOwned = async (ownerId: string, graph: FlowGraph, pathOf: (path: string) => string = (p) => p) => {
-    const problems = Object.entries(await ownerProblems(ownerId, graph));
-    if (problems.length) throw unprocessable('flow is invalid', Object.fromEntries(problems.map(([p, m]) => [pathOf(p), m])));
   };
   const validate: FlowService['validate'] = (raw) => {
     const graph = normalizeFlow({ nodes: raw.nodes ?? [], edges: raw.edges ?? [] });
-    const result = validateFlow(graph);
+    const result = validateFlow(graph, { save: environment });
     const problems = raw.trigger && typeof raw.trigger === 'object' ? triggers.check(raw.trigger as FlowTrigger) : undefined;
     if (!problems) return { ...result, graph };
     const errors = [...result.errors, ...Object.entries(problems).map(([path, message]) => ({ path, code: 'INVALID_TRIGGER', message }))];
     return { ...result, valid: false, errors, graph };
+  };
+  /** The one validation pipeline: what `/workflows/validate` answers and what every save refuses (errors) or answers (warnings). */
+  const validateOwned = async (ownerId: string, raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }) => {
+    const validated = validate(raw);
+    const errors = [...validated.errors, ...(await ownerProblems(ownerId, validated.graph))];
+    const warnings = [...validated.warnings, ...(await credentialWarnings(repos, ownerId, validated.graph.nodes))];
+    return { ...validated, valid: errors.length === 0, errors, warnings };
   };
 
   /** 422 when the trigger's own rules refuse it (a cron expression, a time zone…). */
@@ -174,23 +200,27 @@ export function createFlowService({
     if (problems) throw unprocessable('flow is invalid', Object.fromEntries(Object.entries(problems).map(([p, m]) => [pathOf(p), m])));
   };
 
-  const checked = (raw: { nodes?: unknown; edges?: unknown }, pathOf?: (path: string) => string): FlowGraph => {
-    const r = validate(raw);
+  /** {@link validateOwned}, refusing the flow with 422 (every error, paths renamed by `pathOf`) when it has errors. */
+  const checked = async (ownerId: string, raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }, pathOf?: (path: string) => string) => {
+    const r = await validateOwned(ownerId, raw);
     if (!r.valid) rejectInvalid(r, pathOf);
-    return r.graph;
+    return r;
   };
 
-  /** A save's answer: the flow, what its trigger reveals once, and warnings about the credentials it names. */
-  const finish = async (flow: FlowRow, previous: FlowRow | undefined): Promise<SavedFlow> => {
+  /**
+   * A save's answer: the flow, what its trigger reveals once, and the warnings `/workflows/validate`
+   * gives for it (`warnings`, left out when there are none). Without `warnings` (a save that kept the
+   * graph), they are those of the stored graph.
+   */
+  const finish = async (flow: FlowRow, previous: FlowRow | undefined, warnings?: ValidationResult['warnings']): Promise<SavedFlow> => {
     const saved = await triggers.saved(flow, previous);
-    const warnings = await credentialWarnings(repos, flow.owner_id, flow.nodes);
-    return warnings.length ? Object.assign(saved, { warnings }) : saved;
+    const found = warnings ?? (await validateOwned(flow.owner_id, { nodes: flow.nodes, edges: flow.edges })).warnings;
+    return found.length ? Object.assign(saved, { warnings: found }) : saved;
   };
 
   /** Stores an edited graph: a new version when its executable part changed. */
   const saveEdit = async (actor: Actor, current: FlowRow, edit: EditedGraph, comment?: string): Promise<SavedFlow> => {
-    const graph = checked(edit.graph, edit.pathOf);
-    await checkOwned(current.owner_id, graph, edit.pathOf);
+    const { graph, warnings } = await checked(current.owner_id, edit.graph, edit.pathOf);
     const hash = executableHash(graph);
     const updated = await repos.flows.update(
       current.id,
@@ -201,7 +231,7 @@ export function createFlowService({
       },
     );
     if (!updated) throw notFound('workflow');
-    return finish(updated, current);
+    return finish(updated, current, warnings);
   };
 
   const nodeIndex = (flow: FlowRow, nodeId: string): number => {
@@ -214,18 +244,11 @@ export function createFlowService({
     validate,
 
     async validateFor(actor, raw) {
-      const validated = validate(raw);
-      const owned = Object.entries(await ownerProblems(actor.userId, validated.graph));
-      const result = owned.length
-        ? { ...validated, valid: false, errors: [...validated.errors, ...owned.map(([path, message]) => ({ path, code: 'UNKNOWN_REFERENCE', message }))] }
-        : validated;
-      return { ...result, warnings: [...result.warnings, ...(await credentialWarnings(repos, actor.userId, result.graph.nodes))] };
+      return validateOwned(actor.userId, raw);
     },
 
     async create(actor, input) {
-      const graph = checked(input);
-      checkTrigger(input.trigger);
-      await checkOwned(actor.userId, graph);
+      const { graph, warnings } = await checked(actor.userId, input);
       const created = await repos.flows.create({
         owner_id: actor.userId,
         name: input.name,
@@ -240,7 +263,7 @@ export function createFlowService({
         comment: input.comment ?? 'created',
         definition_hash: executableHash(graph),
       });
-      return finish(created, undefined);
+      return finish(created, undefined, warnings);
     },
 
     async get(actor, id) {
@@ -251,14 +274,15 @@ export function createFlowService({
 
     async update(actor, id, patch) {
       const current = await this.get(actor, id);
-      checkTrigger(patch.trigger);
       const graphChanged = patch.nodes !== undefined || patch.edges !== undefined;
       let graph: FlowGraph | undefined;
+      let warnings: ValidationResult['warnings'] | undefined;
       let newVersion = false;
       if (graphChanged) {
-        graph = checked({ nodes: patch.nodes ?? current.nodes, edges: patch.edges ?? current.edges });
-        await checkOwned(current.owner_id, graph);
+        ({ graph, warnings } = await checked(current.owner_id, { nodes: patch.nodes ?? current.nodes, edges: patch.edges ?? current.edges, trigger: patch.trigger }));
         newVersion = executableHash(graph) !== executableHash(current);
+      } else {
+        checkTrigger(patch.trigger);
       }
       const updated = await repos.flows.update(
         id,
@@ -280,7 +304,7 @@ export function createFlowService({
         },
       );
       if (!updated) throw notFound('workflow');
-      return finish(updated, current);
+      return finish(updated, current, warnings);
     },
 
     async remove(actor, id) {
@@ -305,8 +329,7 @@ export function createFlowService({
       const current = await this.get(actor, id);
       const v = await this.getVersion(actor, id, version);
       // Re-validated: node types may have changed since the snapshot was taken.
-      const graph = checked(v.definition, (p) => `version.${p || '(root)'}`);
-      await checkOwned(current.owner_id, graph, (p) => `version.${p}`);
+      const { graph, warnings } = await checked(current.owner_id, { nodes: v.definition.nodes, edges: v.definition.edges }, (p) => `version.${p || '(root)'}`);
       const updated = await repos.flows.update(
         id,
         { nodes: graph.nodes, edges: graph.edges },
@@ -316,7 +339,7 @@ export function createFlowService({
         },
       );
       if (!updated) throw notFound('workflow');
-      return finish(updated, current);
+      return finish(updated, current, warnings);
     },
 
     async exportFlow(actor, id, version) {
@@ -340,9 +363,7 @@ export function createFlowService({
     },
 
     async importFlow(actor, input) {
-      const graph = checked(input, (p) => `workflow.${p || '(root)'}`);
-      checkTrigger(input.trigger, (p) => `workflow.${p}`);
-      await checkOwned(actor.userId, graph, (p) => `workflow.${p}`);
+      const { graph } = await checked(actor.userId, input, (p) => `workflow.${p || '(root)'}`);
       return this.create(actor, { ...input, ...graph, comment: input.comment ?? 'imported' });
     },
 

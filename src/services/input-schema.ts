@@ -6,7 +6,8 @@ const cache = new Map<string, ValidateFunction>();
 
 /**
  * Checks `input_data` against the `input_schema` of the flow's start node(s).
- * Returns `{ "input_data.path": message }` for every problem, or undefined when it fits.
+ * Returns `{ "input_data.path": message }` with every problem (several at one path joined with
+ * `; `), or undefined when it fits.
  */
 export function checkInput(def: CompiledFlow, input: unknown): Record<string, string> | undefined {
   const details: Record<string, string> = {};
@@ -28,7 +29,9 @@ export function checkInput(def: CompiledFlow, input: unknown): Record<string, st
     if (!validate(input)) {
       for (const e of validate.errors ?? []) {
         const path = 'input_data' + e.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.');
-        details[path] ??= e.message ?? 'invalid';
+        // Every problem, also several at one path (two missing required fields are both at the object).
+        const message = e.message ?? 'invalid';
+        details[path] = details[path] === undefined ? message : `${details[path]}; ${message}`;
       }
     }
   }
