@@ -15,6 +15,7 @@ const STEP_FIELDS = [
   'node_type',
   'output',
   'port',
+  'reused_from',
   'started_at',
   'status',
 ];
@@ -276,6 +277,8 @@ describe('executions API: start, list, inspect, steer, events, logs', function (
       assert.equal(detail.status, 200);
       assert.equal(detail.body.steps.length, 3);
       for (const s of detail.body.steps) assert.deepEqual(Object.keys(s).sort(), STEP_FIELDS);
+      // A run without loops has no item steps, and says so with an empty page.
+      assert.deepEqual(detail.body.item_steps, { items: [], total: 0, skip: 0, limit: 100, by_status: {} });
       const greet = detail.body.steps.find((s: any) => s.node_id === 'greet');
       assert.equal(greet.label, 'Greet');
       assert.equal(greet.node_type, 'noop');
