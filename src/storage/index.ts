@@ -1,6 +1,8 @@
 import { type Knex } from 'knex';
 import { type ApiKeyRepo, createApiKeyRepo } from './repositories/api-keys';
 import { type ApprovalLinkUseRepo, createApprovalLinkUseRepo } from './repositories/approval-link-uses';
+import { type AuditLogRepo, createAuditLogRepo } from './repositories/audit-logs';
+import { type RunStatsRepo, createRunStatsRepo } from './repositories/run-stats';
 import { type CredentialRepo, createCredentialRepo } from './repositories/credentials';
 import { type DataSourceRepo, createDataSourceRepo } from './repositories/data-sources';
 import { type EventSeenRepo, createEventSeenRepo } from './repositories/events-seen';
@@ -40,6 +42,10 @@ export interface Repos {
   dataSources: DataSourceRepo;
   /** Every sealed column at once, for key rotation. */
   sealedValues: SealedValueRepo;
+  /** The audit trail of state changes made through the API. */
+  auditLogs: AuditLogRepo;
+  /** Aggregates over the run index and node events (`/monitoring`). */
+  runStats: RunStatsRepo;
 }
 
 /** Creates every repository over `db` (a knex instance from `createDb`, or a transaction). */
@@ -63,6 +69,8 @@ export function createRepos(db: Knex): Repos {
     tools: createToolRepo(db),
     dataSources: createDataSourceRepo(db),
     sealedValues: createSealedValueRepo(db),
+    auditLogs: createAuditLogRepo(db),
+    runStats: createRunStatsRepo(db),
   };
 }
 
@@ -73,6 +81,8 @@ export { hashDefinition, canonicalJson } from './definition-hash';
 export type { Page, PageOptions, OwnerScope } from './query-helpers';
 export * from './repositories/api-keys';
 export * from './repositories/approval-link-uses';
+export * from './repositories/audit-logs';
+export * from './repositories/run-stats';
 export * from './repositories/credentials';
 export * from './repositories/data-sources';
 export * from './repositories/events-seen';

@@ -11,7 +11,9 @@ import { idColumn, jsonColumn, timestampColumn } from './columns';
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('audit_logs', (t) => {
-    idColumn(t, 'id').primary();
+    // The sequence orders entries written in the same millisecond (lists are newest first by it).
+    t.bigIncrements('seq');
+    idColumn(t, 'id').notNullable().unique();
     timestampColumn(t, 'created_at').notNullable();
     idColumn(t, 'actor_id').nullable();
     t.string('actor_type', 32).notNullable();
@@ -29,10 +31,10 @@ export async function up(knex: Knex): Promise<void> {
     t.string('ip', 64).nullable();
     jsonColumn(knex, t, 'details').nullable();
     t.index(['created_at']);
-    t.index(['owner_id', 'created_at']);
-    t.index(['actor_id', 'created_at']);
+    t.index(['owner_id', 'seq']);
+    t.index(['actor_id', 'seq']);
     t.index(['resource_type', 'resource_id']);
-    t.index(['action', 'created_at']);
+    t.index(['action', 'seq']);
   });
 }
 
