@@ -118,7 +118,7 @@ export const flow = z
     edges: z.array(flowEdge),
     warnings: z.array(validationIssue).optional().openapi({
       description:
-        'only in the answer of a save, when there are any: credentials the nodes name that the owner does not have (`UNKNOWN_CREDENTIAL`) or of a type the node does not take (`CREDENTIAL_TYPE_MISMATCH`)',
+        'only in the answer of a save, when there are any: the warnings `POST /workflows/validate` gives for the saved graph — reads of output fields or nodes that cannot exist there, addresses the private-address guard refuses, integrations not configured, credentials the owner lacks… (codes in docs/api-flows.md, "Mistakes found at save time")',
     }),
   })
   .openapi('Flow');

@@ -113,7 +113,9 @@ export const workflowOperations: OperationDoc[] = [
       schema: z.object({ nodes: z.array(flowNode).max(5000), edges: z.array(flowEdge).max(20000).default([]) }),
       example: { nodes: exampleFlow.nodes, edges: exampleFlow.edges },
     },
-    description: 'Warnings include the credentials the nodes name that you do not have, or of a type the node does not take (docs/credentials.md).',
+    description:
+      'Every check a save makes: `errors` are what a save refuses with 422, `warnings` what it answers beside the stored flow (unknown output fields and nodes, ' +
+      'nodes that are not upstream, refused addresses, integrations not configured, credentials you lack or that do not fit); codes in docs/api-flows.md.',
     responses: { 200: { description: 'every error and warning, by path', schema: validationResult } },
   },
   {
