@@ -103,14 +103,14 @@ export function checkReferences(scopes: readonly ReferenceScope[], reserved: Rea
  */
 function downstreamOf(scope: ReferenceScope, from: number, wanted: Set<number>): Set<number> {
   const found = new Set<number>();
-  const seen = new Uint8Array(scope.nodes.length);
+  // A set, not an array of the scope's size: most walks stop after a step or two.
+  const seen = new Set<number>([from]);
   const queue = [from];
-  seen[from] = 1;
   for (let head = 0; head < queue.length && found.size < wanted.size; head++) {
     for (const e of scope.out![queue[head]]) {
       const next = scope.edgeTarget![e];
-      if (seen[next]) continue;
-      seen[next] = 1;
+      if (seen.has(next)) continue;
+      seen.add(next);
       if (wanted.has(next)) found.add(next);
       queue.push(next);
     }
