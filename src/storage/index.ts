@@ -12,6 +12,7 @@ import { type LogRepo, createLogRepo } from './repositories/execution-logs';
 import { type ExecutionRepo, createExecutionRepo } from './repositories/executions';
 import { type FlowHookRepo, createFlowHookRepo } from './repositories/flow-hooks';
 import { type FlowRepo, createFlowRepo } from './repositories/flows';
+import { type NodeTestResultRepo, createNodeTestResultRepo } from './repositories/node-test-results';
 import { type ToolRepo, createToolRepo } from './repositories/tools';
 import { type PayloadBlobRepo, createPayloadBlobRepo } from './repositories/payload-blobs';
 import { type PendingApprovalRepo, createPendingApprovalRepo } from './repositories/pending-approvals';
@@ -40,6 +41,8 @@ export interface Repos {
   flowHooks: FlowHookRepo;
   tools: ToolRepo;
   dataSources: DataSourceRepo;
+  /** Results of tests of stored flows' nodes. */
+  nodeTests: NodeTestResultRepo;
   /** Every sealed column at once, for key rotation. */
   sealedValues: SealedValueRepo;
   /** The audit trail of state changes made through the API. */
@@ -68,6 +71,7 @@ export function createRepos(db: Knex): Repos {
     flowHooks: createFlowHookRepo(db),
     tools: createToolRepo(db),
     dataSources: createDataSourceRepo(db),
+    nodeTests: createNodeTestResultRepo(db),
     sealedValues: createSealedValueRepo(db),
     auditLogs: createAuditLogRepo(db),
     runStats: createRunStatsRepo(db),
@@ -92,6 +96,7 @@ export * from './repositories/execution-logs';
 export * from './repositories/executions';
 export * from './repositories/flow-hooks';
 export * from './repositories/flows';
+export * from './repositories/node-test-results';
 export * from './repositories/tools';
 export * from './repositories/payload-blobs';
 export * from './repositories/pending-approvals';

@@ -34,6 +34,7 @@ const TABLES = [
   'tools',
   'data_sources',
   'audit_logs',
+  'node_test_results',
   'execution_item_steps',
 ];
 
@@ -127,6 +128,7 @@ describeEachDialect(
         assert.deepEqual(await migrateDown(ctx.db), [name]);
         if (name === '0008-flow-hooks') assert.equal(await ctx.db.schema.hasTable('flow_hooks'), false);
         if (name === '0013-audit-logs') assert.equal(await ctx.db.schema.hasTable('audit_logs'), false);
+        if (name === '0014-node-test-results') assert.equal(await ctx.db.schema.hasTable('node_test_results'), false);
         if (name === '0015-loop-item-steps') {
           assert.equal(await ctx.db.schema.hasTable('execution_item_steps'), false);
           assert.equal(await ctx.db.schema.hasColumn('execution_logs', 'item_index'), false);

@@ -11,6 +11,7 @@ import * as webhookDeliveriesLinks from './0009-webhook-deliveries-links';
 import * as dataSources from './0011-data-sources';
 import * as tools from './0012-tools';
 import * as auditLogs from './0013-audit-logs';
+import * as nodeTestResults from './0014-node-test-results';
 import * as loopItemSteps from './0015-loop-item-steps';
 
 /** A migration and the name it is recorded under in `knex_migrations`. */
@@ -32,6 +33,7 @@ export const migrations: readonly NamedMigration[] = [
   { name: '0011-data-sources', ...dataSources },
   { name: '0012-tools', ...tools },
   { name: '0013-audit-logs', ...auditLogs },
+  { name: '0014-node-test-results', ...nodeTestResults },
   { name: '0015-loop-item-steps', ...loopItemSteps },
 ];
 

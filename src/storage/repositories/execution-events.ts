@@ -42,6 +42,11 @@ export interface ExecutionEventRepo {
   listSince(afterId: number, limit?: number): Promise<ExecutionEventRow[]>;
   /** The position of the last event of any run (0 when there is none). */
   maxId(): Promise<number>;
+  /**
+   * The newest event of one of `types` about node `nodeId` in a run of flow `flowId`, looking at
+   * the flow's newest `maxRuns` runs (newest first, so the search is bounded by the flow's runs).
+   */
+  latestOfFlowNode(flowId: string, nodeId: string, types: readonly string[], maxRuns?: number): Promise<ExecutionEventRow | undefined>;
   deleteByExecution(executionId: string): Promise<number>;
 }
 
@@ -103,6 +108,31 @@ export function createExecutionEventRepo(db: Knex): ExecutionEventRepo {
     async maxId() {
       const row = (await db('execution_events').max({ id: 'id' }).first()) as { id: number | string | null } | undefined;
       return Number(row?.id ?? 0);
+    },
+
+    async latestOfFlowNode(flowId, nodeId, types, maxRuns = 5_000) {
+      const batch = 500;
+      for (let skip = 0; skip < maxRuns; skip += batch) {
+        const ids: string[] = await db('executions')
+          .where({ flow_id: flowId })
+          .orderBy([
+            { column: 'created_at', order: 'desc' },
+            { column: 'id', order: 'desc' },
+          ])
+          .offset(skip)
+          .limit(Math.min(batch, maxRuns - skip))
+          .pluck('id');
+        if (ids.length === 0) return undefined;
+        const row = await db('execution_events')
+          .whereIn('execution_id', ids)
+          .andWhere({ node_id: nodeId })
+          .whereIn('type', [...types])
+          .orderBy('id', 'desc')
+          .first();
+        if (row) return fromRow(row);
+        if (ids.length < batch) return undefined;
+      }
+      return undefined;
     },
 
     async deleteByExecution(executionId) {
