@@ -41,6 +41,12 @@ const settingSchemas: Record<string, z.ZodTypeAny> = {
   position: z.object({ x: z.number(), y: z.number() }).strict(),
 };
 
+/** The fields of the settings that are objects, for a "did you mean" on an unknown one (`max_attempt`). */
+const SETTING_FIELDS: Record<string, readonly string[]> = {
+  retry: ['max_attempts', 'initial_interval_ms', 'backoff_coefficient', 'max_interval_ms'],
+  position: ['x', 'y'],
+};
+
 /** Template roots used at a path, checked once every node id of the flow is known. */
 export interface Reference {
   path: string;
@@ -152,7 +158,7 @@ export function checkNode(node: Obj, path: string, options: CheckNodeOptions): C
     if (schema) {
       if (node[key] === undefined) continue;
       const result = schema.safeParse(node[key]);
-      if (!result.success) reportZod(result.error, `${path}.${key}`, 'INVALID_NODE_SETTING', error);
+      if (!result.success) reportZod(result.error, `${path}.${key}`, 'INVALID_NODE_SETTING', error, SETTING_FIELDS[key]);
     } else if (!NODE_FIELDS.has(key) && !EDITOR_NODE_FIELDS.has(key)) {
       // A newcomer's usual slip: a data field (`url`) written on the node itself.
       const hint = def && dataFieldNames(def.type).includes(key) ? ` (it belongs in data: data.${key})` : didYouMean(key, NODE_FIELDS);

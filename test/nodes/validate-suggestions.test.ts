@@ -14,7 +14,7 @@ describe('validation suggests the name that was probably meant', () => {
         { id: 'start', type: 'start' },
         { id: 'fetch', type: 'http-request', data: { urll: 'https://example.test', methd: 'GET' } },
         { id: 'call', type: 'htttp-request', data: {} },
-        { id: 'wait', type: 'delay', data: { duration_ms: 5 }, retyr: { max_attempts: 2 } },
+        { id: 'wait', type: 'delay', data: { duration_ms: 5 }, retyr: { max_attempts: 2 }, retry: { max_attempt: 2 } },
         { id: 'post', type: 'http-request', url: 'https://example.test', data: { url: 'https://example.test' } },
         { id: 'use', type: 'transform', data: { expression: 'fetc.result & inptu.x' } },
       ],
@@ -29,6 +29,7 @@ describe('validation suggests the name that was probably meant', () => {
     assert.match(m['nodes[1].data.methd'], /Unknown field "methd" \(did you mean "method"\?\)$/);
     assert.match(m['nodes[2].type'], /\(did you mean "http-request"\?\)$/);
     assert.match(m['nodes[3].retyr'], /Unknown node field "retyr" is ignored \(did you mean "retry"\?\)$/);
+    assert.match(m['nodes[3].retry.max_attempt'], /Unknown field "max_attempt" \(did you mean "max_attempts"\?\)$/);
     assert.match(m['nodes[4].url'], /Unknown node field "url" is ignored \(it belongs in data: data\.url\)$/);
     assert.match(m['edges[1].source'], /No node "fetchh" \(did you mean "fetch"\?\)$/);
     assert.match(m['edges[2].target'], /No node "psot" \(did you mean "post"\?\)$/);
