@@ -31,6 +31,9 @@ import { createScheduleService, type ScheduleService } from './services/schedule
 import { createToolService } from './services/tools/tool-service';
 import { createOutboundWebhooks } from './services/webhooks/outbound-webhooks';
 import { createApprovalLinkService } from './services/approval-links/link-service';
+import { createAuditService } from './services/audit-service';
+import { createBatchService } from './services/batch-service';
+import { createMonitoringService } from './services/monitoring-service';
 import { createWorker } from './worker/create-worker';
 import { createRunIndexSink } from './worker/run-index-sink';
 import { superviseWorker, type WorkerStatus, type WorkerSupervisor } from './worker/supervisor';
@@ -268,6 +271,9 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         tools,
         dataSources,
         credentials: createCredentialService({ repos, box }),
+        audit: createAuditService({ repos }),
+        monitoring: createMonitoringService({ repos }),
+        batch: createBatchService({ flows, runs }),
         metrics,
         health: async () => {
           const database = await checkDb(db);

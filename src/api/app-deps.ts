@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Repos } from '../storage';
 import type { ApprovalLinkService } from '../services/approval-links/link-service';
+import type { AuditService } from '../services/audit-service';
+import type { BatchService } from '../services/batch-service';
+import type { MonitoringService } from '../services/monitoring-service';
 import type { WebhookService } from '../services/webhooks/webhook-service';
 import type { DataSourceService } from '../services/data-sources/data-source-service';
 import type { CredentialService } from '../services/credentials/credential-service';
@@ -31,6 +34,12 @@ export interface AppDeps {
   dataSources: DataSourceService;
   credentials: CredentialService;
   health: HealthCheck;
+  /** The audit trail (`/audit-logs`, written by the audit middleware). */
+  audit: AuditService;
+  /** Run statistics (`/monitoring`). */
+  monitoring: MonitoringService;
+  /** Many flows in one call (`/batch`). */
+  batch: BatchService;
   /** Prometheus metrics (`GET /metrics`); absent: no metrics. */
   metrics?: Metrics;
 }

@@ -25,6 +25,10 @@ import { parseBodies } from './middleware/body';
 import { queryToken } from './middleware/query-token';
 import { requestLog } from './middleware/request-log';
 import { installJsonResponse } from './json-response';
+import { auditTrail } from './middleware/audit-trail';
+import { createAuditLogRouter } from './routes/audit-logs';
+import { createBatchRouter } from './routes/batch';
+import { createMonitoringRouter } from './routes/monitoring';
 
 /** Builds the Express application (routes are thin: validate → service → respond). */
 export function createApp(deps: AppDeps): Express {
@@ -36,6 +40,8 @@ export function createApp(deps: AppDeps): Express {
   installJsonResponse(app);
   if (deps.metrics) app.use(requestMetrics(deps.metrics));
   app.use(requestLog(deps.logger, { quiet: ['/health', '/metrics'] }));
+  // Every successful state change, through /api/v1 or /hooks, lands in the audit trail.
+  app.use(auditTrail(deps.audit, deps.logger));
   const authenticate = createAuthenticate({ config: deps.config, repos: deps.repos });
   const api = express.Router();
   // Before body parsing, so 400 and 413 answers count and carry the X-RateLimit-* headers too.
@@ -65,6 +71,9 @@ export function createApp(deps: AppDeps): Express {
   api.use('/credentials', createCredentialRouter(deps));
   api.use('/nodes', createNodeRouter(deps));
   api.use('/node-types', createNodeTypeRouter());
+  api.use('/batch', createBatchRouter(deps));
+  api.use('/audit-logs', createAuditLogRouter(deps));
+  api.use('/monitoring', createMonitoringRouter(deps));
   // The API first: every other path (health, docs) is off its hot path.
   app.use('/api/v1', api);
   // Inbound webhooks: authenticated by each flow's own hook credentials, not by /api/v1's.

@@ -169,6 +169,17 @@ describe('authorization matrix (every route × caller)', function () {
     assert.ok(ROUTES.length >= 30, `${ROUTES.length} routes`);
   });
 
+  // Batch routes answer 200 and report each item: another user's flow must be an item "not found".
+  it('reports the owner’s flow as not found in every batch item of another user', async () => {
+    for (const op of ['execute', 'export', 'delete']) {
+      const res = await call(tp.url, { method: 'post' } as RouteInfo, `/api/v1/batch/${op}`, { workflow_ids: [fixtures.flowId] }, callers.get('other'));
+      assert.equal(res.status, 200, res.text);
+      const item = JSON.parse(res.text).results[0];
+      assert.deepEqual([item.status, item.status_code, item.error.code], ['error', 404, 'NOT_FOUND'], `${op}: ${res.text}`);
+    }
+    assert.equal((await call(tp.url, { method: 'get' } as RouteInfo, `/api/v1/workflows/${fixtures.flowId}`, undefined, callers.get('owner'))).status, 200);
+  });
+
   for (const route of ORDERED) {
     const name = `${route.method.toUpperCase()} ${route.path} (${route.authenticated ? (route.scope ?? 'any credentials') : 'public'})`;
     it(name, async () => {

@@ -51,6 +51,9 @@ export function createStubApp(): Express {
     tools: unused as AppDeps['tools'],
     dataSources: unused as AppDeps['dataSources'],
     credentials: unused as AppDeps['credentials'],
+    audit: unused as AppDeps['audit'],
+    monitoring: unused as AppDeps['monitoring'],
+    batch: unused as AppDeps['batch'],
     health: async () => ({ database: { status: 'ok' }, temporal: { status: 'ok' } }),
   });
 }

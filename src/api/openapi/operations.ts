@@ -1,4 +1,7 @@
+import { auditOperations } from './audit-operations';
 import { authOperations } from './auth-operations';
+import { batchOperations } from './batch-operations';
+import { monitoringOperations } from './monitoring-operations';
 import { dataSourceOperations } from './data-source-operations';
 import { credentialOperations } from './credential-operations';
 import { executionOperations } from './execution-operations';
@@ -22,4 +25,7 @@ export const API_OPERATIONS: readonly OperationDoc[] = [
   ...toolOperations,
   ...dataSourceOperations,
   ...credentialOperations,
+  ...batchOperations,
+  ...auditOperations,
+  ...monitoringOperations,
 ];
