@@ -98,6 +98,12 @@ export interface NodeDefinition<D = any, R = D> {
   /** A minimal valid `data`, shown in the catalogue. */
   example: D;
   /**
+   * What a node of this type outputs when it runs with {@link example} (its templates rendered in
+   * a plausible run): the catalogue's `example_usage.output`. Must fit `outputSchema`
+   * (test/api/node-types-catalogue.test.ts checks every registered type).
+   */
+  exampleOutput?: Record<string, unknown>;
+  /**
    * Runs the node with its rendered data, parsed by `renderedSchema` (or `dataSchema`); required for
    * `activity` nodes. Throw a {@link NodeError} for non-retryable failures.
    */

@@ -9,6 +9,8 @@ import { loopNode } from './types/loop';
 import { noopNode } from './types/noop';
 import { setNode } from './types/set';
 import { startNode } from './types/start';
+import { inputNode } from './types/input';
+import { outputNode } from './types/output';
 import { subFlowNode } from './types/sub-flow';
 import { switchNode } from './types/switch';
 import { terminateNode } from './types/terminate';
@@ -25,6 +27,8 @@ import { sqlNode } from './types/sql';
 /** Every registered node type: one line per type. */
 const definitions: NodeDefinition[] = [
   startNode,
+  inputNode,
+  outputNode,
   endNode,
   conditionNode,
   switchNode,
@@ -156,6 +160,8 @@ export interface NodeTypeInfo {
   /** The credential the node may name in `data[field]`, and of which types; `null` when it takes none. */
   credentials: { field: string; types: string[]; required: boolean } | null;
   example: unknown;
+  /** The example `data` (`input`) and what a node with it outputs (`output`), as seed 000 shows them. */
+  example_usage: { input: unknown; output: unknown };
 }
 
 // zodToJsonSchema's generic signature is too deep for tsc on our schemas; the plain one suffices.
@@ -193,6 +199,7 @@ export function nodeTypeInfo(type: string): NodeTypeInfo | undefined {
           }
         : null,
       example: def.example,
+      example_usage: { input: def.example, output: def.exampleOutput ?? null },
     };
     infoCache.set(def.type, info);
   }

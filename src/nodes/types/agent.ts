@@ -118,4 +118,26 @@ export const agentNode = defineNode({
     max_iterations: 8,
     response_format: 'text',
   },
+  exampleOutput: {
+    result: 'Two devices of building A are offline: door-3 and hvac-1.',
+    messages: [
+      { role: 'system', content: 'You check building devices and report problems briefly.' },
+      { role: 'user', content: 'Which devices of building A are offline?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'http_fetch', arguments: '{"url":"https://iot.example.com/buildings/A/devices"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '{"status":200,"body":[{"id":"door-3","status":"offline"},{"id":"hvac-1","status":"offline"}]}' },
+      { role: 'assistant', content: 'Two devices of building A are offline: door-3 and hvac-1.' },
+    ],
+    tool_calls: [
+      {
+        iteration: 1,
+        id: 'call_1',
+        tool: 'http_fetch',
+        input: { url: 'https://iot.example.com/buildings/A/devices' },
+        output: { status: 200, url: 'https://iot.example.com/buildings/A/devices', body: [{ id: 'door-3', status: 'offline' }, { id: 'hvac-1', status: 'offline' }] },
+      },
+    ],
+    usage: { prompt_tokens: 412, completion_tokens: 58, total_tokens: 470 },
+    iterations: 2,
+    model: 'gpt-4o-mini',
+  },
 });

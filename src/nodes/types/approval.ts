@@ -51,4 +51,5 @@ export const approvalNode = defineNode({
     timeout_ms: 86_400_000,
     default_outcome: 'rejected',
   },
+  exampleOutput: { result: { decision: 'approved', comment: 'Within the refund budget', decided_by: 'finance-lead', decided_at: '2025-01-31T09:30:00.000Z' } },
 });

@@ -70,6 +70,7 @@ export const codeNode = defineNode({
   needsContext: true,
   rawFields: ['code'],
   example: { code: 'return prev.result.items.filter((i) => i.price > 10).length;' },
+  exampleOutput: { result: 2 },
   async execute(data, ctx) {
     const context = ctx.context ?? {};
     // Runs compiled before `prev` existed gave code its upstream output as `input`; they still do.

@@ -16,4 +16,5 @@ export const conditionNode = defineNode({
   outputSchema: z.object({ result: z.boolean() }),
   expressionFields: ['expression'],
   example: { expression: 'fetch.status = 200' },
+  exampleOutput: { result: true },
 });

@@ -36,4 +36,5 @@ export const delayNode = defineNode({
     }),
   outputSchema: z.object({ result: z.object({ waited_ms: z.number().int() }) }),
   example: { duration_ms: 60_000 },
+  exampleOutput: { result: { waited_ms: 60_000 } },
 });

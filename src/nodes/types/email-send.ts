@@ -268,6 +268,7 @@ export const emailSendNode = defineNode({
     heartbeat_ms: NETWORK_HEARTBEAT_TIMEOUT_MS,
   },
   example: { to: 'ops@example.com', subject: 'Daily report', body: '{{ analyze.result }}' },
+  exampleOutput: { result: { message_id: '<3f2a9c1e.1706693400@example.com>', accepted: ['ops@example.com'], rejected: [] } },
   async execute(data: Data, ctx) {
     const smtp = credentialData(ctx.credential(), 'smtp');
     const url = ctx.services.smtp.url;

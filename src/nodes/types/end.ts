@@ -4,7 +4,6 @@ import { defineNode } from '../node-definition';
 /** Terminal node whose rendered `output` becomes the run's `output_data`. */
 export const endNode = defineNode({
   type: 'end',
-  aliases: ['output'],
   name: 'End',
   category: 'core',
   description:
@@ -18,4 +17,5 @@ export const endNode = defineNode({
     .strict(),
   outputSchema: z.object({ result: z.unknown().describe('The rendered output') }),
   example: { output: { summary: '{{ analyze.result }}' } },
+  exampleOutput: { result: { summary: 'Three devices are offline.' } },
 });

@@ -130,6 +130,12 @@ export const httpRequestNode = defineNode({
     follow_redirects: true,
     response_type: 'auto',
   },
+  exampleOutput: {
+    result: { items: [{ id: 1, name: 'Sensor A', price: 12.5 }], page: 1 },
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    url: 'https://api.example.com/items?page=1',
+  },
   async execute(data, ctx) {
     const key = idempotencyKey(data, ctx);
     const extra = { ...(key && { 'idempotency-key': key }), ...credentialHeader(ctx.credential()) };

@@ -121,6 +121,12 @@ export const llmNode = defineNode({
     max_tokens: 300,
     response_format: 'text',
   },
+  exampleOutput: {
+    result: 'Three of twelve devices are offline, all on floor 2.',
+    model: 'gpt-4o-mini',
+    usage: { prompt_tokens: 182, completion_tokens: 14, total_tokens: 196 },
+    finish_reason: 'stop',
+  },
   async execute(data, ctx) {
     const endpoint = resolveEndpoint({ provider: data.provider, model: data.model }, ctx);
     const format = outputFormat(data.response_format, data.json_schema);

@@ -25,6 +25,7 @@ export const noopNode = defineNode({
   // No I/O: safe to repeat; a noop told to wait stays remote (a local activity holds the workflow task).
   localWhen: (data) => !data.delay_ms,
   example: { value: { ok: true }, delay_ms: 0 },
+  exampleOutput: { result: { ok: true } },
   async execute(data, ctx) {
     if (data.delay_ms) await sleep(data.delay_ms, undefined, { signal: ctx.signal });
     return { output: { result: data.value ?? ctx.prev } };

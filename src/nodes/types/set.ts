@@ -29,4 +29,5 @@ export const setNode = defineNode({
     .strict(),
   outputSchema: z.object({ result: z.record(z.unknown()).describe('The rendered values') }),
   example: { values: { customer: '{{ input.customer_id }}', attempts: 0 } },
+  exampleOutput: { result: { customer: 'c-1042', attempts: 0 } },
 });

@@ -80,6 +80,7 @@ export const sqlNode = defineNode({
     limit: DEFAULT_ROW_LIMIT,
     timeout_ms: DEFAULT_QUERY_TIMEOUT_MS,
   },
+  exampleOutput: { result: [{ id: 7, name: 'hvac-2' }, { id: 9, name: 'door-1' }], row_count: 2, columns: ['id', 'name'], truncated: false },
   async execute(data, ctx) {
     const started = Date.now();
     const res = await ctx.services.dataSources.query(

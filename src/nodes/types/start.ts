@@ -4,7 +4,6 @@ import { defineNode } from '../node-definition';
 /** Entry point of a flow: its output is the run's `input_data`, optionally checked against a JSON Schema. */
 export const startNode = defineNode({
   type: 'start',
-  aliases: ['input'],
   name: 'Start',
   category: 'core',
   description:
@@ -21,4 +20,5 @@ export const startNode = defineNode({
     .strict(),
   outputSchema: z.object({ result: z.unknown().describe('The run input') }),
   example: { input_schema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+  exampleOutput: { result: { name: 'Ada' } },
 });

@@ -28,4 +28,5 @@ export const subFlowNode = defineNode({
     workflow_version: z.number().int().describe('The version of the flow the child run ran'),
   }),
   example: { workflow_id: '6f1c2a9e-3b7d-4c1a-9f0e-2d5b8c7a6e41', input: { order: '{{ input.order_id }}' } },
+  exampleOutput: { result: { status: 'shipped' }, execution_id: 'b3e1c7d2-5a4f-4e8b-9c1d-2f6a7b8c9d0e', workflow_version: 3 },
 });

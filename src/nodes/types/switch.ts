@@ -44,4 +44,5 @@ export const switchNode = defineNode({
       { name: 'low', expression: 'input.priority = "low"' },
     ],
   },
+  exampleOutput: { result: 'high' },
 });

@@ -19,4 +19,5 @@ export const terminateNode = defineNode({
     .strict(),
   outputSchema: z.object({}).describe('Terminate ends the run; it has no output'),
   example: { status: 'failed', message: 'Order {{ input.order_id }} was cancelled upstream' },
+  exampleOutput: {},
 });

@@ -43,6 +43,7 @@ export const toolCallNode = defineNode({
     heartbeat_ms: NETWORK_HEARTBEAT_TIMEOUT_MS,
   },
   example: { tool: 'http_fetch', input: { url: 'https://api.example.com/devices' } },
+  exampleOutput: { result: { status: 200, url: 'https://api.example.com/devices', body: [{ id: 'door-3', status: 'offline' }] }, tool: 'http_fetch' },
   async execute(data, ctx) {
     const result = await runTool(data.tool, data.input ?? {}, ctx);
     return { output: { result, tool: data.tool } };

@@ -15,4 +15,5 @@ export const transformNode = defineNode({
   outputSchema: z.object({ result: z.unknown() }),
   expressionFields: ['expression'],
   example: { expression: '{ "count": $count(fetch.result.items) }' },
+  exampleOutput: { result: { count: 3 } },
 });

@@ -20,4 +20,5 @@ export const waitEventNode = defineNode({
     .strict(),
   outputSchema: z.object({ result: z.unknown().describe("The event's data") }),
   example: { name: 'payment.received', timeout_ms: 3_600_000 },
+  exampleOutput: { result: { amount: 42.5, currency: 'EUR' } },
 });
