@@ -5,6 +5,7 @@ import { TerminateSignal, type GraphRunner, type NodeOutcome } from './graph-run
 import { runLoopNode } from './loop-node';
 import { runSubFlowNode } from './sub-flow-node';
 import { runAgentNode } from './agent-node';
+import { runInputNode, runOutputNode, shapedByOutputNode } from './io-nodes';
 import { reminderTimes, startReminders } from './approval-reminders';
 import type { ApprovalDecision, WaitInfo } from './run-state';
 
@@ -38,9 +39,15 @@ export const controlHandlers: Record<string, ControlHandler> = {
   },
 
   async end(node, runner) {
-    if (node.data.output === undefined) return outcome(runner.upstreamInput(node.id));
+    if (node.data.output === undefined) {
+      const shaped = shapedByOutputNode(node, runner);
+      return outcome(shaped ? shaped.value : runner.upstreamInput(node.id));
+    }
     return outcome(await renderFor(node, runner, node.data.output));
   },
+
+  input: runInputNode,
+  output: runOutputNode,
 
   async condition(node, runner) {
     const value = truthy(await evaluateFor(node, runner, String(node.data.expression)));

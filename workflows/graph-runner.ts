@@ -171,6 +171,16 @@ export class GraphRunner {
     return upstream === undefined ? this.context.input : upstream;
   }
 
+  /** Ids of the nodes whose edge into `nodeId` was taken, each once, in edge order. */
+  takenParents(nodeId: string): string[] {
+    const ids: string[] = [];
+    for (const i of this.incoming.get(nodeId) ?? []) {
+      const src = this.graph.edges[i].source;
+      if (this.edgeState[i] === 'taken' && !ids.includes(src)) ids.push(src);
+    }
+    return ids;
+  }
+
   /** A node's `prev`: its parent's output, `{parent: output}` for several, undefined for none. */
   upstreamOutput(nodeId: string): unknown {
     const parents = new Map<string, unknown>();

@@ -34,7 +34,10 @@ export async function runLoopItems(o: LoopItemsOptions): Promise<LoopItemsResult
     while (next < o.items.length && !out.stoppedAt) {
       const i = next++;
       const index = o.offset + i;
-      const runner = o.runnerFor({ ...o.baseContext, item: o.items[i], index }, `${o.scopeKey}${index}/`);
+      const context: Record<string, unknown> = { ...o.baseContext, item: o.items[i], index };
+      // The loop's item_variable names the item too; bodies compiled before it existed have none.
+      if (o.body.item_variable) context[o.body.item_variable] = o.items[i];
+      const runner = o.runnerFor(context, `${o.scopeKey}${index}/`);
       const res = await runner.execute();
       if (res.kind === 'failed') {
         const failure = { index, node_id: res.nodeId, error: res.error };

@@ -44,7 +44,10 @@ export async function runLoopNode(node: CompiledNode, runner: GraphRunner): Prom
   if (!Array.isArray(items)) {
     throw new Error(`loop: items must evaluate to an array, got ${items === null ? 'null' : typeof items}`);
   }
-  const body = node.data.body as CompiledFlow;
+  const body = node.data.body as CompiledFlow | undefined;
+  // Without a body (seed 001's loop config), each item is its own result. Loops compiled before
+  // the body became optional always have one, so their runs never take this path.
+  if (!body) return { output: { result: items }, port: 'default', input: { items: items.length } };
   const concurrency = Math.max(1, Math.min(50, Number(node.data.concurrency ?? 1)));
   const errorHandling = node.data.error_handling === 'continue' ? 'continue' : 'stop';
   const baseContext = { ...runner.context };

@@ -194,7 +194,8 @@ function checkDefinition(def: CompiledFlow | undefined): void {
     if (n.data === null || typeof n.data !== 'object') {
       throw runFailure(`${where}: data must be an object`, FAILURE.invalidDefinition);
     }
-    if (n.type === 'loop') checkDefinition(n.data.body as CompiledFlow);
+    // A loop without a body yields its items (seed 001's loop config).
+    if (n.type === 'loop' && n.data.body !== undefined) checkDefinition(n.data.body as CompiledFlow);
   });
   def.edges.forEach((e, i) => {
     if (!e || !ids.has(e.source) || !ids.has(e.target)) {

@@ -12,7 +12,11 @@ function compileNode(node: FlowNode, nodeIds: ReadonlySet<string>): CompiledNode
   // Control nodes get their parsed data (zod defaults filled in) so the interpreter needs no
   // registry; activity data stays as written because it is validated again after rendering.
   const data = def.kind === 'control' ? { ...parsed } : node.data;
-  if (def.type === 'loop') data.body = compileGraph(data.body as FlowGraph, nodeIds);
+  if (def.type === 'loop' && data.body) {
+    const body = compileGraph(data.body as FlowGraph, nodeIds);
+    if (typeof data.item_variable === 'string' && data.item_variable !== 'item') body.item_variable = data.item_variable;
+    data.body = body;
+  }
   const raw = [...(def.expressionFields ?? []), ...(def.rawFields ?? [])];
   // Activity nodes receive their expression and raw fields as written; control nodes evaluate theirs.
   const placement = placeEvaluation(data ?? {}, {

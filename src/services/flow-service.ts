@@ -1,4 +1,5 @@
 import { normalizeFlow } from '../nodes/normalize-flow';
+import { rewriteSeedSyntax } from '../nodes/seed-syntax';
 import { type SaveCheckOptions, validateFlow, type ValidationResult } from '../nodes/validate-flow';
 import {
   hashDefinition,
@@ -179,8 +180,10 @@ export function createFlowService({
     return problems;
   };
   const validate: FlowService['validate'] = (raw) => {
-    const graph = normalizeFlow({ nodes: raw.nodes ?? [], edges: raw.edges ?? [] });
+    // Seed 001's `{name}` placeholders and loop fields are stored in the platform's syntax; each rewrite is a warning.
+    const { graph, rewrites } = rewriteSeedSyntax(normalizeFlow({ nodes: raw.nodes ?? [], edges: raw.edges ?? [] }));
     const result = validateFlow(graph, { save: environment });
+    result.warnings.unshift(...rewrites);
     const problems = raw.trigger && typeof raw.trigger === 'object' ? triggers.check(raw.trigger as FlowTrigger) : undefined;
     if (!problems) return { ...result, graph };
     const errors = [...result.errors, ...Object.entries(problems).map(([path, message]) => ({ path, code: 'INVALID_TRIGGER', message }))];
@@ -363,8 +366,10 @@ export function createFlowService({
     },
 
     async importFlow(actor, input) {
-      const { graph } = await checked(actor.userId, input, (p) => `workflow.${p || '(root)'}`);
-      return this.create(actor, { ...input, ...graph, comment: input.comment ?? 'imported' });
+      // Refused here with paths under `workflow.`; create then checks the flow as sent, so the answer
+      // carries the warnings of the flow as imported (seed syntax rewrites included).
+      await checked(actor.userId, input, (p) => `workflow.${p || '(root)'}`);
+      return this.create(actor, { ...input, comment: input.comment ?? 'imported' });
     },
 
     async createFromTemplate(actor, templateId, meta) {

@@ -12,6 +12,7 @@ import { clientStarter, type RunStart, type RunStarted, type RunStarter } from '
 import type { TemporalGate } from '../temporal/temporal-gate';
 import type { Actor } from './actor';
 import { checkInput } from './input-schema';
+import { applyInputNodeDefaults } from '../shared/input-fields';
 
 /** Body of an execute call. */
 export interface ExecuteRequest {
@@ -86,8 +87,10 @@ export function createRunLauncher(deps: RunLauncherDeps) {
   ): Promise<RunFlowInput> {
     const at = await graphAt(flow, version);
     const definition = compileOr422(at.graph);
+    // Input nodes' defaults go into the run's input_data itself: every `{{ input.x }}` sees them.
+    inputData = applyInputNodeDefaults(definition, inputData);
     const problems = checkInput(definition, inputData);
-    if (problems) throw unprocessable('input_data does not match the start node input_schema', problems);
+    if (problems) throw unprocessable('input_data does not match the input_schema or input fields of the flow', problems);
     return {
       execution_id: executionId,
       flow_id: flow.id,

@@ -6,6 +6,7 @@ import type { RunFlowInput } from '../shared/flow';
 import type { FlowRow, Repos } from '../storage';
 import type { TemporalGate } from '../temporal/temporal-gate';
 import { checkInput } from './input-schema';
+import { applyInputNodeDefaults } from '../shared/input-fields';
 import { desiredSchedule, flowIdOfSchedule, HASH_MEMO_KEY, isCron, scheduleIdOf, type DesiredSchedule } from './schedule-spec';
 
 /** What bringing one flow's schedule in line did. */
@@ -60,13 +61,13 @@ export function createScheduleSync(deps: ScheduleSyncDeps) {
   /** The schedule a cron flow should have; paused with a note when its runs could not start. */
   function desired(flow: FlowRow): DesiredSchedule | { problem: string } {
     const trigger = { type: 'schedule' as const, schedule_id: scheduleIdOf(flow.id) };
-    const inputData = (flow.trigger.input_data as unknown) ?? {};
     let definition;
     try {
       definition = compileFlow(flow);
     } catch (err) {
       return { problem: `the flow does not compile: ${(err as Error).message}` };
     }
+    const inputData = applyInputNodeDefaults(definition, (flow.trigger.input_data as unknown) ?? {});
     // As the launcher builds a run's input, with no execution id: each run names itself.
     const input: RunFlowInput = {
       execution_id: '',
@@ -78,7 +79,7 @@ export function createScheduleSync(deps: ScheduleSyncDeps) {
       definition,
     };
     const problems = checkInput(definition, inputData);
-    const note = problems ? `trigger.input_data does not match the start node's input_schema: ${Object.values(problems).join('; ')}` : undefined;
+    const note = problems ? `trigger.input_data does not match the flow's input_schema or input fields: ${Object.values(problems).join('; ')}` : undefined;
     return desiredSchedule(flow, input, taskQueue, note);
   }
 

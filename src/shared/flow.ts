@@ -89,6 +89,11 @@ export interface CompiledFlow {
    * is as started, and a code node's `input` is its upstream output — so those runs replay as they ran.
    */
   semantics?: 2;
+  /**
+   * Loop bodies only: a second name the current item is bound to besides `item` (the loop's
+   * `item_variable`, seed 001). Absent for every loop compiled before it existed.
+   */
+  item_variable?: string;
 }
 
 /** The trigger that started a run. */

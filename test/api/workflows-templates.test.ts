@@ -377,7 +377,8 @@ describe('flows API: templates, and the seeds\u2019 flows imported and run', fun
         true,
         JSON.stringify(r2.output_data),
       );
-      assert.ok(upstream.llmPrompts.includes('请总结以下文本:{input}'), upstream.llmPrompts.join('|'));
+      // The seed's single-brace {input} is stored as {{ input }}: the run's input, rendered as JSON text.
+      assert.ok(upstream.llmPrompts.includes('请总结以下文本:{"input":"今天天气很好。"}'), upstream.llmPrompts.join('|'));
     });
 
     it('imports seed 002\u2019s inspection once iot_get_all_devices is registered through /tools, and runs it to the e-mail', async function () {

@@ -159,13 +159,21 @@ describe('control nodes', () => {
       const data = loopNode.dataSchema.parse({ items: '{{ input.list }}', body: { nodes: body.nodes } });
       assert.equal(data.concurrency, 1);
       assert.equal(data.error_handling, 'stop');
-      assert.deepEqual(data.body.edges, []);
+      assert.deepEqual(data.body?.edges, []);
     });
 
-    it('needs items as a template and a body with nodes', () => {
+    it('needs items as a template, and a body, when given, with nodes', () => {
       rejects(loopNode, { items: 'input.list', body }, 'items');
-      rejects(loopNode, { items: '{{ input.list }}' }, 'body');
       rejects(loopNode, { items: '{{ input.list }}', body: { edges: [] } }, 'body.nodes');
+      // Seed 001's loop config has no body: each item is then its own result.
+      ok(loopNode, { items: '{{ input.list }}' });
+    });
+
+    it('takes an item_variable that is a name and means nothing else in the body', () => {
+      ok(loopNode, { items: '{{ input.list }}', body, item_variable: 'device' });
+      ok(loopNode, { items: '{{ input.list }}', body, item_variable: 'item' });
+      rejects(loopNode, { items: '{{ input.list }}', body, item_variable: 'input' }, 'item_variable');
+      rejects(loopNode, { items: '{{ input.list }}', body, item_variable: 'a b' }, 'item_variable');
     });
 
     it('bounds concurrency to 1..50 and error_handling to stop|continue', () => {

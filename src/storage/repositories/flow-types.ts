@@ -92,6 +92,11 @@ export interface FlowListOptions extends PageOptions, OwnerScope {
   search?: string;
   status?: FlowStatus;
   enabled?: boolean;
+  /**
+   * `true`: only flows whose trigger is live (enabled and not archived), what the seeds call
+   * `running`; `false`: only the others (`stopped`).
+   */
+  live?: boolean;
   /** Only flows whose `trigger.type` is this. */
   triggerType?: string;
   /** Default `updated_at`. */

@@ -178,6 +178,9 @@ export function createFlowRepo(db: Knex): FlowRepo {
       if (options.ownerId !== undefined) filter('"owner_id" = ?', options.ownerId);
       if (options.status !== undefined) filter('"status" = ?', options.status);
       if (options.enabled !== undefined) filter('"enabled" = ?', options.enabled);
+      if (options.live !== undefined) {
+        filter(`${options.live ? '' : 'not '}("enabled" = ? and "status" <> ?)`, true, 'archived');
+      }
       if (options.triggerType !== undefined) filter(`${jsonTextSql(codec.dialect, 'trigger', 'type')} = ?`, options.triggerType);
       if (options.search) {
         const pattern = containsPattern(options.search);
