@@ -7,6 +7,8 @@ import { createApiDocsRouter } from './openapi/docs-router';
 import { listRoutes } from './route-table';
 import { createAuthRouter } from './routes/auth';
 import { createWorkflowRouter } from './routes/workflows';
+import { createWorkflowNodeRouter } from './routes/workflow-nodes';
+import { createLiveSocketRouter } from './routes/live-sockets';
 import { createExecutionRouter } from './routes/executions';
 import { createNodeTypeRouter } from './routes/node-types';
 import { createHealthRouter } from './routes/health';
@@ -60,6 +62,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(queryToken);
   api.use(authenticate);
   api.use('/workflows', createWorkflowRouter(deps));
+  api.use('/workflows', createWorkflowNodeRouter(deps));
+  api.use('/ws', createLiveSocketRouter(deps));
   api.use(createScheduleRouter(deps));
   api.use(createHookRotateRouter(deps));
   api.use('/events', createEventRouter(deps));

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { compileFlow } from '../nodes/compile-flow';
 import { getNodeDefinition } from '../nodes/registry';
 import { FlowValidationError } from '../nodes/validate-flow';
-import { RUN_FLOW, type CompiledFlow, type RunFlowInput, type RunFlowResult, type StepState } from '../shared/flow';
+import { RUN_FLOW, type CarriedState, type CompiledFlow, type FlowGraph, type RunFlowInput, type RunFlowResult, type StepState } from '../shared/flow';
 import { searchAttributesFor } from '../shared/search-attributes';
 import type { Repos } from '../storage';
 import type { TemporalGate } from '../temporal/temporal-gate';
@@ -60,14 +60,18 @@ const UNTESTABLE: Record<string, string> = {
 function compileTestFlow(req: NodeTestRequest): CompiledFlow {
   const def = getNodeDefinition(req.type);
   if (!def) throw unprocessable('unknown node type', { type: `Unknown node type "${req.type}"` });
-  if (UNTESTABLE[def.type])
-    throw unprocessable('node type cannot be tested alone', { type: `${def.type} ${UNTESTABLE[def.type]}` });
+  assertTestable(def.type);
+  // One attempt: a debugging run should report the first failure, not retry it for minutes.
+  return compileTestGraph({
+    nodes: [{ id: TEST_NODE_ID, type: req.type, data: req.data ?? {}, retry: { max_attempts: 1 } }],
+    edges: [],
+  });
+}
+
+/** Compiles a test's flow, whose first node is the tested one: its invalid fields are a 422 (`details["data.<field>"]`). */
+export function compileTestGraph(graph: FlowGraph): CompiledFlow {
   try {
-    // One attempt: a debugging run should report the first failure, not retry it for minutes.
-    return compileFlow({
-      nodes: [{ id: TEST_NODE_ID, type: req.type, data: req.data ?? {}, retry: { max_attempts: 1 } }],
-      edges: [],
-    });
+    return compileFlow(graph);
   } catch (err) {
     if (err instanceof FlowValidationError) {
       const details: Record<string, string> = {};
@@ -78,10 +82,29 @@ function compileTestFlow(req: NodeTestRequest): CompiledFlow {
   }
 }
 
-/** The step of the test node, from the result or the failure of its run. */
-function stepOf(outcome: { result?: RunFlowResult; steps?: StepState[] }): StepState | undefined {
-  return (outcome.result?.steps ?? outcome.steps ?? []).find((s) => s.node_id === TEST_NODE_ID);
+/** The step of the tested node, from the result or the failure of its run. */
+function stepOf(outcome: { result?: RunFlowResult; steps?: StepState[] }, nodeId: string): StepState | undefined {
+  return (outcome.result?.steps ?? outcome.steps ?? []).find((s) => s.node_id === nodeId);
 }
+
+/** A test run ready to start: a compiled flow in which one node runs (see {@link executeNodeTest}). */
+export interface PreparedNodeTest {
+  definition: CompiledFlow;
+  /** The node whose outcome is reported. */
+  nodeId: string;
+  flowId: string;
+  flowVersion: number;
+  /** Whose credentials, data sources and tools the node uses. */
+  ownerId: string;
+  /** The run input (`{{ input }}`, and the node's input when it has no upstream node). */
+  inputData: unknown;
+  /** Upstream nodes seeded as already settled: their outputs are the node's context. */
+  carried?: CarriedState;
+  timeoutMs: number;
+}
+
+/** What a node test returns, plus the input the node saw. */
+export type ExecutedNodeTest = NodeTestResult & { input: unknown };
 
 /**
  * Runs one node as a one-node flow on the platform's task queue (a real `runFlow` workflow, so
@@ -94,19 +117,45 @@ export async function runNodeTest(
   actor: Actor,
   req: NodeTestRequest,
 ): Promise<NodeTestResult> {
-  const definition = compileTestFlow(req);
+  const { input: _input, ...result } = await executeNodeTest(deps, actor, {
+    definition: compileTestFlow(req),
+    nodeId: TEST_NODE_ID,
+    flowId: NODE_TEST_FLOW_ID,
+    flowVersion: 0,
+    ownerId: actor.userId,
+    inputData: req.input ?? {},
+    timeoutMs: req.timeout_ms ?? DEFAULT_NODE_TEST_TIMEOUT_MS,
+  });
+  return result;
+}
+
+/** Refuses node types that cannot run alone (422 naming the type). */
+export function assertTestable(type: string): void {
+  const def = getNodeDefinition(type);
+  if (def && UNTESTABLE[def.type])
+    throw unprocessable('node type cannot be tested alone', { type: `${def.type} ${UNTESTABLE[def.type]}` });
+}
+
+/** Runs a prepared test (see {@link runNodeTest}); the run is never indexed and its logs are removed. */
+export async function executeNodeTest(
+  deps: NodeTestDeps,
+  actor: Actor,
+  test: PreparedNodeTest,
+): Promise<ExecutedNodeTest> {
+  const { definition, nodeId, timeoutMs } = test;
   const id = randomUUID();
   const workflowId = `node-test-${id}`;
-  const timeoutMs = req.timeout_ms ?? DEFAULT_NODE_TEST_TIMEOUT_MS;
   const input: RunFlowInput = {
     execution_id: id,
-    flow_id: NODE_TEST_FLOW_ID,
-    flow_version: 0,
-    owner_id: actor.userId,
+    flow_id: test.flowId,
+    flow_version: test.flowVersion,
+    owner_id: test.ownerId,
     trigger: { type: 'test', user_id: actor.userId },
-    input_data: req.input ?? {},
+    input_data: test.inputData,
     definition,
+    ...(test.carried ? { carried: test.carried } : {}),
   };
+  const tested = definition.nodes.find((n) => n.id === nodeId);
   const started = Date.now();
   const handle = await deps.gate.call(() =>
     deps.client.workflow.start(RUN_FLOW.workflow, {
@@ -115,19 +164,19 @@ export async function runNodeTest(
       args: [input],
       typedSearchAttributes: searchAttributesFor(input),
       workflowExecutionTimeout: timeoutMs,
-      staticSummary: `node test: ${definition.nodes[0].type}`,
+      staticSummary: `node test: ${tested?.type ?? nodeId}`,
     }),
   );
 
   let step: StepState | undefined;
   let runError: NodeTestResult['error'] = null;
   try {
-    step = stepOf({ result: (await handle.result()) as RunFlowResult });
+    step = stepOf({ result: (await handle.result()) as RunFlowResult }, nodeId);
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {
-      step = stepOf({ steps: (cause.details?.[0] as { steps?: StepState[] } | undefined)?.steps });
+      step = stepOf({ steps: (cause.details?.[0] as { steps?: StepState[] } | undefined)?.steps }, nodeId);
       runError = { message: cause.message, type: cause.type ?? undefined };
     } else {
       runError = {
@@ -161,5 +210,6 @@ export async function runNodeTest(
     })),
     duration_ms: step?.duration_ms ?? duration,
     temporal: { workflow_id: workflowId, run_id: handle.firstExecutionRunId },
+    input: step?.input ?? null,
   };
 }

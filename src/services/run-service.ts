@@ -5,7 +5,10 @@ import type { RunStarter } from '../temporal/run-start';
 import type { TemporalGate } from '../temporal/temporal-gate';
 import type { Actor } from './actor';
 import type { RunBacklog } from './run-backlog';
-import { runNodeTest, type NodeTestRequest } from './node-test';
+import { createFlowEventHub } from './flow-event-hub';
+import { createFlowNodeService } from './flow-nodes';
+import { createFlowWatcher } from './flow-watch';
+import { executeNodeTest, runNodeTest, type NodeTestRequest } from './node-test';
 import { createRunControl } from './run-control';
 import type { EventTail } from './run-event-tail';
 import { createRunLauncher, type ExecuteRequest } from './run-launcher';
@@ -63,6 +66,13 @@ export function createRunService(deps: RunServiceDeps) {
   const control = createRunControl({ repos, gate, temporal, view });
   const retry = createRunRetry({ repos, temporal, launcher, view });
   const reconciler = createRunReconciler({ repos, temporal, launcher, gate, logger, webhooks: deps.webhooks });
+  const hub = createFlowEventHub({ repos, tail: deps.tail, onError: (err) => logger.warn({ err }, 'flow live events failed') });
+  const flowWatcher = createFlowWatcher({ repos, hub, snapshotOf: reader.snapshotOf });
+  const flowNodes = createFlowNodeService({
+    repos,
+    stepsOf: async (actor, id) => (await reader.get(actor, id)).steps ?? [],
+    execute: (actor, test) => executeNodeTest({ client, gate, taskQueue, repos, logger }, actor, test),
+  });
 
   return {
     /**
@@ -83,6 +93,12 @@ export function createRunService(deps: RunServiceDeps) {
     get: reader.get,
     status: reader.status,
     openWatch: reader.openWatch,
+    /** A run's current state (the data of a `state_sync`), for a watcher that asks again; 404 when not the caller's. */
+    snapshot: async (actor: Actor, id: string) => reader.snapshotOf(await reader.getRow(actor, id)),
+    /** Checks that the caller may watch the flow (404 otherwise): its state and its runs' live events. */
+    openFlowWatch: flowWatcher.open,
+    /** A stored flow's nodes: their latest input and output, and tests of one node as the flow defines it. */
+    flowNodes,
     control: control.control,
     deliverEvent: control.deliverEvent,
     decide: control.decide,

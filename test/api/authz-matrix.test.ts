@@ -4,6 +4,7 @@
  * joins the matrix by itself; a new kind of path parameter fails until it gets a fixture below.
  */
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { API_OPERATIONS } from '../../src/api/openapi/operations';
 import { listRoutes, type RouteInfo } from '../../src/api/route-table';
 import { SCOPES, type Scope } from '../../src/api/principal';
@@ -48,6 +49,9 @@ function paramValue(route: RouteInfo, name: string, f: Fixtures): { value: strin
   if (name === 'id' && p.startsWith('/api/v1/workflows/{id}')) return { value: f.flowId, owned: true };
   if (name === 'id' && p.startsWith('/api/v1/executions/{id}')) return { value: f.runId, owned: true };
   if (name === 'id' && p.startsWith('/api/v1/auth/api-keys/{id}')) return { value: f.keyId, owned: true };
+  // The live event sockets answer a plain GET (no upgrade) after the same checks as the upgrade.
+  if (name === 'id' && p === '/api/v1/ws/workflows/{id}') return { value: f.flowId, owned: true };
+  if (name === 'id' && p === '/api/v1/ws/executions/{id}') return { value: f.runId, owned: true };
   if (name === 'v' && p.startsWith('/api/v1/workflows/{id}/versions/')) return { value: '1', owned: false };
   if (name === 'node_id' && p.startsWith('/api/v1/workflows/{id}/nodes/')) return { value: 'start', owned: false };
   if (name === 'node_id' && p.startsWith('/api/v1/executions/{id}/approvals/')) return { value: 'approve', owned: false };
@@ -178,6 +182,36 @@ describe('authorization matrix (every route × caller)', function () {
       assert.deepEqual([item.status, item.status_code, item.error.code], ['error', 404, 'NOT_FOUND'], `${op}: ${res.text}`);
     }
     assert.equal((await call(tp.url, { method: 'get' } as RouteInfo, `/api/v1/workflows/${fixtures.flowId}`, undefined, callers.get('owner'))).status, 200);
+  });
+
+  it('refuses WebSocket upgrades of both live event sockets as their routes do', async () => {
+    const paths = [`/api/v1/ws/workflows/${fixtures.flowId}`, `/api/v1/ws/executions/${fixtures.runId}`];
+    const upgrade = (path: string, auth: Auth) =>
+      new Promise<number>((resolve, reject) => {
+        const headers: Record<string, string> = {};
+        if (auth && 'bearer' in auth) headers.authorization = `Bearer ${auth.bearer}`;
+        if (auth && 'apiKey' in auth) headers['x-api-key'] = auth.apiKey;
+        const ws = new WebSocket(tp.url.replace(/^http/, 'ws') + path, { headers });
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('unexpected-response', (_req, res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        ws.on('error', reject);
+      });
+    const got: string[] = [];
+    for (const path of paths) {
+      for (const caller of ['none', 'other', 'without-read', 'read-key', 'owner'] as const) {
+        got.push(`${path.split('/')[4]} ${caller}: ${await upgrade(path, callers.get(caller))}`);
+      }
+    }
+    assert.deepEqual(
+      got,
+      ['workflows', 'executions'].flatMap((kind) => [`${kind} none: 401`, `${kind} other: 404`, `${kind} without-read: 403`, `${kind} read-key: 101`, `${kind} owner: 101`]),
+    );
   });
 
   for (const route of ORDERED) {

@@ -5,6 +5,7 @@ import { monitoringOperations } from './monitoring-operations';
 import { dataSourceOperations } from './data-source-operations';
 import { credentialOperations } from './credential-operations';
 import { executionOperations } from './execution-operations';
+import { flowNodeOperations } from './flow-node-operations';
 import type { OperationDoc } from './operation-doc';
 import { scheduleOperations } from './schedule-operations';
 import { toolOperations } from './tool-operations';
@@ -19,6 +20,7 @@ export const API_OPERATIONS: readonly OperationDoc[] = [
   ...authOperations,
   ...workflowOperations,
   ...executionOperations,
+  ...flowNodeOperations,
   ...scheduleOperations,
   ...webhookOperations,
   ...triggerOperations,
