@@ -3,7 +3,13 @@ import { componentHealth, nodeType, pageQuery } from './schemas';
 import { z } from './zod';
 
 const health = z
-  .object({ status: z.enum(['ok', 'degraded']), api: componentHealth, database: componentHealth, temporal: componentHealth })
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    version: z.string().openapi({ description: "the platform's version (package.json)", example: '0.1.0' }),
+    api: componentHealth,
+    database: componentHealth,
+    temporal: componentHealth,
+  })
   .openapi('Health');
 
 /** Health, the node catalogue and the documentation itself. */

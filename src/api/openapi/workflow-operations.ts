@@ -1,4 +1,6 @@
 import { importSchema, nodeAddSchema, nodePatchSchema } from '../schemas/flow-bodies';
+import { EXPORT_FORMATS, exportQuery } from '../schemas/export-query';
+import { FLOW_LIST_STATUSES } from '../schemas/flow-list-query';
 import type { OperationDoc } from './operation-doc';
 import {
   EXECUTION_STATUSES,
@@ -90,7 +92,9 @@ export const workflowOperations: OperationDoc[] = [
     summary: 'List flows (without nodes and edges)',
     query: pageQuery.extend({
       search: z.string().max(200).optional(),
-      status: z.enum(['draft', 'published', 'archived']).optional(),
+      status: z.enum(FLOW_LIST_STATUSES).optional().openapi({
+        description: 'a stored status, or `running` (enabled and not archived: the trigger is live) / `stopped` (disabled or archived)',
+      }),
       sort_by: z.enum(['name', 'created_at', 'updated_at']).default('updated_at'),
       sort_order: z.enum(['asc', 'desc']).default('desc'),
     }),
@@ -184,8 +188,9 @@ export const workflowOperations: OperationDoc[] = [
     path: '/api/v1/workflows/{id}/export',
     tag: 'import-export',
     summary: 'Export a flow (head, or `?version`) as a portable document',
+    description: `\`format\` is one of ${EXPORT_FORMATS.join(', ')}; any other is refused with 400 naming them.`,
     params: flowId,
-    query: z.object({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
+    query: exportQuery,
     responses: { 200: { description: 'the export document', schema: flowExport } },
   },
   {

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { PACKAGE_VERSION } from '../../version';
 
 /** One component's health. */
 export interface ComponentHealth {
@@ -11,13 +12,13 @@ export interface ComponentHealth {
 /** Reports the health of the database, Temporal and (when supervised) the worker process. */
 export type HealthCheck = () => Promise<{ database: ComponentHealth; temporal: ComponentHealth; worker?: ComponentHealth }>;
 
-/** `GET /health`: 200 when every component is up, 503 otherwise. */
+/** `GET /health`: 200 when every component is up, 503 otherwise; `version` is the package's. */
 export function createHealthRouter(check: HealthCheck): Router {
   const r = Router();
   r.get('/health', async (_req, res) => {
     const components = await check();
     const ok = Object.values(components).every((c) => c?.status === 'ok');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', api: { status: 'ok' }, ...components });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', version: PACKAGE_VERSION, api: { status: 'ok' }, ...components });
   });
   return r;
 }

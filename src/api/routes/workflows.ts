@@ -16,17 +16,12 @@ import {
   nodePatchSchema,
   triggerSchema,
 } from '../schemas/flow-bodies';
+import { flowListQuery, flowStatusFilter } from '../schemas/flow-list-query';
+import { exportQuery } from '../schemas/export-query';
 import type { FlowRow } from '../../storage';
 import { getTemplate, listTemplates } from '../../templates';
+import { typescriptExport } from '../../services/flow-export-ts';
 
-const listQuery = z.object({
-  skip: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  search: z.string().max(200).optional(),
-  status: z.enum(['draft', 'published', 'archived']).optional(),
-  sort_by: z.enum(['name', 'created_at', 'updated_at']).default('updated_at'),
-  sort_order: z.enum(['asc', 'desc']).default('desc'),
-});
 
 
 const pageQuery = z.object({
@@ -46,7 +41,6 @@ const optionalText = (max: number) =>
 
 const templateCreateQuery = z.object({ name: optionalText(200), description: optionalText(5000) });
 
-const exportQuery = z.object({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() });
 
 const rollbackBody = z.object({ comment: z.string().max(1000).optional() });
 
@@ -67,7 +61,7 @@ export function flowView(f: FlowRow & { revealed?: Record<string, unknown> }) {
  * `/api/v1/workflows`: flow CRUD, validation, versions, import/export, templates, node edits and
  * execution. The fixed paths (`/validate`, `/templates`, `/import`) are registered before `/:id`.
  */
-export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
+export function createWorkflowRouter({ flows, runs, repos, config }: AppDeps): Router {
   const r = Router();
   const read = requireScope('read');
   const write = requireScope('write');
@@ -78,13 +72,13 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
   };
 
   r.get('/', read, async (req, res) => {
-    const q = parseQuery(listQuery, req);
+    const q = parseQuery(flowListQuery, req);
     const page = await repos.flows.list({
       ownerId: actorOf(req).ownerId,
       skip: q.skip,
       limit: q.limit,
       search: q.search,
-      status: q.status,
+      ...flowStatusFilter(q.status),
       sortBy: q.sort_by,
       sortOrder: q.sort_order,
     });
@@ -172,6 +166,11 @@ export function createWorkflowRouter({ flows, runs, repos }: AppDeps): Router {
 
   r.get('/:id/export', read, async (req, res) => {
     const q = parseQuery(exportQuery, req);
+    if (req.query.format === 'typescript') {
+      const file = await typescriptExport(flows, actorOf(req), flowId(req.params.id), q.version, config.temporal.taskQueue);
+      res.attachment(file.filename).type('application/typescript').send(file.code);
+      return;
+    }
     res.json(await flows.exportFlow(actorOf(req), flowId(req.params.id), q.version));
   });
 
