@@ -1,160 +1,31 @@
-import { normalizeFlow } from '../nodes/normalize-flow';
-import { rewriteSeedSyntax } from '../nodes/seed-syntax';
-import { type SaveCheckOptions, validateFlow, type ValidationResult } from '../nodes/validate-flow';
-import {
-  hashDefinition,
-  type FlowRow,
-  type FlowStatus,
-  type FlowTrigger,
-  type FlowVersionRow,
-  type FlowVersionSummary,
-  type Repos,
-} from '../storage';
-import type { FlowEdge, FlowGraph, FlowNode } from '../shared/flow';
-import { conflict, notFound, unprocessable } from '../shared/errors';
+import type { ValidationResult } from '../nodes/validate-flow';
+import type { FlowRow, Repos } from '../storage';
+import type { FlowGraph } from '../shared/flow';
+import { conflict, notFound } from '../shared/errors';
 import type { Actor } from './actor';
 import { getTemplate } from '../templates';
-import { addNode, freeNodeId, indexOfNode, nodeIds, patchNode, removeNode, type EditedGraph, type NodePatch } from './node-edits';
+import { addNode, freeNodeId, indexOfNode, nodeIds, patchNode, removeNode, type EditedGraph } from './node-edits';
 import { combineTriggerHandlers, type FlowGraphCheck, type FlowTriggerHandler, type SavedFlow } from './flow-triggers';
-import { credentialWarnings } from './credentials/credential-references';
+import { executableHash } from './executable-hash';
+import { createFlowValidation } from './flow-validation';
+import { EXPORT_FORMAT_VERSION, type FlowEnvironment, type FlowInput, type FlowService } from './flow-service-types';
 
 export type { FlowGraphCheck, FlowTriggerHandler, SavedFlow } from './flow-triggers';
-
-/** A flow as create and update take it; the API parses request bodies into this. */
-export interface FlowInput {
-  name: string;
-  description: string;
-  status: FlowStatus;
-  enabled: boolean;
-  trigger: FlowTrigger;
-  settings: Record<string, unknown>;
-  /** Nodes and edges in any spelling the flow format accepts: normalised and validated here. */
-  nodes: unknown[];
-  edges: unknown[];
-  /** The new version's comment. */
-  comment?: string;
-}
-
-/** A node to add, in any spelling the flow format accepts, with edges to add along with it. */
-export interface NodeAddInput {
-  /** A free id is chosen when absent. */
-  id?: string;
-  type: string;
-  edges: unknown[];
-  comment?: string;
-  [field: string]: unknown;
-}
-
-/** A change to one node (`data` merged, `null` removes a setting), with the new version's comment. */
-export interface NodePatchInput extends NodePatch {
-  comment?: string;
-}
-
-/** Version of the export document written by `GET /workflows/{id}/export`; import reads it and older ones. */
-export const EXPORT_FORMAT_VERSION = 1;
-
-/** A portable copy of a flow: no ids or owner, so it can be imported anywhere. */
-export interface FlowExport {
-  workflow: {
-    name: string;
-    description: string;
-    status: FlowRow['status'];
-    enabled: boolean;
-    trigger: FlowRow['trigger'];
-    settings: Record<string, unknown>;
-    nodes: FlowNode[];
-    edges: FlowEdge[];
-    /** The version exported (informational: an import starts at version 1). */
-    version: number;
-  };
-  exported_at: string;
-  format_version: number;
-}
+export { executableHash } from './executable-hash';
+export {
+  EXPORT_FORMAT_VERSION,
+  type FlowEnvironment,
+  type FlowExport,
+  type FlowInput,
+  type FlowService,
+  type NodeAddInput,
+  type NodePatchInput,
+} from './flow-service-types';
 
 export type { Actor } from './actor';
 
-/** Node fields a run executes; everything else (label, position, editor fields) is presentation. */
-const EXECUTABLE_NODE_FIELDS = ['id', 'type', 'data', 'retry', 'timeout_ms', 'on_error'] as const;
-
-function executableNode(node: FlowNode): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of EXECUTABLE_NODE_FIELDS) if (node[key] !== undefined) out[key] = node[key];
-  const body = node.type === 'loop' ? (node.data?.body as Partial<FlowGraph> | undefined) : undefined;
-  if (body && Array.isArray(body.nodes)) {
-    out.data = { ...node.data, body: executableGraph({ nodes: body.nodes, edges: Array.isArray(body.edges) ? body.edges : [] }) };
-  }
-  return out;
-}
-
-function executableGraph(graph: FlowGraph) {
-  return {
-    nodes: graph.nodes.map(executableNode),
-    edges: graph.edges.map((e: FlowEdge) => ({ source: e.source, target: e.target, source_handle: e.source_handle })),
-  };
-}
-
-/**
- * The hash of what a run executes: node ids, types, data, retry, timeout and on_error, and the
- * edges' endpoints and ports (loop bodies alike). Labels, positions, edge ids and editor fields
- * are left out, so renaming or moving a node does not make a new version.
- */
-export function executableHash(graph: FlowGraph): string {
-  return hashDefinition(executableGraph(graph));
-}
-
-/**
- * Turns validation problems into a 422 whose details map each path (renamed by `pathOf`) to its
- * message; several problems at one path are joined with `; `, so none is lost.
- */
-function rejectInvalid(result: Pick<ValidationResult, 'errors'>, pathOf: (path: string) => string = (p) => p || '(root)'): never {
-  const details: Record<string, string> = {};
-  for (const e of result.errors) {
-    const path = pathOf(e.path);
-    details[path] = details[path] === undefined ? e.message : `${details[path]}; ${e.message}`;
-  }
-  throw unprocessable('flow is invalid', details);
-}
-
-/** What the deployment offers that decides whether some nodes can run: checked when a flow is saved or validated. */
-export type FlowEnvironment = SaveCheckOptions;
-
 /** A deployment with nothing configured and no private host allowed (the defaults of src/config.ts). */
 const BARE_ENVIRONMENT: FlowEnvironment = { httpAllowedHosts: [], llmConfigured: false, smtpConfigured: false };
-
-/** Flow CRUD, versions, import/export, templates and node edits; routes call it after authenticating. */
-export interface FlowService {
-  /**
-   * Validates a graph (and a trigger, when given) on its own: errors and warnings with their paths,
-   * without what needs the owner's resources ({@link validateFor} adds those).
-   */
-  validate(raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }): ValidationResult & { graph: FlowGraph };
-  /**
-   * Every check a save makes, as `/workflows/validate` answers it: {@link validate}, the owner-aware
-   * checks (unknown tools) as errors, and warnings about the credentials the nodes name that the
-   * actor lacks or that do not fit. A save refuses exactly these errors and answers these warnings.
-   */
-  validateFor(actor: Actor, raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }): Promise<ValidationResult & { graph: FlowGraph }>;
-  create(actor: Actor, input: FlowInput): Promise<SavedFlow>;
-  get(actor: Actor, id: string): Promise<FlowRow>;
-  /** Applies a change; a new version is made only when the executable definition changes ({@link executableHash}). */
-  update(actor: Actor, id: string, patch: Partial<FlowInput>): Promise<SavedFlow>;
-  remove(actor: Actor, id: string): Promise<void>;
-  /** The flow's versions, newest first. */
-  listVersions(actor: Actor, id: string): Promise<FlowVersionSummary[]>;
-  /** One version's snapshot; 404 for an unknown version. */
-  getVersion(actor: Actor, id: string, version: number): Promise<FlowVersionRow>;
-  /** Makes a new head version whose nodes and edges are those of `version`. */
-  rollback(actor: Actor, id: string, version: number, comment?: string): Promise<SavedFlow>;
-  /** The head (or `version`) as a portable export document. */
-  exportFlow(actor: Actor, id: string, version?: number): Promise<FlowExport>;
-  /** Creates a new flow of the actor from an imported one (nodes and edges in any accepted spelling). */
-  importFlow(actor: Actor, workflow: FlowInput): Promise<SavedFlow>;
-  /** Creates a flow from a built-in template. */
-  createFromTemplate(actor: Actor, templateId: string, meta: { name?: string; description?: string }): Promise<SavedFlow>;
-  addNode(actor: Actor, id: string, body: NodeAddInput): Promise<SavedFlow>;
-  updateNode(actor: Actor, id: string, nodeId: string, patch: NodePatchInput): Promise<SavedFlow>;
-  removeNode(actor: Actor, id: string, nodeId: string): Promise<SavedFlow>;
-}
 
 /** Creates the flow service over the repositories. */
 export function createFlowService({
@@ -171,44 +42,7 @@ export function createFlowService({
   environment?: FlowEnvironment;
 }): FlowService {
   const triggers = combineTriggerHandlers(handlers);
-  /** Problems the owner-aware checks find in `graph`. */
-  const ownerProblems = async (ownerId: string, graph: FlowGraph): Promise<ValidationResult['errors']> => {
-    const problems: ValidationResult['errors'] = [];
-    for (const check of checks) {
-      for (const [path, message] of Object.entries((await check(ownerId, graph)) ?? {})) problems.push({ path, code: 'UNKNOWN_REFERENCE', message });
-    }
-    return problems;
-  };
-  const validate: FlowService['validate'] = (raw) => {
-    // Seed 001's `{name}` placeholders and loop fields are stored in the platform's syntax; each rewrite is a warning.
-    const { graph, rewrites } = rewriteSeedSyntax(normalizeFlow({ nodes: raw.nodes ?? [], edges: raw.edges ?? [] }));
-    const result = validateFlow(graph, { save: environment });
-    result.warnings.unshift(...rewrites);
-    const problems = raw.trigger && typeof raw.trigger === 'object' ? triggers.check(raw.trigger as FlowTrigger) : undefined;
-    if (!problems) return { ...result, graph };
-    const errors = [...result.errors, ...Object.entries(problems).map(([path, message]) => ({ path, code: 'INVALID_TRIGGER', message }))];
-    return { ...result, valid: false, errors, graph };
-  };
-  /** The one validation pipeline: what `/workflows/validate` answers and what every save refuses (errors) or answers (warnings). */
-  const validateOwned = async (ownerId: string, raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }) => {
-    const validated = validate(raw);
-    const errors = [...validated.errors, ...(await ownerProblems(ownerId, validated.graph))];
-    const warnings = [...validated.warnings, ...(await credentialWarnings(repos, ownerId, validated.graph.nodes))];
-    return { ...validated, valid: errors.length === 0, errors, warnings };
-  };
-
-  /** 422 when the trigger's own rules refuse it (a cron expression, a time zone…). */
-  const checkTrigger = (trigger: FlowTrigger | undefined, pathOf: (path: string) => string = (p) => p) => {
-    const problems = trigger && triggers.check(trigger);
-    if (problems) throw unprocessable('flow is invalid', Object.fromEntries(Object.entries(problems).map(([p, m]) => [pathOf(p), m])));
-  };
-
-  /** {@link validateOwned}, refusing the flow with 422 (every error, paths renamed by `pathOf`) when it has errors. */
-  const checked = async (ownerId: string, raw: { nodes?: unknown; edges?: unknown; trigger?: unknown }, pathOf?: (path: string) => string) => {
-    const r = await validateOwned(ownerId, raw);
-    if (!r.valid) rejectInvalid(r, pathOf);
-    return r;
-  };
+  const { validate, validateOwned, checkTrigger, checked } = createFlowValidation({ repos, triggers, checks, environment });
 
   /**
    * A save's answer: the flow, what its trigger reveals once, and the warnings `/workflows/validate`
