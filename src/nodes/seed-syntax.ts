@@ -126,7 +126,11 @@ function rewriteValue(value: unknown, path: string, field: string, expressionFie
   if (Array.isArray(value)) return value.map((item, i) => rewriteValue(item, `${path}[${i}]`, `${field}[]`, expressionFields, scope, out));
   if (isObject(value)) {
     const copy: Obj = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = rewriteValue(item, keyPath(path, key), `${field}.${key}`, expressionFields, scope, out);
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty, not assignment: a key "__proto__" must stay a key (validation refuses it), not set the copy's prototype.
+      const rewritten = rewriteValue(item, keyPath(path, key), `${field}.${key}`, expressionFields, scope, out);
+      Object.defineProperty(copy, key, { value: rewritten, enumerable: true, writable: true, configurable: true });
+    }
     return copy;
   }
   return value;

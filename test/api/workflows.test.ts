@@ -152,7 +152,7 @@ describe('flows API: list, CRUD, versions, rollback, export/import, node edits',
         ['skip=1.5', 'skip'],
         ['sort_by=owner_id', 'sort_by'],
         ['sort_order=up', 'sort_order'],
-        ['status=running', 'status'],
+        ['status=paused', 'status'],
         ['search=a&search=b', 'search'],
       ]) {
         const r = await tp.api('GET', `${V1}/workflows?${query}`, undefined, token);
