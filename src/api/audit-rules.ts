@@ -121,6 +121,12 @@ export const AUDIT_RULES: Readonly<Record<string, AuditRule | null>> = {
     actor: 'hook',
   },
   'POST /api/v1/nodes/test': { action: 'node.test', resource: 'node_type', id: 'body:type' },
+  'POST /api/v1/workflows/{id}/nodes/{node_id}/test': {
+    action: 'workflow.node_test',
+    resource: 'workflow',
+    id: 'param:id',
+    details: { node_id: 'param:node_id', test_id: 'response:id', success: 'response:success' },
+  },
 
   'POST /api/v1/webhooks': { action: 'webhook.create', resource: 'webhook', id: 'response:id' },
   'PATCH /api/v1/webhooks/{id}': {

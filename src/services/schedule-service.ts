@@ -50,6 +50,8 @@ const RECENT_RUNS = 5;
 /** How long "run now" waits for Temporal to start the run, then for its first report. */
 const ACTION_WAIT_MS = 5_000;
 const REPORT_WAIT_MS = 10_000;
+/** Background tries of a schedule sync that failed during a save (about 4 minutes in all). */
+const SYNC_RETRIES = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -74,12 +76,25 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   const client = new Client({ connection: deps.connection, namespace: deps.namespace });
   const keeper = createScheduleSync({ repos, client, gate, taskQueue: deps.taskQueue, logger });
 
-  /** Syncs without failing the save: what fails is repaired by the next reconciliation. */
-  const syncQuietly = async (flowId: string) => {
+  /**
+   * Syncs without failing the save. A sync that fails is tried again in the background (0.5 s,
+   * doubling to 30 s, SYNC_RETRIES times): a disabled flow whose schedule could not be paused on
+   * one slow call must not keep running until the next reconciliation (start-up, Temporal back).
+   * Each try reads the flow as stored then, so a later save is never undone.
+   */
+  const syncQuietly = async (flowId: string, attempt = 0): Promise<void> => {
     try {
       await keeper.sync(flowId);
     } catch (err) {
-      logger.warn({ err, flow_id: flowId }, 'could not update the flow\'s Temporal Schedule; it is reconciled at start-up and when Temporal is back');
+      const retry = attempt < SYNC_RETRIES;
+      const delayMs = Math.min(30_000, 500 * 2 ** attempt);
+      logger.warn(
+        { err, flow_id: flowId, attempt: attempt + 1 },
+        retry
+          ? `could not update the flow's Temporal Schedule; trying again in ${delayMs} ms`
+          : "could not update the flow's Temporal Schedule; it is reconciled at start-up and when Temporal is back",
+      );
+      if (retry) setTimeout(() => void syncQuietly(flowId, attempt + 1), delayMs).unref();
     }
   };
 

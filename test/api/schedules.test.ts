@@ -132,16 +132,19 @@ describe('schedules (cron flows on Temporal Schedules)', function () {
 
   it('pauses the schedule while the flow is disabled or archived, follows trigger changes, and deletes it with the flow', async () => {
     const flow = await createFlow('toggled', { type: 'cron', schedule: '@hourly' });
-    const paused = async () => (await describeSchedule(flow))?.state.paused;
-    assert.equal(await paused(), false);
+    // Temporal applies a schedule update to its scheduler workflow; a loaded server may describe
+    // the schedule as it was for a moment, so each state is awaited (it is normally there at once).
+    const paused = (want: boolean) =>
+      until(async () => (await describeSchedule(flow))?.state.paused === want, `the schedule to be ${want ? 'paused' : 'running'}`, 5_000);
+    await paused(false);
     assert.equal((await api('PATCH', `/workflows/${flow}`, { enabled: false })).status, 200);
-    assert.equal(await paused(), true);
+    await paused(true);
     assert.equal((await api('PATCH', `/workflows/${flow}`, { enabled: true })).status, 200);
-    assert.equal(await paused(), false);
+    await paused(false);
     assert.equal((await api('PATCH', `/workflows/${flow}`, { status: 'archived' })).status, 200);
-    assert.equal(await paused(), true);
+    await paused(true);
     assert.equal((await api('PATCH', `/workflows/${flow}`, { status: 'published' })).status, 200);
-    assert.equal(await paused(), false);
+    await paused(false);
 
     assert.equal((await api('PATCH', `/workflows/${flow}`, { trigger: { type: 'manual' } })).status, 200);
     assert.equal(await describeSchedule(flow), undefined, 'no longer cron: no schedule');

@@ -67,6 +67,8 @@ describeEachDialect('node test results and the newest event of a flow\'s node', 
     const run = async (flow: string) =>
       (await repos.executions.create({ flow_id: flow, flow_version: 1, owner_id: ownerId, trigger: { type: 'manual' } })).id;
     const [first, second, elsewhere] = [await run(flowId), await run(flowId), await run(other)];
+    // Runs created in the same millisecond would tie on created_at; the first is made older.
+    await ctx.db('executions').where({ id: first }).update({ created_at: new Date(Date.now() - 60_000).toISOString() });
     const event = (executionId: string, key: string, type: string, nodeId: string) => ({
       execution_id: executionId,
       event_key: key,
