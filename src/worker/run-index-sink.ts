@@ -6,7 +6,10 @@ import { loopPlaceOf } from '../shared/step-scope';
 import {
   ACTIVE_EXECUTION_STATUSES,
   approvalKey,
-  createRepos,
+  createExecutionEventRepo,
+  createExecutionRepo,
+  createItemStepRepo,
+  createPendingApprovalRepo,
   type Db,
   type ExecutionPatch,
   type ItemStepRow,
@@ -36,6 +39,14 @@ const TERMINAL: Partial<Record<RunTransition['type'], ExecutionStatus>> = {
 const LIVE_STATUSES: readonly ExecutionStatus[] = ['running', 'paused', 'waiting'];
 /** A write that fails is retried this many times (then logged; the reconciler repairs the row). */
 const MAX_ATTEMPTS = 5;
+/**
+ * How long node transitions may wait for company before they are written. A run-level transition
+ * (started, paused, waiting, finished…) is written at the end of its event-loop turn, as is a batch
+ * of MAX_BATCH; node transitions alone wait up to this long, so a run of light nodes (one
+ * activation per node) costs a transaction every few nodes instead of one per node.
+ */
+export const NODE_BATCH_MS = 20;
+const MAX_BATCH = 500;
 
 /**
  * The worker side of run reporting (see `src/shared/run-transitions.ts`): stores every transition
@@ -56,7 +67,7 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
   const write = async (batch: RunTransition[]) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await deps.db.transaction(async (trx) => apply(createRepos(trx), batch));
+        await deps.db.transaction(async (trx) => apply(sinkRepos(trx), batch));
         return;
       } catch (err) {
         if (attempt >= MAX_ATTEMPTS) {
@@ -68,22 +79,38 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
     }
   };
 
-  const schedule = () => {
+  let timer: NodeJS.Timeout | undefined;
+  let immediate = false;
+
+  const writeQueued = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    immediate = false;
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return;
+    const written = writing.then(() => write(batch));
+    writing = written;
+    const webhooks = deps.webhooks;
+    if (webhooks) {
+      dispatching = Promise.all([dispatching, written])
+        .then(() => webhooks.dispatchTransitions(batch))
+        .catch((err) => deps.logger.warn({ err }, 'could not dispatch webhooks'));
+    }
+  };
+
+  const schedule = (transition: RunTransition) => {
+    const urgent = !transition.type.startsWith('node_') || queue.length >= MAX_BATCH;
+    if (urgent && !immediate) {
+      immediate = true;
+      scheduled = true;
+      setImmediate(writeQueued);
+      return;
+    }
     if (scheduled) return;
     scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      const batch = queue;
-      queue = [];
-      const written = writing.then(() => write(batch));
-      writing = written;
-      const webhooks = deps.webhooks;
-      if (webhooks) {
-        dispatching = Promise.all([dispatching, written])
-          .then(() => webhooks.dispatchTransitions(batch))
-          .catch((err) => deps.logger.warn({ err }, 'could not dispatch webhooks'));
-      }
-    });
+    timer = setTimeout(writeQueued, NODE_BATCH_MS);
   };
 
   return {
@@ -92,13 +119,15 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
         record: {
           fn: (_info, transition) => {
             queue.push(transition);
-            schedule();
+            schedule(transition);
           },
           callDuringReplay: false,
         },
       },
     },
     async flush() {
+      // What waits for company is written now.
+      if (timer) writeQueued();
       for (;;) {
         const pending = writing;
         const sending = dispatching;
@@ -110,7 +139,17 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
   };
 }
 
-type Repos = ReturnType<typeof createRepos>;
+/** The repositories a batch touches, on `trx` (building every repository per batch cost more than the writes). */
+function sinkRepos(trx: Db) {
+  return {
+    executions: createExecutionRepo(trx),
+    events: createExecutionEventRepo(trx),
+    itemSteps: createItemStepRepo(trx),
+    approvals: createPendingApprovalRepo(trx),
+  };
+}
+
+type Repos = ReturnType<typeof sinkRepos>;
 
 async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
   // A run the API did not start (a schedule's) is listed from its first report on.
@@ -149,7 +188,8 @@ async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
       continue;
     }
     const last = [...transitions].reverse().find((t) => t.status !== undefined && LIVE_STATUSES.includes(t.status));
-    if (last?.status) await repos.executions.update(id, { status: last.status }, { ifStatusIn: ['running', 'paused', 'waiting'] });
+    // Only when it changes: most batches are node transitions of a run that stays running.
+    if (last?.status) await repos.executions.update(id, { status: last.status }, { ifStatusIn: LIVE_STATUSES.filter((s) => s !== last.status) });
   }
 }
 
