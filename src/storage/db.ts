@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import knex, { type Knex } from 'knex';
 import { type Config } from '../config';
 import { migrationSource, type NamedMigration } from './migrations';
+import { cacheStatements, type PreparingConnection } from './sqlite-statement-cache';
 
 /** A knex instance connected to the platform's database. */
 export type Db = Knex;
@@ -67,7 +68,7 @@ export function createDb(database: Config['database'], options: DbOptions = {}):
       min: 1,
       max: 1,
       afterCreate: (
-        conn: { pragma(source: string): unknown },
+        conn: PreparingConnection & { pragma(source: string): unknown },
         done: (err: Error | null, conn: unknown) => void,
       ) => {
         try {
@@ -75,6 +76,7 @@ export function createDb(database: Config['database'], options: DbOptions = {}):
           conn.pragma('foreign_keys = ON');
           conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
           conn.pragma('synchronous = NORMAL');
+          cacheStatements(conn);
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
