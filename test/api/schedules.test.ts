@@ -13,6 +13,8 @@ import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/pla
 import { until } from '../helpers/wait';
 import { ACCEPTED_CRON } from '../fixtures/cron-expressions';
 import { RUN_FLOW, type RunFlowInput } from '../../src/shared/flow';
+import { createScheduleService } from '../../src/services/schedule-service';
+import type { TemporalGate } from '../../src/temporal/temporal-gate';
 
 const nodes = (value: string) => [
   { id: 'start', type: 'start' },
@@ -212,6 +214,36 @@ describe('schedules (cron flows on Temporal Schedules)', function () {
 
     const other = (await tp.login()).token;
     assert.equal((await api('POST', `/workflows/${flow}/schedule/trigger`, undefined, other)).status, 404);
+  });
+
+  it('tries a schedule sync that failed during a save again in the background, so a disabled flow does not keep firing', async () => {
+    const flow = await createFlow('retried sync', { type: 'cron', schedule: '@hourly' });
+    await until(async () => (await describeSchedule(flow))?.state.paused === false, 'the schedule to exist', 5_000);
+    // A second schedule service on the platform's connection, whose gate refuses its first two calls
+    // as an unreachable or slow Temporal would.
+    let refusals = 2;
+    const warnings: string[] = [];
+    const gate: TemporalGate = {
+      call: (fn) => (refusals-- > 0 ? Promise.reject(new Error('deadline exceeded')) : fn()),
+      isUp: () => true,
+      whenUp: async () => undefined,
+      stop: () => undefined,
+    };
+    const service = createScheduleService({
+      repos: tp.platform.repos,
+      connection: tp.platform.temporal.connection,
+      namespace: tp.platform.config.temporal.namespace,
+      gate,
+      taskQueue: tp.platform.config.temporal.taskQueue,
+      logger: { info: () => undefined, warn: (_obj: unknown, msg?: string) => void warnings.push(String(msg)) },
+    });
+    const before = (await tp.platform.repos.flows.get(flow))!;
+    const disabled = (await tp.platform.repos.flows.update(flow, { enabled: false }))!;
+    await service.trigger.saved?.(disabled, before); // what a save does; it does not fail
+    assert.match(warnings[0] ?? '', /trying again in 500 ms/);
+    assert.equal((await describeSchedule(flow))?.state.paused, false, 'the first try failed');
+    await until(async () => (await describeSchedule(flow))?.state.paused === true, 'the retried sync to pause the schedule', 10_000);
+    assert.equal(warnings.length, 2, warnings.join('; '));
   });
 
   it('backfills a past range: one run per minute in it, with their scheduled times; refuses empty, future and unparsable ranges', async () => {
