@@ -115,7 +115,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         } else logger.warn({ err }, 'Temporal is unreachable; requests that need it fail fast until it is back');
       },
     });
-    stops.push(async () => gate.stop());
+    // Before the connection closes: nothing new starts, and what is still retrying inside the client ends.
+    stops.push(async () => {
+      gate.stop();
+      await gate.drain(6_000);
+    });
     const tail = createEventTail(repos, { onError: (err) => logger.warn({ err }, 'live event log read failed') });
     stops.push(async () => tail.stop());
     const webhooks = createOutboundWebhooks({ config, repos, client: temporal.client, gate, logger });

@@ -16,8 +16,15 @@ export interface TemporalGate {
   isUp(): boolean;
   /** Resolves once Temporal is reachable (at once when it is). */
   whenUp(): Promise<void>;
-  /** Stops probing (shutdown). */
+  /** Stops probing and refuses new calls (shutdown). */
   stop(): void;
+  /**
+   * Resolves when no call made through the gate is in flight any more (at most `maxMs`). A call
+   * whose gate deadline passed may still be retrying inside the client; closing the connection
+   * under it makes the client's retry timer throw an uncaught "Channel has been shut down", so
+   * shutdown drains before it closes.
+   */
+  drain(maxMs: number): Promise<void>;
 }
 
 /** Options of {@link createTemporalGate}. */
@@ -71,6 +78,14 @@ export function createTemporalGate(options: TemporalGateOptions): TemporalGate {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let waiters: (() => void)[] = [];
+  let inFlight = 0;
+  let drained: (() => void)[] = [];
+  const settled = () => {
+    if (--inFlight > 0) return;
+    const ready = drained;
+    drained = [];
+    for (const d of ready) d();
+  };
 
   const setUp = (value: boolean, err?: unknown) => {
     if (up === value) return;
@@ -115,10 +130,13 @@ export function createTemporalGate(options: TemporalGateOptions): TemporalGate {
 
   return {
     async call(fn, callOptions = {}) {
-      if (!up) throw temporalUnavailable('Temporal is unavailable; try again shortly');
+      if (!up || stopped) throw temporalUnavailable('Temporal is unavailable; try again shortly');
       try {
         const ms = callOptions.deadlineMs ?? deadlineMs;
-        return await withTimeout(connection.withDeadline(Date.now() + ms, fn), ms);
+        const inner = connection.withDeadline(Date.now() + ms, fn);
+        inFlight++;
+        void inner.then(settled, settled);
+        return await withTimeout(inner, ms);
       } catch (err) {
         if (!isTransportFailure(err)) throw err;
         // A deadline can also mean a slow answer (a query no worker takes): a probe decides.
@@ -133,6 +151,17 @@ export function createTemporalGate(options: TemporalGateOptions): TemporalGate {
     },
     isUp: () => up,
     whenUp: () => (up ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    drain(maxMs) {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxMs);
+        timer.unref();
+        drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

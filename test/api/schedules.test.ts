@@ -228,6 +228,7 @@ describe('schedules (cron flows on Temporal Schedules)', function () {
       isUp: () => true,
       whenUp: async () => undefined,
       stop: () => undefined,
+      drain: async () => undefined,
     };
     const service = createScheduleService({
       repos: tp.platform.repos,
