@@ -207,8 +207,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   opts.logger?.debug({ cli: opts.cliPath, args }, 'starting Temporal dev server');
   const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
+  // A Go panic's reason comes before a long stack trace that pushes it out of the tail: keep it.
+  let panic: string | undefined;
   for (const stream of [child.stdout!, child.stderr!]) {
     readline.createInterface({ input: stream }).on('line', (line) => {
+      if (panic === undefined && /^(panic|fatal error):/.test(line)) panic = line;
       tail.push(line);
       if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
       opts.logger?.debug({ temporal: 'dev-server' }, line);
@@ -238,7 +241,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   let started = false;
   const exited = new Promise<never>((_, reject) => {
     const onExit = () => {
-      const output = tail.join('\n');
+      const output = (panic !== undefined && !tail.includes(panic) ? [panic, '…', ...tail] : tail).join('\n');
       if (started) {
         if (!stopping) opts.logger?.warn({ code: child.exitCode, signal: child.signalCode, output }, 'Temporal dev server exited');
         return;

@@ -39,12 +39,27 @@ try {
   // A runtime already exists (a test installed its own): keep it.
 }
 
+/**
+ * Starts the shared dev server on a free port, up to three times: in one CI run its first start
+ * exited with a Go panic during start-up (a port it opens besides the gRPC one may have been taken
+ * between choosing and binding), failing the suite that happened to start it.
+ */
+async function startSharedServer(cliPath: string, namespace: string): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({ cliPath, port: await getFreePort(), headless: true, namespace });
+    } catch (err) {
+      if (attempt >= 3 || !/exited during start-up/.test(String(err))) throw err;
+    }
+  }
+}
+
 async function start(): Promise<TestTemporal> {
   const { address: external, namespace } = testTemporalEnv();
   let address = external;
   if (!address) {
     const cliPath = await findTemporalCli({ temporal: {} });
-    server = await startDevServer({ cliPath, port: await getFreePort(), headless: true, namespace });
+    server = await startSharedServer(cliPath, namespace);
     address = server.address;
   }
   const { connection, client } = await connectTemporal(address, namespace);
