@@ -4,7 +4,7 @@
  * joins the matrix by itself; a new kind of path parameter fails until it gets a fixture below.
  */
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
+import { upgradeStatus } from '../helpers/ws';
 import { API_OPERATIONS } from '../../src/api/openapi/operations';
 import { listRoutes, type RouteInfo } from '../../src/api/route-table';
 import { SCOPES, type Scope } from '../../src/api/principal';
@@ -186,22 +186,12 @@ describe('authorization matrix (every route × caller)', function () {
 
   it('refuses WebSocket upgrades of both live event sockets as their routes do', async () => {
     const paths = [`/api/v1/ws/workflows/${fixtures.flowId}`, `/api/v1/ws/executions/${fixtures.runId}`];
-    const upgrade = (path: string, auth: Auth) =>
-      new Promise<number>((resolve, reject) => {
-        const headers: Record<string, string> = {};
-        if (auth && 'bearer' in auth) headers.authorization = `Bearer ${auth.bearer}`;
-        if (auth && 'apiKey' in auth) headers['x-api-key'] = auth.apiKey;
-        const ws = new WebSocket(tp.url.replace(/^http/, 'ws') + path, { headers });
-        ws.on('open', () => {
-          ws.close();
-          resolve(101);
-        });
-        ws.on('unexpected-response', (_req, res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        ws.on('error', reject);
-      });
+    const upgrade = (path: string, auth: Auth) => {
+      const headers: Record<string, string> = {};
+      if (auth && 'bearer' in auth) headers.authorization = `Bearer ${auth.bearer}`;
+      if (auth && 'apiKey' in auth) headers['x-api-key'] = auth.apiKey;
+      return upgradeStatus(tp.url.replace(/^http/, 'ws') + path, headers);
+    };
     const got: string[] = [];
     for (const path of paths) {
       for (const caller of ['none', 'other', 'without-read', 'read-key', 'owner'] as const) {

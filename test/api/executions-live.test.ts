@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
 import { openStream, type Stream } from '../helpers/sse';
 import { until } from '../helpers/wait';
+import { upgradeStatus } from '../helpers/ws';
 
 
 /** Whether the stream has shown `nodeId` in `status`: in its state_sync, or through a later event. */
@@ -255,18 +256,6 @@ describe('live events (SSE) and node tests', function () {
         ws.on('close', (code) => resolve({ messages, code }));
         ws.on('error', reject);
       });
-    /** The HTTP status a refused upgrade answered with. */
-    const refusal = (url: string, headers: Record<string, string> = {}) =>
-      new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(url, { headers });
-        ws.on('unexpected-response', (_req, res) => {
-          resolve(res.statusCode ?? 0);
-          res.resume();
-        });
-        ws.on('open', () => reject(new Error('socket opened')));
-        ws.on('error', () => undefined);
-      });
-
     it('streams the same events as SSE and closes with 1000 after the terminal event', async () => {
       const flow = await createFlow({
         name: 'ws',
@@ -306,13 +295,13 @@ describe('live events (SSE) and node tests', function () {
         viaQuery.messages.map((m) => m.type),
         ['state_sync', 'execution_completed'],
       );
-      assert.equal(await refusal(wsUrl(id)), 401);
-      assert.equal(await refusal(wsUrl(id, '?token=nonsense')), 401);
-      assert.equal(await refusal(wsUrl(id), { authorization: `Bearer ${other}` }), 404);
-      assert.equal(await refusal(wsUrl('not-a-uuid'), bearer()), 404);
+      assert.equal(await upgradeStatus(wsUrl(id)), 401);
+      assert.equal(await upgradeStatus(wsUrl(id, '?token=nonsense')), 401);
+      assert.equal(await upgradeStatus(wsUrl(id), { authorization: `Bearer ${other}` }), 404);
+      assert.equal(await upgradeStatus(wsUrl('not-a-uuid'), bearer()), 404);
       const key = await api('POST', '/auth/api-keys', { name: 'exec only', scopes: ['execute'] });
-      assert.equal(await refusal(wsUrl(id), { 'x-api-key': key.body.key }), 403);
-      assert.equal(await refusal(`${tp.url.replace(/^http/, 'ws')}/api/v1/ws/elsewhere`, bearer()), 404);
+      assert.equal(await upgradeStatus(wsUrl(id), { 'x-api-key': key.body.key }), 403);
+      assert.equal(await upgradeStatus(`${tp.url.replace(/^http/, 'ws')}/api/v1/ws/elsewhere`, bearer()), 404);
     });
   });
 

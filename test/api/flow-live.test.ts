@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { startTestPlatform, waitForRun, type TestPlatform } from '../helpers/platform';
 import { until } from '../helpers/wait';
+import { upgradeStatus } from '../helpers/ws';
 
 /** A socket that keeps every message it received and can wait for the next one that matches. */
 interface Client {
@@ -52,22 +53,6 @@ function connect(url: string, headers: Record<string, string>): Promise<Client> 
         },
       }),
     );
-  });
-}
-
-/** The HTTP status an upgrade was refused with (101 when it opened). */
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    ws.on('error', reject);
   });
 }
 
