@@ -52,6 +52,8 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL (default 10 s). */
   stopTimeoutMs?: number;
+  /** Serves the server's Prometheus metrics on this port of 127.0.0.1 (benchmarks count requests per run). */
+  metricsPort?: number;
 }
 
 /** A running dev server. */
@@ -123,6 +125,7 @@ function buildArgs(opts: DevServerOptions): string[] {
     // it survives a killed process (only an OS crash or power loss can lose the last commits).
     for (const pragma of DEV_SERVER_SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
+  if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
   if (opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   // Registered when the namespace is created; an existing db file is topped up after start (ensureSearchAttributes).
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
