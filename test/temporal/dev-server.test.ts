@@ -130,7 +130,13 @@ describe('startDevServer', function () {
     server = undefined;
     assert.ok(await isPortFree(port), 'the port is released after stop()');
 
-    server = await startDevServer({ cliPath, port, headless: true, dbFile, namespace: 'default' });
+    const metricsPort = await getFreePort();
+    server = await startDevServer({ cliPath, port, headless: true, dbFile, namespace: 'default', metricsPort });
+    // Benchmarks read what the server did per run from its Prometheus metrics.
+    await until(
+      async () => /^persistence_requests\{/m.test(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()),
+      'the dev server serves its metrics',
+    );
     temporal = await connectTemporal(server.address, 'default');
     connection = temporal.connection;
     const handle = temporal.client.workflow.getHandle(workflowId);
