@@ -6,7 +6,7 @@
  *   npx tsx bench/user-e2e.ts [--sequential 50] [--clients 16] [--seconds 15] [--chains 40,200,1000]
  *
  * 1. A 3-node flow (start → noop → end), `execute {wait: true}` one after the other: p50 / p95,
- *    and the CPU each run costs the platform's processes and the dev server.
+ *    and the CPU each run costs the platform's processes and the dev server (in all, and by process).
  * 2. `clients` clients firing async executes for `seconds`: accepted per second, runs completed
  *    per second while firing, and overall until the last one closed.
  * 3. Chains: 40 sequential noop nodes, and chains of transforms, one run each (wall time of
@@ -42,6 +42,21 @@ function descendants(pid: number): number[] {
     }
   }
   return out;
+}
+
+/** What a process of the platform is, from its command line: the API, the worker, the dev server, an expression child. */
+function processName(pid: number): string {
+  let cmd = '';
+  try {
+    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return `pid ${pid}`;
+  }
+  if (cmd.includes('start-dev')) return 'dev server';
+  if (cmd.includes('worker-main')) return 'worker';
+  if (cmd.includes('src/main.ts')) return 'API';
+  if (cmd.includes('expression-child')) return 'expression pool';
+  return `pid ${pid}`;
 }
 
 function chain(kind: 'noop' | 'transform', n: number) {
@@ -117,7 +132,6 @@ async function main(): Promise<void> {
       ],
     });
     const pids = descendants(platform.pid!);
-    const cpu = () => pids.reduce((sum, pid) => sum + procCpuMs(pid), 0);
 
     // 1. sequential
     const seq: number[] = [];
@@ -128,11 +142,16 @@ async function main(): Promise<void> {
       if (r.status !== 200 || r.body.output_data?.n !== i) throw new Error(`execute: ${r.status} ${JSON.stringify(r.body)}`);
       if (i >= 5) seq.push(performance.now() - t0);
     }
-    const cpu0 = cpu();
-    for (let i = 0; i < 20; i++) await call('POST', `/workflows/${three}/execute`, { input_data: { n: i }, wait: true });
-    const cpuPerRun = (cpu() - cpu0) / 20;
+    const cpuRuns = 50;
+    const cpu0 = pids.map((pid) => procCpuMs(pid));
+    for (let i = 0; i < cpuRuns; i++) await call('POST', `/workflows/${three}/execute`, { input_data: { n: i }, wait: true });
+    const perProcess = pids.map((pid, k) => (procCpuMs(pid) - cpu0[k]) / cpuRuns);
+    const cpuPerRun = perProcess.reduce((a, b) => a + b, 0);
     out.push(`3-node flow, execute {wait: true} one after the other (${n} runs): p50 ${pct(seq, 0.5).toFixed(1)} ms, p95 ${pct(seq, 0.95).toFixed(1)} ms`);
-    out.push(`CPU per 3-node run (platform, worker and dev server processes): ${cpuPerRun.toFixed(1)} ms`);
+    out.push(
+      `CPU per 3-node run (platform, worker and dev server processes): ${cpuPerRun.toFixed(1)} ms ` +
+        `(${pids.map((pid, k) => `${processName(pid)} ${perProcess[k].toFixed(1)}`).join(', ')})`,
+    );
 
     // 2. sustained
     const seconds = Number(values.seconds);
