@@ -57,6 +57,19 @@ export async function countRows(qb: Knex.QueryBuilder): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** One page of `qb`'s rows (`select`, in `orderBy` order) and how many rows match without paging. */
+export async function selectPage<Row = Record<string, unknown>>(
+  qb: Knex.QueryBuilder,
+  options: PageOptions,
+  select: string | string[],
+  orderBy: { column: string; order: 'asc' | 'desc' }[],
+): Promise<Page<Row>> {
+  const { skip, limit } = pageBounds(options);
+  const page = qb.clone().select(select).orderBy(orderBy).offset(skip).limit(limit);
+  const [total, items] = await Promise.all([countRows(qb), page]);
+  return { items: items as Row[], total };
+}
+
 /**
  * SQL for the text value of `key` in JSON column `column` (`->>` on Postgres, `json_extract` on
  * SQLite). Both names are written into the SQL, so they must be plain identifiers; the column may

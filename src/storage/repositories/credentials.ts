@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Knex } from 'knex';
 import { rethrowUnique } from '../errors';
-import { countRows, type OwnerScope, type Page, type PageOptions, pageBounds } from '../query-helpers';
+import { type OwnerScope, type Page, type PageOptions, selectPage } from '../query-helpers';
 import { nowIso } from '../time';
 
 /** A stored credential. `encrypted_data` is ciphertext produced by the encryption service. */
@@ -63,21 +63,13 @@ export function createCredentialRepo(db: Knex): CredentialRepo {
   };
 
   const listPage = async <T>(columns: string[], options: CredentialListOptions): Promise<Page<T>> => {
-    const { skip, limit } = pageBounds(options);
     const q = db('credentials');
     if (options.ownerId !== undefined) q.where({ owner_id: options.ownerId });
     if (options.type !== undefined) q.where({ type: options.type });
-    const page = q
-      .clone()
-      .select(columns)
-      .orderBy([
-        { column: 'name', order: 'asc' },
-        { column: 'id', order: 'asc' },
-      ])
-      .offset(skip)
-      .limit(limit);
-    const [total, items] = await Promise.all([countRows(q), page]);
-    return { items: items as T[], total };
+    return selectPage<T>(q, options, columns, [
+      { column: 'name', order: 'asc' },
+      { column: 'id', order: 'asc' },
+    ]);
   };
 
   return {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Knex } from 'knex';
 import { codecFor } from '../codec';
 import { rethrowUnique } from '../errors';
-import { countRows, type OwnerScope, type Page, type PageOptions, pageBounds } from '../query-helpers';
+import { type OwnerScope, type Page, type PageOptions, selectPage } from '../query-helpers';
 import { nowIso } from '../time';
 
 /** The kinds of data source (docs/data-sources.md). */
@@ -127,21 +127,14 @@ export function createDataSourceRepo(db: Knex): DataSourceRepo {
     },
 
     async list(options = {}) {
-      const { skip, limit } = pageBounds(options);
       const q = db('data_sources');
       if (options.ownerId !== undefined) q.where({ owner_id: options.ownerId });
       if (options.type !== undefined) q.where({ type: options.type });
       if (options.status !== undefined) q.where({ status: options.status });
-      const page = q
-        .clone()
-        .select('*')
-        .orderBy([
-          { column: 'name', order: 'asc' },
-          { column: 'id', order: 'asc' },
-        ])
-        .offset(skip)
-        .limit(limit);
-      const [total, rows] = await Promise.all([countRows(q), page]);
+      const { items: rows, total } = await selectPage(q, options, '*', [
+        { column: 'name', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ]);
       return { items: rows.map(fromRow), total };
     },
 

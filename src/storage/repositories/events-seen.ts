@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Knex } from 'knex';
 import { codecFor } from '../codec';
-import { countRows, type OwnerScope, type Page, type PageOptions, pageBounds } from '../query-helpers';
+import { type OwnerScope, type Page, type PageOptions, selectPage } from '../query-helpers';
 import { nowIso, toIso } from '../time';
 
 /** An event id an owner has already delivered (`POST /events` with `id`), and the runs it started. */
@@ -79,19 +79,12 @@ export function createEventSeenRepo(db: Knex): EventSeenRepo {
     },
 
     async list(options = {}) {
-      const { skip, limit } = pageBounds(options);
       const q = db('events_seen');
       if (options.ownerId !== undefined) q.where({ owner_id: options.ownerId });
-      const page = q
-        .clone()
-        .select('*')
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .offset(skip)
-        .limit(limit);
-      const [total, rows] = await Promise.all([countRows(q), page]);
+      const { items: rows, total } = await selectPage(q, options, '*', [
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ]);
       return { items: rows.map(fromRow), total };
     },
 

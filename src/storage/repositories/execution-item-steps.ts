@@ -1,6 +1,6 @@
 import { type Knex } from 'knex';
 import { codecFor } from '../codec';
-import { countRows, type Page, type PageOptions, pageBounds } from '../query-helpers';
+import { type Page, type PageOptions, selectPage } from '../query-helpers';
 
 type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped';
 
@@ -100,23 +100,16 @@ export function createItemStepRepo(db: Knex): ItemStepRepo {
     },
 
     async list(executionId, options = {}) {
-      const { skip, limit } = pageBounds(options);
       const q = db('execution_item_steps').where({ execution_id: executionId });
       if (options.loopNodeId !== undefined) q.andWhere({ loop_node_id: options.loopNodeId });
       if (options.itemIndex !== undefined) q.andWhere({ item_index: options.itemIndex });
       if (options.nodeId !== undefined) q.andWhere({ node_id: options.nodeId });
       if (options.status !== undefined) q.andWhere({ status: options.status });
-      const page = q
-        .clone()
-        .select('*')
-        .orderBy([
-          { column: 'loop_node_id', order: 'asc' },
-          { column: 'item_index', order: 'asc' },
-          { column: 'seq', order: 'asc' },
-        ])
-        .offset(skip)
-        .limit(limit);
-      const [total, found] = await Promise.all([countRows(q), page]);
+      const { items: found, total } = await selectPage(q, options, '*', [
+        { column: 'loop_node_id', order: 'asc' },
+        { column: 'item_index', order: 'asc' },
+        { column: 'seq', order: 'asc' },
+      ]);
       return { items: found.map(fromRow), total };
     },
 

@@ -1,6 +1,6 @@
 import { type Knex } from 'knex';
 import { codecFor } from '../codec';
-import { countRows, type Page } from '../query-helpers';
+import { type Page, selectPage } from '../query-helpers';
 
 /** An approval a run waits for, as the run reported it. */
 export interface PendingApprovalRow {
@@ -91,16 +91,10 @@ export function createPendingApprovalRepo(db: Knex): PendingApprovalRepo {
     },
     async list(audience, { skip, limit }) {
       const q = visible(audience);
-      const rows = q
-        .clone()
-        .select('a.*')
-        .orderBy([
-          { column: 'a.requested_at', order: 'asc' },
-          { column: 'a.key', order: 'asc' },
-        ])
-        .offset(skip)
-        .limit(limit);
-      const [total, items] = await Promise.all([countRows(q), rows]);
+      const { items, total } = await selectPage(q, { skip, limit }, 'a.*', [
+        { column: 'a.requested_at', order: 'asc' },
+        { column: 'a.key', order: 'asc' },
+      ]);
       return { items: items.map(fromRow), total };
     },
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Knex } from 'knex';
 import { codecFor } from '../codec';
 import { rethrowUnique } from '../errors';
-import { countRows, type OwnerScope, type Page, type PageOptions, pageBounds } from '../query-helpers';
+import { type OwnerScope, type Page, type PageOptions, selectPage } from '../query-helpers';
 import { nowIso } from '../time';
 
 /** How an HTTP tool is called, as stored. */
@@ -105,19 +105,12 @@ export function createToolRepo(db: Knex): ToolRepo {
     },
 
     async list(options = {}) {
-      const { skip, limit } = pageBounds(options);
       const q = db('tools');
       if (options.ownerId !== undefined) q.where({ owner_id: options.ownerId });
-      const page = q
-        .clone()
-        .select('*')
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .offset(skip)
-        .limit(limit);
-      const [total, rows] = await Promise.all([countRows(q), page]);
+      const { items: rows, total } = await selectPage(q, options, '*', [
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ]);
       return { items: rows.map(fromRow), total };
     },
 

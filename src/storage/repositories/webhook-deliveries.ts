@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Knex } from 'knex';
 import { codecFor } from '../codec';
-import { countRows, type OwnerScope, type Page, type PageOptions, pageBounds } from '../query-helpers';
+import { type OwnerScope, type Page, type PageOptions, selectPage } from '../query-helpers';
 import { nowIso, toIso } from '../time';
 
 /** Where a delivery stands: still trying, done, or given up. */
@@ -168,21 +168,14 @@ export function createWebhookDeliveryRepo(db: Knex): WebhookDeliveryRepo {
     },
 
     async list(webhookId, options = {}) {
-      const { skip, limit } = pageBounds(options);
       const q = db('webhook_deliveries as d').where('d.webhook_id', webhookId);
       if (options.ownerId !== undefined) {
         q.join('webhooks as w', 'w.id', 'd.webhook_id').andWhere('w.owner_id', options.ownerId);
       }
-      const page = q
-        .clone()
-        .select('d.*')
-        .orderBy([
-          { column: 'd.created_at', order: 'desc' },
-          { column: 'd.id', order: 'desc' },
-        ])
-        .offset(skip)
-        .limit(limit);
-      const [total, rows] = await Promise.all([countRows(q), page]);
+      const { items: rows, total } = await selectPage(q, options, 'd.*', [
+        { column: 'd.created_at', order: 'desc' },
+        { column: 'd.id', order: 'desc' },
+      ]);
       return { items: rows.map(fromRow), total };
     },
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Knex } from 'knex';
 import { codecFor } from '../codec';
-import { countRows, type OwnerScope, type Page, type PageOptions, pageBounds } from '../query-helpers';
+import { type OwnerScope, type Page, type PageOptions, selectPage } from '../query-helpers';
 import { nowIso } from '../time';
 
 /** An outbound webhook subscription. `events` may contain `*` for every event. */
@@ -93,19 +93,12 @@ export function createWebhookRepo(db: Knex): WebhookRepo {
     },
 
     async list(options = {}) {
-      const { skip, limit } = pageBounds(options);
       const q = db('webhooks');
       if (options.ownerId !== undefined) q.where({ owner_id: options.ownerId });
-      const page = q
-        .clone()
-        .select('*')
-        .orderBy([
-          { column: 'created_at', order: 'desc' },
-          { column: 'id', order: 'desc' },
-        ])
-        .offset(skip)
-        .limit(limit);
-      const [total, rows] = await Promise.all([countRows(q), page]);
+      const { items: rows, total } = await selectPage(q, options, '*', [
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ]);
       return { items: rows.map(fromRow), total };
     },
 
