@@ -40,7 +40,7 @@ import { findTemporalCli } from '../src/temporal/cli';
 import { connectTemporal } from '../src/temporal/connection';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
 import { NO_RUN_INDEX } from '../src/worker/create-worker';
-import { preloadModules } from '../src/worker/workflow-bundle';
+import { interpreterBundleOptions } from '../src/worker/workflow-bundle';
 import { activityOptionsFor } from '../workflows/activity-node';
 import { codeVersion, loadAverage, mean, procCpuMs, stats } from './measure';
 import type { HandWrittenChainInput } from './workflows/hand-written-chain';
@@ -213,12 +213,8 @@ async function main(): Promise<void> {
   }
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const cliPath = await findTemporalCli({ temporal: {} });
-  // The platform's bundle options (the interpreter's preloaded modules) with both workflows.
-  const workflowBundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows/overhead-bundle'),
-    preloadModules: preloadModules(),
-    logger: new DefaultLogger('WARN'),
-  });
+  // The platform's bundle options (preloaded modules, compile target) with both workflows.
+  const workflowBundle = await bundleWorkflowCode(interpreterBundleOptions(require.resolve('./workflows/overhead-bundle')));
   const server = await startDevServer({
     cliPath,
     port: await getFreePort(),

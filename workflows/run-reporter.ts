@@ -11,6 +11,21 @@ import {
 const { runIndex } = proxySinks<FlowSinks>();
 
 /**
+ * What this run reported during the current activation. The SDK copies every sink call out of the
+ * workflow thread with the run's whole `workflowInfo`, so transitions go out together, in one call
+ * when the activation concludes (workflows/report-interceptor.ts): a light node reports two
+ * (the previous node's completion and its own start) in the same activation.
+ */
+let pending: RunTransition[] = [];
+
+/** Sends what this run reported during the current activation (called as the activation concludes). */
+export function flushReports(): void {
+  if (pending.length === 0) return;
+  runIndex.record(pending);
+  pending = [];
+}
+
+/**
  * Reports a run's transitions to the run index and the live event log through the `runIndex`
  * sink. The sequence number advances on replay too (the sink is not called then), so each
  * transition keeps its key whichever worker reports it.
@@ -30,7 +45,7 @@ export class RunReporter {
   report(type: TransitionType, status: ExecutionStatus, extra: Partial<RunTransition> = {}): void {
     const seq = ++this.seq;
     if (!this.enabled) return;
-    runIndex.record({
+    pending.push({
       execution_id: this.executionId,
       run_id: workflowInfo().runId,
       seq,

@@ -71,7 +71,8 @@ export interface LoopBatchTag {
 
 /** The sinks the worker injects and the interpreter reports through (see `src/worker/run-index-sink.ts`). */
 export interface FlowSinks extends Sinks {
-  runIndex: { record(transition: RunTransition): void };
+  /** The transitions a run reported during one workflow activation, in order: one call per activation. */
+  runIndex: { record(transitions: RunTransition[]): void };
 }
 
 /** Step outputs larger than this (JSON characters, estimated) are left out of transitions. */

@@ -117,9 +117,11 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
     sinks: {
       runIndex: {
         record: {
-          fn: (_info, transition) => {
-            queue.push(transition);
-            schedule(transition);
+          fn: (_info, transitions) => {
+            for (const transition of transitions) {
+              queue.push(transition);
+              schedule(transition);
+            }
           },
           callDuringReplay: false,
         },

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   bundleWorkflowCode,
-  DefaultLogger,
   Worker,
   type ReplayResult,
   type WorkflowBundleWithSourceMap,
@@ -17,7 +16,7 @@ import {
 import { DeterminismViolationError } from '@temporalio/workflow/lib/errors';
 import { listNodeDefinitions } from '../../src/nodes/registry';
 import { RUN_FLOW, type CompiledFlow } from '../../src/shared/flow';
-import { getWorkflowBundle } from '../../src/worker/workflow-bundle';
+import { getWorkflowBundle, interpreterBundleOptions } from '../../src/worker/workflow-bundle';
 import { NO_RUN_INDEX } from '../../src/worker/create-worker';
 import type { HistoryFixture } from '../helpers/history-recorder';
 import '../helpers/temporal-env'; // quiets the SDK's console logger
@@ -77,10 +76,7 @@ async function bundleModifiedCopy(edit: (dir: string) => void): Promise<Workflow
     fs.cpSync(path.join(ROOT, 'src'), path.join(dir, 'src'), { recursive: true });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
     edit(dir);
-    return await bundleWorkflowCode({
-      workflowsPath: path.join(dir, 'workflows'),
-      logger: new DefaultLogger('WARN'),
-    });
+    return await bundleWorkflowCode(interpreterBundleOptions(undefined, path.join(dir, 'workflows')));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
