@@ -12,6 +12,7 @@ import type { RunService } from './services/run-service';
 import type { ToolService } from './services/tools/tool-service';
 import type { OutboundWebhooks } from './services/webhooks/outbound-webhooks';
 import { createWorker } from './worker/create-worker';
+import { createNodeLogWriter } from './worker/node-log-writer';
 import { createRunIndexSink } from './worker/run-index-sink';
 import { shutdownExpressionProcesses, warmExpressionPool } from './nodes/sandbox/expression-pool';
 
@@ -39,7 +40,7 @@ export interface InlineWorkerDeps {
 /**
  * Starts the worker in this process, on a connection of its own, with the run index sink, the
  * node services and a client on its connection that starts runs eagerly on it. Its stop (pushed
- * on `stops`) drains the worker, flushes the run index and closes the connection.
+ * on `stops`) drains the worker, flushes the node logs and the run index and closes the connection.
  */
 export async function startInlineWorker({
   config,
@@ -57,7 +58,11 @@ export async function startInlineWorker({
   starter,
 }: InlineWorkerDeps): Promise<Worker> {
   const connection = await NativeConnection.connect({ address });
-  const runIndex = createRunIndexSink({ db, logger, webhooks: webhooks.dispatcher });
+  const nodeLogs = createNodeLogWriter({
+    insert: (entries) => repos.logs.insertMany(entries),
+    onError: (err) => logger.warn({ err }, 'could not write node logs'),
+  });
+  const runIndex = createRunIndexSink({ db, logger, webhooks: webhooks.dispatcher, beforeWrite: nodeLogs.flush });
   const worker = await createWorker({
     sinks: runIndex.sinks,
     connection,
@@ -72,12 +77,7 @@ export async function startInlineWorker({
       tools: tools.provider(),
       dataSources: dataSources.provider,
     },
-    logSink: {
-      write: async (entries) => {
-        await repos.logs.insertMany(entries);
-      },
-    },
-    onLogError: (err) => logger.warn({ err }, 'could not write node logs'),
+    logSink: nodeLogs.sink,
     prepareSubFlow: (input) => runs.prepareChild(input),
     webhooks: webhooks.sender,
   });
@@ -92,6 +92,7 @@ export async function startInlineWorker({
     starter.current = undefined;
     if (w.getState() === 'RUNNING') w.shutdown();
     await running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+    await nodeLogs.flush();
     await runIndex.flush();
     await connection.close();
     await shutdownExpressionProcesses();

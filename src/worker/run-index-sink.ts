@@ -22,6 +22,11 @@ export interface RunIndexSinkDeps {
   logger: Pick<Logger, 'warn'>;
   /** Outbound webhooks: given each batch once it is written (src/services/webhooks/webhook-dispatcher.ts). */
   webhooks?: { dispatchTransitions(batch: readonly RunTransition[]): Promise<void> };
+  /**
+   * Runs before each batch is written: the worker writes the node log lines it holds
+   * (src/worker/node-log-writer.ts), so a run's lines are stored before its end is.
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 /** The sink and a way to wait for what it has been given to reach the database. */
@@ -90,7 +95,10 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
     const batch = queue;
     queue = [];
     if (batch.length === 0) return;
-    const written = writing.then(() => write(batch));
+    const written = writing.then(async () => {
+      await deps.beforeWrite?.();
+      await write(batch);
+    });
     writing = written;
     const webhooks = deps.webhooks;
     if (webhooks) {
