@@ -18,7 +18,11 @@ export interface NodeLogEntry {
 
 /** Where node logs go (the execution_logs table in the worker; a memory array in tests). */
 export interface LogSink {
-  write(entries: NodeLogEntry[]): Promise<void>;
+  /**
+   * Takes a node's lines. The worker's sink writes them a little later, in batches
+   * (src/worker/node-log-writer.ts); with `now`, it resolves once they are written.
+   */
+  write(entries: NodeLogEntry[], options?: { now?: boolean }): Promise<void>;
 }
 
 /** A sink that keeps entries in memory (tests, `POST /nodes/test`). */

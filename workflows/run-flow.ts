@@ -118,8 +118,10 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
   );
 
   const report = run.reporter;
+  // With the start and with the end: the index takes the run's duration from them.
+  const started_at = workflowInfo().startTime.toISOString();
   report.report('execution_started', 'running', {
-    started_at: workflowInfo().startTime.toISOString(),
+    started_at,
     // A run that named itself (a schedule's) has no index row yet: its report creates it.
     ...(started.execution_id
       ? {}
@@ -140,13 +142,13 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
     result = await runner.execute();
   } catch (err) {
     if (isCancellation(err))
-      report.report('execution_cancelled', 'cancelled', { error: { message: 'run cancelled' } });
+      report.report('execution_cancelled', 'cancelled', { started_at, error: { message: 'run cancelled' } });
     throw err;
   }
   const steps = Object.values(runner.steps);
   const fail = (message: string, type: string, nodeId: string, details: Record<string, unknown>) => {
     finalStatus = 'failed';
-    report.report('execution_failed', 'failed', { error: { message, node_id: nodeId, type } });
+    report.report('execution_failed', 'failed', { started_at, error: { message, node_id: nodeId, type } });
     return runFailure(message, type, { node_id: nodeId, ...details, steps });
   };
   switch (result.kind) {
@@ -163,7 +165,7 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
         );
       }
       finalStatus = 'completed';
-      report.report('execution_completed', 'completed', { output_data: result.output ?? null });
+      report.report('execution_completed', 'completed', { started_at, output_data: result.output ?? null });
       return { status: 'completed', output: result.output, error: null, steps };
     case 'failed':
       throw fail(`node ${result.nodeId} failed: ${result.error.message}`, FAILURE.nodeFailed, result.nodeId, {

@@ -144,7 +144,7 @@ export async function executeNodeTest(
 ): Promise<ExecutedNodeTest> {
   const { definition, nodeId, timeoutMs } = test;
   const id = randomUUID();
-  const workflowId = `node-test-${id}`;
+  const workflowId = `${RUN_FLOW.nodeTestIdPrefix}${id}`;
   const input: RunFlowInput = {
     execution_id: id,
     flow_id: test.flowId,

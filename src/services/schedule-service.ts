@@ -144,7 +144,11 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   async function view(flow: FlowSummary): Promise<ScheduleView> {
     const t = flow.trigger as CronTrigger;
     const [described, runs] = await Promise.all([
-      keeper.describe(flow.id).catch((): ScheduleDescription | undefined => undefined),
+      keeper.describe(flow.id).catch((err): ScheduleDescription | undefined => {
+        // The listing still answers, from the flow: paused or not, without next run times.
+        logger.warn({ err, flow_id: flow.id }, 'could not describe the schedule of a cron flow');
+        return undefined;
+      }),
       scheduledRuns(flow.id, RECENT_RUNS),
     ]);
     if (described) await linkRuns(described.info.recentActions, runs.items).catch(() => undefined);

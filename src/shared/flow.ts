@@ -244,6 +244,8 @@ export const RUN_FLOW = {
   eventSignal: 'event',
   approveUpdate: 'approve',
   statusQuery: 'status',
+  /** Workflow ids of node tests (`POST /nodes/test`): `node-test-<uuid>`. */
+  nodeTestIdPrefix: 'node-test-',
 } as const;
 
 /** Search attributes the platform registers and sets on every run. */

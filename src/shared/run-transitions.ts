@@ -41,7 +41,7 @@ export interface RunTransition {
    * key of a loop body's item and, from a loop batch, which batch ran it.
    */
   step?: StepState & { scope?: string; batch?: LoopBatchTag };
-  /** `execution_started`: when the run's workflow started. */
+  /** `execution_started` and the terminal transitions: when the run's workflow (chain) started. */
   started_at?: string;
   /** `execution_started`: what the index needs to list a run the API did not start (schedules). */
   run?: {

@@ -22,6 +22,8 @@ export interface NodeLogWriter {
  * The worker's node log sink. A node activity hands its lines over and returns at once; they are
  * written in batches, up to {@link LOG_BATCH_MS} later or when `flush` is called (the run index
  * sink calls it before each batch it writes, so a run's lines are stored no later than its end).
+ * A node test's lines (`now`) are written before its activity returns: the test's answer reads
+ * them as soon as the run ends, and a test run reports nothing to the run index.
  * Before this, every node waited for an insert of its own before its result went back to the
  * workflow: ~0.5 ms on each node of a chain and a statement per node.
  *
@@ -49,10 +51,10 @@ export function createNodeLogWriter(deps: NodeLogWriterDeps): NodeLogWriter {
 
   return {
     sink: {
-      async write(entries) {
-        if (entries.length === 0) return;
+      async write(entries, options) {
         queue.push(...entries);
-        timer ??= setTimeout(flush, LOG_BATCH_MS);
+        if (options?.now) return flush();
+        if (queue.length > 0) timer ??= setTimeout(flush, LOG_BATCH_MS);
       },
     },
     flush,

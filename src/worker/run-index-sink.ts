@@ -174,12 +174,7 @@ async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
     const started = transitions.find((t) => t.type === 'execution_started');
     const end = transitions.find((t) => TERMINAL[t.type]);
     if (started) {
-      await repos.executions.update(id, { status: 'running' }, { ifStatusIn: ['pending'] });
-      await repos.executions.update(
-        id,
-        { temporal_run_id: started.run_id, ...(started.started_at ? { started_at: started.started_at } : {}) },
-        { ifStatusIn: ACTIVE_EXECUTION_STATUSES },
-      );
+      await repos.executions.markStarted(id, { temporal_run_id: started.run_id, ...(started.started_at ? { started_at: started.started_at } : {}) });
     }
     if (end) {
       const patch: ExecutionPatch = {
@@ -188,8 +183,8 @@ async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
         output_data: end.output_data ?? null,
         error: end.error ?? null,
       };
-      const row = await repos.executions.get(id);
-      const startedAt = started?.started_at ?? row?.started_at;
+      // Runs report their start time with their end; the row has it for older reports.
+      const startedAt = started?.started_at ?? end.started_at ?? (await repos.executions.get(id))?.started_at;
       if (startedAt) {
         patch.started_at = startedAt;
         patch.execution_time_ms = Math.max(0, Date.parse(end.at) - Date.parse(startedAt));

@@ -542,6 +542,33 @@ describeEachDialect('repositories', (ctx) => {
       assert.notEqual(noKey[0].id, noKey[1].id, 'runs without a key never collide');
     });
 
+    it('marks a run started: pending becomes running, a paused run stays paused, a finished run is untouched', async () => {
+      const create = () =>
+        repos.executions.create({ flow_id: randomUUID(), flow_version: 1, owner_id: randomUUID(), trigger: { type: 'manual' } });
+      const pending = await create();
+      await repos.executions.markStarted(pending.id, { temporal_run_id: 'r1', started_at: '2025-01-01T00:00:00Z' });
+      const started = await repos.executions.get(pending.id);
+      assert.equal(started?.status, 'running');
+      assert.equal(started?.temporal_run_id, 'r1');
+      assert.equal(started?.started_at, '2025-01-01T00:00:00.000Z');
+
+      // A continued run reports its start again, with a new run id, while it is paused.
+      await repos.executions.update(pending.id, { status: 'paused' });
+      await repos.executions.markStarted(pending.id, { temporal_run_id: 'r2' });
+      const continued = await repos.executions.get(pending.id);
+      assert.equal(continued?.status, 'paused');
+      assert.equal(continued?.temporal_run_id, 'r2');
+      assert.equal(continued?.started_at, '2025-01-01T00:00:00.000Z');
+
+      const done = await create();
+      await repos.executions.update(done.id, { status: 'completed', temporal_run_id: 'r1' });
+      await repos.executions.markStarted(done.id, { temporal_run_id: 'late', started_at: '2025-01-02T00:00:00Z' });
+      const after = await repos.executions.get(done.id);
+      assert.equal(after?.status, 'completed');
+      assert.equal(after?.temporal_run_id, 'r1');
+      assert.equal(after?.started_at, null);
+    });
+
     it('updates progress, guarded by the current status', async () => {
       const run = await repos.executions.create({
         flow_id: randomUUID(),
@@ -919,6 +946,18 @@ describeEachDialect('repositories', (ctx) => {
   });
 
   describe('webhooks', () => {
+    it('tells whether any subscription is active', async () => {
+      await ctx.db('webhook_deliveries').delete();
+      await ctx.db('webhooks').delete();
+      assert.equal(await repos.webhooks.anyActive(), false);
+      const base = { owner_id: randomUUID(), url: 'https://example.test/any', events: ['*'] };
+      const off = await repos.webhooks.create({ ...base, active: false });
+      assert.equal(await repos.webhooks.anyActive(), false, 'an inactive subscription does not count');
+      await repos.webhooks.create(base);
+      assert.equal(await repos.webhooks.anyActive(), true);
+      await repos.webhooks.delete(off.id);
+    });
+
     it('manages subscriptions per owner and finds the ones for an event', async () => {
       const owner = randomUUID();
       const orders = await repos.webhooks.create({

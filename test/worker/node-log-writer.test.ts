@@ -51,6 +51,16 @@ describe('node log writer (worker)', () => {
     assert.equal(inserts.length, 2);
   });
 
+  it('writes a node test\'s lines (now) before it resolves, with what was waiting', async () => {
+    const inserts: string[][] = [];
+    const writer = createNodeLogWriter({ insert: async (e) => inserts.push(e.map((l) => l.message)), onError: assert.fail });
+    await writer.sink.write([line('a')]);
+    await writer.sink.write([line('b')], { now: true });
+    assert.deepEqual(inserts, [['a', 'b']]);
+    await sleep(LOG_BATCH_MS * 2);
+    assert.equal(inserts.length, 1, 'the timer of the first line writes nothing more');
+  });
+
   it('reports a failed write and goes on with the next lines', async () => {
     const errors: unknown[] = [];
     const inserts: string[][] = [];

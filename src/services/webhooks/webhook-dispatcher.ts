@@ -70,7 +70,8 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps) {
   }
 
   async function dispatch(notices: RunNotice[]): Promise<void> {
-    if (notices.length === 0) return;
+    // One cheap query instead of a run row and its owner's subscriptions per batch when nobody subscribes.
+    if (notices.length === 0 || !(await repos.webhooks.anyActive())) return;
     const runs = new Map<string, Promise<ExecutionRow | undefined>>();
     const subscriptions = new Map<string, Promise<WebhookRow[]>>();
     for (const notice of notices) {

@@ -97,6 +97,11 @@ export interface ExecutionRepo {
     patch: ExecutionPatch,
     options?: { ifStatusIn?: readonly ExecutionStatus[] },
   ): Promise<ExecutionRow | undefined>;
+  /**
+   * A run reported its start: its Temporal run id and start time are recorded while it is active,
+   * and `pending` becomes `running`, in one statement (the run index sink, once per run).
+   */
+  markStarted(id: string, started: { temporal_run_id: string; started_at?: string }): Promise<void>;
   findByIdempotencyKey(ownerId: string, key: string): Promise<ExecutionRow | undefined>;
   /** Runs in a non-terminal status, oldest first, for reconciliation with Temporal. */
   listActive(options?: { limit?: number }): Promise<ExecutionRow[]>;

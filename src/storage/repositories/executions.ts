@@ -158,6 +158,16 @@ export function createExecutionRepo(db: Knex): ExecutionRepo {
       return r ? fromRow(r) : undefined;
     },
 
+    async markStarted(id, started) {
+      const changes: Record<string, unknown> = {
+        updated_at: nowIso(),
+        temporal_run_id: started.temporal_run_id,
+        status: db.raw(`CASE WHEN status = 'pending' THEN 'running' ELSE status END`),
+      };
+      if (started.started_at !== undefined) changes.started_at = toIsoOrNull(started.started_at);
+      await db('executions').where({ id }).whereIn('status', [...ACTIVE_EXECUTION_STATUSES]).update(changes);
+    },
+
     findByIdempotencyKey,
 
     async oldestCreatedAtActiveOrFinishedSince(since) {

@@ -48,6 +48,8 @@ export interface WebhookRepo {
   list(options?: PageOptions & OwnerScope): Promise<Page<WebhookRow>>;
   /** The owner's active subscriptions to `event` (or to `*`). */
   listActiveForEvent(ownerId: string, event: string): Promise<WebhookRow[]>;
+  /** Whether any owner has an active subscription (most installations have none). */
+  anyActive(): Promise<boolean>;
   update(id: string, patch: WebhookPatch, scope?: OwnerScope): Promise<WebhookRow | undefined>;
   /** Deletes the subscription and its delivery log. */
   delete(id: string, scope?: OwnerScope): Promise<boolean>;
@@ -109,6 +111,10 @@ export function createWebhookRepo(db: Knex): WebhookRepo {
         .where({ owner_id: ownerId, active: true })
         .orderBy('created_at', 'asc');
       return rows.map(fromRow).filter((w) => w.events.includes(event) || w.events.includes('*'));
+    },
+
+    async anyActive() {
+      return (await db('webhooks').where({ active: true }).first('id')) !== undefined;
     },
 
     async update(id, patch, scope = {}) {
