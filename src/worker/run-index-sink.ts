@@ -16,6 +16,17 @@ import {
   type NewExecutionEvent,
 } from '../storage';
 
+/**
+ * Transitions that may wait up to {@link NODE_BATCH_MS} before they are written: node transitions,
+ * and the start of a run whose row the API already marked running when it started it (a
+ * schedule's run, `run` set, is listed from this report on). A short run then costs one
+ * transaction, written after its last workflow task, instead of one more in the middle of it
+ * on the thread that runs its activities.
+ */
+function waitsForCompany(t: RunTransition): boolean {
+  return t.type.startsWith('node_') || (t.type === 'execution_started' && !t.run);
+}
+
 /** What the run index sink needs. */
 export interface RunIndexSinkDeps {
   db: Db;
@@ -45,10 +56,10 @@ const LIVE_STATUSES: readonly ExecutionStatus[] = ['running', 'paused', 'waiting
 /** A write that fails is retried this many times (then logged; the reconciler repairs the row). */
 const MAX_ATTEMPTS = 5;
 /**
- * How long node transitions may wait for company before they are written. A run-level transition
- * (started, paused, waiting, finished…) is written at the end of its event-loop turn, as is a batch
- * of MAX_BATCH; node transitions alone wait up to this long, so a run of light nodes (one
- * activation per node) costs a transaction every few nodes instead of one per node.
+ * How long node transitions (and a run's start, see `waitsForCompany`) may wait for company before
+ * they are written. Any other run-level transition (paused, waiting, finished…) is written at the
+ * end of its event-loop turn, with everything waiting, as is a batch of MAX_BATCH; so a run of
+ * light nodes (one activation per node) costs a transaction every few nodes instead of one per node.
  */
 export const NODE_BATCH_MS = 20;
 const MAX_BATCH = 500;
@@ -109,7 +120,7 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
   };
 
   const schedule = (transition: RunTransition) => {
-    const urgent = !transition.type.startsWith('node_') || queue.length >= MAX_BATCH;
+    const urgent = !waitsForCompany(transition) || queue.length >= MAX_BATCH;
     if (urgent && !immediate) {
       immediate = true;
       scheduled = true;
