@@ -16,15 +16,19 @@ import {
   type NewExecutionEvent,
 } from '../storage';
 
+/** Node transitions that change nothing but the node's step (a waiting node makes the run wait, and may be an approval). */
+const STEP_ONLY: ReadonlySet<RunTransition['type']> = new Set(['node_started', 'node_completed', 'node_failed', 'node_skipped']);
+
 /**
- * Transitions that may wait up to {@link NODE_BATCH_MS} before they are written: node transitions,
- * and the start of a run whose row the API already marked running when it started it (a
+ * Transitions that may wait up to {@link NODE_BATCH_MS} before they are written: a node's step
+ * changes, and the start of a run whose row the API already marked running when it started it (a
  * schedule's run, `run` set, is listed from this report on). A short run then costs one
  * transaction, written after its last workflow task, instead of one more in the middle of it
- * on the thread that runs its activities.
+ * on the thread that runs its activities. A node that starts waiting (an approval, an event, a
+ * timer) is written at once, with what waits: the run's status and the pending approval.
  */
 function waitsForCompany(t: RunTransition): boolean {
-  return t.type.startsWith('node_') || (t.type === 'execution_started' && !t.run);
+  return STEP_ONLY.has(t.type) || (t.type === 'execution_started' && !t.run);
 }
 
 /** What the run index sink needs. */
