@@ -120,6 +120,8 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
   const report = run.reporter;
   // With the start and with the end: the index takes the run's duration from them.
   const started_at = workflowInfo().startTime.toISOString();
+  // What the end tells the index besides: whether the run could have left approvals pending.
+  const ending = { started_at, ...(hasApprovalNode(input.definition) ? {} : { approvals: false }) };
   report.report('execution_started', 'running', {
     started_at,
     // A run that named itself (a schedule's) has no index row yet: its report creates it.
@@ -142,13 +144,13 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
     result = await runner.execute();
   } catch (err) {
     if (isCancellation(err))
-      report.report('execution_cancelled', 'cancelled', { started_at, error: { message: 'run cancelled' } });
+      report.report('execution_cancelled', 'cancelled', { ...ending, error: { message: 'run cancelled' } });
     throw err;
   }
   const steps = Object.values(runner.steps);
   const fail = (message: string, type: string, nodeId: string, details: Record<string, unknown>) => {
     finalStatus = 'failed';
-    report.report('execution_failed', 'failed', { started_at, error: { message, node_id: nodeId, type } });
+    report.report('execution_failed', 'failed', { ...ending, error: { message, node_id: nodeId, type } });
     return runFailure(message, type, { node_id: nodeId, ...details, steps });
   };
   switch (result.kind) {
@@ -165,7 +167,7 @@ export async function runFlow(started: RunFlowInput): Promise<RunFlowResult> {
         );
       }
       finalStatus = 'completed';
-      report.report('execution_completed', 'completed', { started_at, output_data: result.output ?? null });
+      report.report('execution_completed', 'completed', { ...ending, output_data: result.output ?? null });
       return { status: 'completed', output: result.output, error: null, steps };
     case 'failed':
       throw fail(`node ${result.nodeId} failed: ${result.error.message}`, FAILURE.nodeFailed, result.nodeId, {
@@ -207,6 +209,11 @@ function checkDefinition(def: CompiledFlow | undefined): void {
       );
     }
   });
+}
+
+/** Whether a definition holds an approval node, in loop bodies too (a sub-flow is a run of its own). */
+function hasApprovalNode(def: CompiledFlow): boolean {
+  return def.nodes.some((n) => n.type === 'approval' || (n.type === 'loop' && n.data.body !== undefined && hasApprovalNode(n.data.body as CompiledFlow)));
 }
 
 function statusOf(runner: GraphRunner, run: RunState, finalStatus?: ExecutionStatus): RunStatus {

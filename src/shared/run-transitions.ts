@@ -54,6 +54,11 @@ export interface RunTransition {
     /** The Temporal workflow id (a schedule names runs `<prefix>-<scheduled time>`). */
     workflow_id?: string;
   };
+  /**
+   * Terminal transitions: `false` when the flow (loop bodies included) has no approval node, so the
+   * run has no pending approval to remove. Not part of the stored event.
+   */
+  approvals?: boolean;
   /** Terminal transitions: the run's result or failure. */
   output_data?: unknown;
   error?: { message: string; node_id?: string | null; type?: string | null } | null;

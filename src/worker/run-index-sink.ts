@@ -241,7 +241,7 @@ interface ApprovalWait {
 async function trackApprovals(repos: Repos, batch: RunTransition[]): Promise<void> {
   for (const t of batch) {
     if (TERMINAL[t.type]) {
-      await repos.approvals.removeForExecution(t.execution_id);
+      if (t.approvals !== false) await repos.approvals.removeForExecution(t.execution_id);
       continue;
     }
     if (!t.step || t.step.node_type !== 'approval') continue;
@@ -300,7 +300,7 @@ function itemSteps(batch: RunTransition[]): ItemStepRow[] {
 }
 
 function toEvent(t: RunTransition): NewExecutionEvent {
-  const { execution_id, run_id, seq, type, at, step, run: _run, ...rest } = t;
+  const { execution_id, run_id, seq, type, at, step, run: _run, approvals: _approvals, ...rest } = t;
   return {
     execution_id,
     event_key: `${run_id}:${seq}`,

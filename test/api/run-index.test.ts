@@ -117,6 +117,38 @@ describe('run index written by the runs', function () {
     }, 'the decided approval to leave the list');
   });
 
+  it('drops the pending approval of a run cancelled while it waits; the end event keeps the start time only', async () => {
+    const flow = await createFlow({
+      name: 'cancel me',
+      nodes: [
+        { id: 'start', type: 'start' },
+        { id: 'gate', type: 'approval', data: { title: 'Go?' } },
+      ],
+      edges: [{ source: 'start', target: 'gate' }],
+    });
+    const run = await api('POST', `/workflows/${flow}/execute`, {});
+    await until(async () => {
+      const page = await api('GET', '/approvals');
+      return page.body.items.some((a: { execution_id: string }) => a.execution_id === run.body.id);
+    }, 'the approval to be listed');
+    assert.equal((await api('POST', `/executions/${run.body.id}/cancel`)).status, 200);
+    await until(async () => {
+      const page = await api('GET', '/approvals');
+      return !page.body.items.some((a: { execution_id: string }) => a.execution_id === run.body.id);
+    }, 'the cancelled run\'s approval to leave the list');
+
+    // A run of a flow without approval nodes tells the index it has none to remove.
+    const plain = await chain('no approvals', 0);
+    const done = await api('POST', `/workflows/${plain}/execute`, { wait: true });
+    assert.equal(done.body.status, 'completed');
+    const events = await tp.platform.repos.events.listAfter(done.body.id, 0);
+    const end = events.find((e) => e.type === 'execution_completed');
+    assert.ok(end, 'the run reported its end');
+    const data = end.data as Record<string, unknown>;
+    assert.equal(data.started_at, done.body.started_at, 'the end carries the start time');
+    assert.equal('approvals' in data, false, 'the flag stays out of the stored event');
+  });
+
   it('resumes a live stream after Last-Event-ID: nothing missed, nothing twice', async () => {
     const flow = await createFlow({
       name: 'resume',
