@@ -9,7 +9,6 @@ import { checkDb, type Db } from './storage';
 import { namespaceRetentionMs, startPayloadCollector } from './services/payload-gc';
 import type { TemporalConnection } from './temporal/connection';
 import type { TemporalGate } from './temporal/temporal-gate';
-import type { EventTail } from './services/run-event-tail';
 import { startEventRecordCollector } from './services/event-service';
 import type { SecretBox } from './services/secret-box';
 import { createCredentialService } from './services/credentials/credential-service';
@@ -37,7 +36,6 @@ export interface PlatformApiDeps extends Pick<AppDeps, 'config' | 'logger' | 're
   /** The Temporal frontend's address, as `/health` reports it. */
   address: string;
   gate: TemporalGate;
-  tail: EventTail;
   box: SecretBox;
   webhooks: OutboundWebhooks;
   /** The worker running in this process, if any (its slots feed `/metrics`). */
@@ -64,7 +62,6 @@ export async function startApi({
   temporal,
   address,
   gate,
-  tail,
   box,
   flows,
   runs,
@@ -82,7 +79,6 @@ export async function startApi({
   const inline = worker;
   const metrics = createMetrics({
     repos,
-    tail,
     workerSlots: () => (inline ? slotsOf(inline.getStatus()) : supervisor?.status().slots),
   });
   stops.push(async () => metrics.stop());

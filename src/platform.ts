@@ -200,7 +200,6 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         temporal,
         address,
         gate,
-        tail,
         box,
         flows,
         runs,

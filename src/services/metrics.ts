@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ExecutionEventRow, Repos } from '../storage';
-import type { EventTail } from './run-event-tail';
 
 /** What the worker reports of its slots (from `Worker.getStatus()`, in this process or the supervised one). */
 export interface WorkerSlots {
@@ -13,19 +12,22 @@ export interface WorkerSlots {
 /** What the metrics need. */
 export interface MetricsDeps {
   repos: Repos;
-  tail: EventTail;
   /** The worker's slots in use now, when this process runs or supervises one. */
   workerSlots?: () => WorkerSlots | undefined;
 }
 
 /** Runs per flow are counted from the index at most this often, however often Prometheus scrapes. */
 const COUNT_CACHE_MS = 5_000;
+/** Live events a scrape reads for node durations: pages of this many, at most this many pages. */
+const EVENT_PAGE = 1_000;
+const MAX_EVENT_PAGES = 50;
 
 /**
  * The Prometheus metrics of `GET /metrics` (prom-client). Run counts come from the run index, so
  * they are the same whichever API process is scraped and whichever worker ran the runs; node
- * durations come from the live event log as the runs report their nodes (this process's view
- * since it started); request latency from the API's own middleware; worker slots from the worker.
+ * durations come from the live event log, read when Prometheus scrapes (the events stored since
+ * the previous scrape; this process's view since it started), so nothing reads the log between
+ * scrapes; request latency from the API's own middleware; worker slots from the worker.
  */
 export function createMetrics(deps: MetricsDeps) {
   const registry = new Registry();
@@ -76,12 +78,34 @@ export function createMetrics(deps: MetricsDeps) {
     },
   });
 
+  // Where the node durations have read the live event log up to: its end when this process started.
+  let eventsRead: Promise<number> = deps.repos.events.maxId().catch(() => 0);
+  /** Folds the events stored since the last scrape into the histogram (a backlog over several scrapes). */
+  const readNodeEvents = (): Promise<number> => {
+    eventsRead = eventsRead.then(async (after) => {
+      try {
+        for (let page = 0; page < MAX_EVENT_PAGES; page++) {
+          const rows = await deps.repos.events.listSince(after, EVENT_PAGE);
+          observeNodes(rows);
+          if (rows.length > 0) after = rows[rows.length - 1].id;
+          if (rows.length < EVENT_PAGE) break;
+        }
+      } catch {
+        // The database is unreachable: the next scrape reads on from here.
+      }
+      return after;
+    });
+    return eventsRead;
+  };
   const nodeDuration = new Histogram({
     name: 'flows_node_duration_seconds',
     help: 'Duration of nodes that settled, by node type and status (as the runs report them).',
     labelNames: ['node_type', 'status'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
+    async collect() {
+      await readNodeEvents();
+    },
   });
   const observeNodes = (rows: ExecutionEventRow[]) => {
     for (const row of rows) {
@@ -91,7 +115,6 @@ export function createMetrics(deps: MetricsDeps) {
       nodeDuration.observe({ node_type: step.node_type, status: row.type === 'node_completed' ? 'completed' : 'failed' }, step.duration_ms / 1000);
     }
   };
-  const unsubscribe = deps.tail.subscribeAll(observeNodes);
 
   const requestDuration = new Histogram({
     name: 'flows_api_request_duration_seconds',
@@ -121,9 +144,7 @@ export function createMetrics(deps: MetricsDeps) {
       requestDuration.observe({ method, route, status: String(status) }, seconds);
     },
     /** The registry and additional collectors (webhook deliveries…) are registered by their owners. */
-    stop(): void {
-      unsubscribe();
-    },
+    stop(): void {},
   };
 }
 
