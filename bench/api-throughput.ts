@@ -37,20 +37,9 @@ import { createLogger } from '../src/logger';
 import { startPlatform } from '../src/platform';
 import { findTemporalCli } from '../src/temporal/cli';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
+import { threeNodeFlow } from './measure';
 
-const FLOW = {
-  name: 'bench flow',
-  description: 'three nodes',
-  nodes: [
-    { id: 'start', type: 'start' },
-    { id: 'work', type: 'noop', data: { value: '{{ input.n }}' } },
-    { id: 'end', type: 'end', data: { output: { n: '{{ work.result }}' } } },
-  ],
-  edges: [
-    { source: 'start', target: 'work' },
-    { source: 'work', target: 'end' },
-  ],
-};
+const FLOW = threeNodeFlow('bench flow', 'three nodes');
 
 /** Child: runs the platform's API and reports its URL over IPC; exits on "stop". */
 async function serveApi(): Promise<void> {

@@ -58,3 +58,23 @@ export function codeVersion(paths: string[] = ['workflows', 'src', 'activities']
     return 'unknown';
   }
 }
+
+/**
+ * The benches' 3-node flow (start → noop → end, with a template on each side): the flow of the
+ * issue's "3-node" targets, as `POST /workflows` takes it.
+ */
+export function threeNodeFlow(name: string, description?: string) {
+  return {
+    name,
+    ...(description ? { description } : {}),
+    nodes: [
+      { id: 'start', type: 'start' },
+      { id: 'work', type: 'noop', data: { value: '{{ input.n }}' } },
+      { id: 'end', type: 'end', data: { output: { n: '{{ work.result }}' } } },
+    ],
+    edges: [
+      { source: 'start', target: 'work' },
+      { source: 'work', target: 'end' },
+    ],
+  };
+}

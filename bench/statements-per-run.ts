@@ -10,29 +10,14 @@
  * user gets", session 7.
  */
 import { startTestPlatform } from '../test/helpers/platform';
+import { threeNodeFlow } from './measure';
 
 async function main(): Promise<void> {
   const runs = Number(process.argv[2] ?? 30);
   const tp = await startTestPlatform();
   try {
     const { token } = await tp.login('bench');
-    const flow = await tp.api(
-      'POST',
-      '/api/v1/workflows',
-      {
-        name: '3 nodes',
-        nodes: [
-          { id: 'start', type: 'start' },
-          { id: 'work', type: 'noop', data: { value: '{{ input.n }}' } },
-          { id: 'end', type: 'end', data: { output: { n: '{{ work.result }}' } } },
-        ],
-        edges: [
-          { source: 'start', target: 'work' },
-          { source: 'work', target: 'end' },
-        ],
-      },
-      token,
-    );
+    const flow = await tp.api('POST', '/api/v1/workflows', threeNodeFlow('3 nodes'), token);
     const execute = (n: number) => tp.api('POST', `/api/v1/workflows/${flow.body.id}/execute`, { input_data: { n }, wait: true }, token);
     for (let i = 0; i < 5; i++) await execute(i); // warm-up
     await new Promise((r) => setTimeout(r, 300));

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { getFreePort } from '../src/temporal/dev-server';
-import { codeVersion, loadAverage, procCpuMs } from './measure';
+import { codeVersion, loadAverage, procCpuMs, threeNodeFlow } from './measure';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -119,18 +119,7 @@ async function main(): Promise<void> {
     await call('POST', '/auth/register', { username: 'bench', email: 'bench@example.test', password: 'correct horse battery staple' });
     token = (await call('POST', '/auth/login', { username: 'bench', password: 'correct horse battery staple' })).body.access_token;
     const create = async (flow: unknown) => (await call('POST', '/workflows', flow)).body.id as string;
-    const three = await create({
-      name: '3 nodes',
-      nodes: [
-        { id: 'start', type: 'start' },
-        { id: 'work', type: 'noop', data: { value: '{{ input.n }}' } },
-        { id: 'end', type: 'end', data: { output: { n: '{{ work.result }}' } } },
-      ],
-      edges: [
-        { source: 'start', target: 'work' },
-        { source: 'work', target: 'end' },
-      ],
-    });
+    const three = await create(threeNodeFlow('3 nodes'));
     const pids = descendants(platform.pid!);
 
     // 1. sequential
