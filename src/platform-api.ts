@@ -81,7 +81,6 @@ export async function startApi({
     repos,
     workerSlots: () => (inline ? slotsOf(inline.getStatus()) : supervisor?.status().slots),
   });
-  stops.push(async () => metrics.stop());
   const app = createApp({
     config,
     logger,

@@ -78,12 +78,15 @@ export function createMetrics(deps: MetricsDeps) {
     },
   });
 
-  // Where the node durations have read the live event log up to: its end when this process started.
-  let eventsRead: Promise<number> = deps.repos.events.maxId().catch(() => 0);
+  // Where the node durations have read the live event log up to: its end when this process
+  // started (or, when the database could not say then, at the first scrape that reaches it).
+  let eventsRead: Promise<number | undefined> = deps.repos.events.maxId().catch(() => undefined);
   /** Folds the events stored since the last scrape into the histogram (a backlog over several scrapes). */
-  const readNodeEvents = (): Promise<number> => {
-    eventsRead = eventsRead.then(async (after) => {
+  const readNodeEvents = (): Promise<number | undefined> => {
+    eventsRead = eventsRead.then(async (from) => {
+      let after = from;
       try {
+        after ??= await deps.repos.events.maxId();
         for (let page = 0; page < MAX_EVENT_PAGES; page++) {
           const rows = await deps.repos.events.listSince(after, EVENT_PAGE);
           observeNodes(rows);
@@ -138,13 +141,12 @@ export function createMetrics(deps: MetricsDeps) {
   });
 
   return {
+    /** Additional collectors (webhook deliveries…) are registered here by their owners. */
     registry,
     /** Records one API request. */
     observeRequest(method: string, route: string, status: number, seconds: number): void {
       requestDuration.observe({ method, route, status: String(status) }, seconds);
     },
-    /** The registry and additional collectors (webhook deliveries…) are registered by their owners. */
-    stop(): void {},
   };
 }
 

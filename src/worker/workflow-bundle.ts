@@ -20,7 +20,7 @@ export function preloadModules(dir: string = WORKFLOWS_DIR): string[] {
   return [require.resolve(path.join(dir, 'shared-modules'))];
 }
 
-/** What the SDK's webpack rule compiles TypeScript to: ES2017, with object spread and rest as helpers. */
+/** What the interpreter's TypeScript is compiled to (the SDK's webpack rule says ES2017). */
 const WORKFLOW_TS_TARGET = 'es2022';
 
 type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
