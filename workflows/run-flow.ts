@@ -212,7 +212,7 @@ function checkDefinition(def: CompiledFlow | undefined): void {
 }
 
 /** Whether a definition holds an approval node, in loop bodies too (a sub-flow is a run of its own). */
-function hasApprovalNode(def: CompiledFlow): boolean {
+export function hasApprovalNode(def: CompiledFlow): boolean {
   return def.nodes.some((n) => n.type === 'approval' || (n.type === 'loop' && n.data.body !== undefined && hasApprovalNode(n.data.body as CompiledFlow)));
 }
 

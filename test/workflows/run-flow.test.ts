@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { RUN_FLOW, type RunStatus } from '../../src/shared/flow';
+import { RUN_FLOW, type CompiledFlow, type RunStatus } from '../../src/shared/flow';
+import { hasApprovalNode } from '../../workflows/run-flow';
 import { chain, startTestEngine, type TestEngine } from '../helpers/engine';
 import { until } from '../helpers/wait';
 
@@ -456,5 +457,20 @@ describe('runFlow interpreter', function () {
     const f = await failureOf(h.result());
     assert.equal(f.type, 'InvalidDefinition');
     assert.match(f.message, /node x/);
+  });
+});
+
+describe('hasApprovalNode (what a run\'s end tells the index)', () => {
+  const flow = (...nodes: { id: string; type: string; data?: Record<string, unknown> }[]) =>
+    ({ nodes: nodes.map((n) => ({ data: {}, ...n })), edges: [] }) as unknown as CompiledFlow;
+
+  it('finds approval nodes at the top level and in loop bodies, nested ones included', () => {
+    assert.equal(hasApprovalNode(flow({ id: 'start', type: 'start' }, { id: 'work', type: 'noop' })), false);
+    assert.equal(hasApprovalNode(flow({ id: 'start', type: 'start' }, { id: 'gate', type: 'approval' })), true);
+    const inner = flow({ id: 'gate', type: 'approval' });
+    const outer = flow({ id: 'each', type: 'loop', data: { body: inner } });
+    assert.equal(hasApprovalNode(flow({ id: 'each', type: 'loop', data: { body: outer } })), true);
+    assert.equal(hasApprovalNode(flow({ id: 'each', type: 'loop', data: { body: flow({ id: 'w', type: 'noop' }) } })), false);
+    assert.equal(hasApprovalNode(flow({ id: 'each', type: 'loop' })), false, 'a loop without a body yields its items');
   });
 });
