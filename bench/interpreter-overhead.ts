@@ -11,6 +11,9 @@
  * the same options), runs start eagerly on the worker's connection (`--no-eager`: through a
  * separate client), and the bundle preloads the interpreter's shared modules.
  *
+ * `--watchdog shared|per-entry`: how the worker watches its workflow sandbox (default `shared`, as a
+ * supervised worker of `./dev up` does; `per-entry` is the Temporal SDK's default).
+ *
  * Diagnostics: `--dump` prints the event timeline of the last run of each; `--only runFlow|hand-written`
  * runs one side (e.g. under `tsx --cpu-prof`); `--debug-mode` runs workflows in this thread;
  * `--no-promise-hook` and `--count-promises` (both imply debug mode) replace the SDK's per-promise
@@ -42,7 +45,7 @@ import { getFreePort, startDevServer } from '../src/temporal/dev-server';
 import { NO_RUN_INDEX } from '../src/worker/create-worker';
 import { interpreterBundleOptions } from '../src/worker/workflow-bundle';
 import { activityOptionsFor } from '../workflows/activity-node';
-import { codeVersion, loadAverage, mean, procCpuMs, stats } from './measure';
+import { codeVersion, loadAverage, mean, procCpuMs, stats, useSandboxWatchdog } from './measure';
 import type { HandWrittenChainInput } from './workflows/hand-written-chain';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -187,6 +190,7 @@ async function main(): Promise<void> {
       'no-promise-hook': { type: 'boolean', default: false },
       'count-promises': { type: 'boolean', default: false },
       eager: { type: 'boolean', default: true },
+      watchdog: { type: 'string', default: 'shared' },
     },
   });
   const sizes = values.sizes.split(',').map(Number);
@@ -211,6 +215,8 @@ async function main(): Promise<void> {
       });
     };
   }
+  // As a supervised worker of `./dev up` runs its sandbox (both workflows share the worker).
+  const watchdog = values['debug-mode'] ? 'per-entry (debugMode)' : useSandboxWatchdog(values.watchdog);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const cliPath = await findTemporalCli({ temporal: {} });
   // The platform's bundle options (preloaded modules, compile target) with both workflows.
@@ -348,7 +354,7 @@ async function main(): Promise<void> {
           ? ', debugMode'
           : '';
     out(
-      `## interpreter overhead — ${new Date().toISOString()}, ${os.cpus().length} CPUs, code ${codeVersion(['workflows', 'src/shared', 'src/nodes', 'activities'])}, warm-up ${warmup} pair(s)${mode}\n`,
+      `## interpreter overhead — ${new Date().toISOString()}, ${os.cpus().length} CPUs, code ${codeVersion(['workflows', 'src/shared', 'src/nodes', 'activities'])}, warm-up ${warmup} pair(s), sandbox watchdog ${watchdog}${mode}\n`,
     );
     out(
       '| N | workflow | runs | wall ms mean / p50 / p95 | ms per activity | worker CPU ms/run | server CPU ms/run | history events | runs (CAN) | history KB |',

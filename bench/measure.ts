@@ -78,3 +78,16 @@ export function threeNodeFlow(name: string, description?: string) {
     ],
   };
 }
+
+/**
+ * Makes the workflow threads this process starts from now on run with the platform's shared
+ * sandbox watchdog (`src/worker/sandbox-watchdog.ts`), as a supervised worker of `./dev up` does;
+ * `per-entry` leaves the Temporal SDK's default (a watchdog thread per entry into the sandbox).
+ * Threads inherit `process.execArgv` when they are created, so call this before `Worker.create`.
+ * Not for `debugMode`, where workflows run in this thread.
+ */
+export function useSandboxWatchdog(mode: string): 'shared' | 'per-entry' {
+  if (mode !== 'shared' && mode !== 'per-entry') throw new Error(`--watchdog: ${mode} is not shared or per-entry`);
+  if (mode === 'shared') process.execArgv.push('--require', require.resolve('../src/worker/sandbox-watchdog-preload'));
+  return mode;
+}

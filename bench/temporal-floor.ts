@@ -3,7 +3,7 @@
  * on the same dev server `./dev up` starts (file-backed SQLite, the platform's dynamic config and
  * pragmas). The platform's targets (bench/user-e2e.ts) are measured against this.
  *
- *   npx tsx bench/temporal-floor.ts [--sequential 200] [--clients 16] [--seconds 15] [--memory]
+ *   npx tsx bench/temporal-floor.ts [--sequential 200] [--clients 16] [--seconds 15] [--memory] [--watchdog per-entry|shared]
  *
  * One process holds the client and a worker (the best case: no HTTP, no index, no second process);
  * runs start eagerly on the worker's connection with the platform's search attributes, and the
@@ -27,7 +27,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { SA } from '../src/shared/search-attributes';
 import { findTemporalCli } from '../src/temporal/cli';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
-import { codeVersion, loadAverage, procCpuMs, stats } from './measure';
+import { codeVersion, loadAverage, procCpuMs, stats, useSandboxWatchdog } from './measure';
 
 /** Counters of the dev server's metrics whose name is one of `names`, summed by name and operation. */
 async function scrape(port: number, names: string[]): Promise<Map<string, number>> {
@@ -51,8 +51,10 @@ async function main(): Promise<void> {
       clients: { type: 'string', default: '16' },
       seconds: { type: 'string', default: '15' },
       memory: { type: 'boolean', default: false },
+      watchdog: { type: 'string', default: 'per-entry' },
     },
   });
+  const watchdog = useSandboxWatchdog(values.watchdog);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-floor-'));
   const metricsPort = await getFreePort();
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
     });
     console.log(
       `code ${codeVersion()}, ${os.cpus().length} CPUs, load ${loadAverage()}, ` +
-        `${values.memory ? 'in-memory' : 'file-backed'} dev server with the platform's settings, client and worker in one process`,
+        `${values.memory ? 'in-memory' : 'file-backed'} dev server with the platform's settings, client and worker in one process, sandbox watchdog ${watchdog}`,
     );
     for (const line of out) console.log(line);
   } finally {

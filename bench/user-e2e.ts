@@ -3,7 +3,7 @@
  * embedded file-backed Temporal dev server, SQLite, the worker in its supervised process),
  * measured through the public API only.
  *
- *   npx tsx bench/user-e2e.ts [--sequential 50] [--clients 16] [--seconds 15] [--chains 40,200,1000]
+ *   npx tsx bench/user-e2e.ts [--sequential 50] [--clients 16] [--seconds 15] [--chains noop:40,transform:200,transform:1000]
  *
  * 1. A 3-node flow (start → noop → end), `execute {wait: true}` one after the other: p50 / p95,
  *    and the CPU each run costs the platform's processes and the dev server (in all, and by process).
@@ -185,6 +185,7 @@ async function main(): Promise<void> {
     // 3. chains
     for (const spec of values.chains.split(',').filter(Boolean)) {
       const [kind, size] = spec.split(':') as ['noop' | 'transform', string];
+      if ((kind !== 'noop' && kind !== 'transform') || !(Number(size) > 0)) throw new Error(`--chains: ${spec} is not noop:N or transform:N`);
       const flow = await create(chain(kind, Number(size)));
       const walls: number[] = [];
       for (let i = 0; i < 3; i++) {

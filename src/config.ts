@@ -54,6 +54,7 @@ const envSchema = z.object({
   RUN_WORKER: bool.default('true'),
   RUN_API: bool.default('true'),
   WORKER_PROCESS: z.enum(['child', 'inline']).default('child'),
+  SANDBOX_WATCHDOG: z.enum(['shared', 'per-entry']).default('shared'),
   RUN_BACKLOG_LIMIT_MS: z.coerce.number().int().min(0).default(30_000),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -99,6 +100,8 @@ export interface Config {
    * process (tests, and one-process deployments that accept the risk).
    */
   workerProcess: 'child' | 'inline';
+  /** How a supervised worker process watches its workflow sandbox (docs/engine.md, "The sandbox watchdog"). */
+  sandboxWatchdog: 'shared' | 'per-entry';
   /**
    * New runs are refused (429, `Retry-After`) while the oldest task no worker has taken is older
    * than this; 0: never (docs/api.md "Backpressure").
@@ -233,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runWorker: e.RUN_WORKER,
     runApi: e.RUN_API,
     workerProcess: e.WORKER_PROCESS,
+    sandboxWatchdog: e.SANDBOX_WATCHDOG,
     runBacklogLimitMs: e.RUN_BACKLOG_LIMIT_MS,
     ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
     sourceEnv: env,

@@ -182,7 +182,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     stops.push(() => dataSources.close());
 
     if (config.runWorker && config.runApi && config.workerProcess === 'child') {
-      const sup = superviseWorker({ env: workerChildEnv(config, address), logger });
+      const sup = superviseWorker({ env: workerChildEnv(config, address), logger, sandboxWatchdog: config.sandboxWatchdog });
       supervisor = sup;
       stops.push(() => sup.stop());
       await sup.ready;

@@ -5,6 +5,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { WorkerSlots } from '../services/metrics';
 import { RUN_FLOW } from '../shared/flow';
 import type { RunStart, RunStarted } from '../temporal/run-start';
+import { SANDBOX_STUCK_EXIT_CODE } from './sandbox-watchdog';
 
 /** How the supervised worker is doing, as `/health` shows it. */
 export interface WorkerStatus {
@@ -15,7 +16,15 @@ export interface WorkerStatus {
   last_exit: { code: number | null; signal: string | null; at: string } | null;
   /** The worker's slots in use, as it last reported them (every few seconds). */
   slots?: WorkerSlots;
+  /** How the worker process watches its workflow sandbox (docs/engine.md, "The sandbox watchdog"). */
+  sandbox_watchdog: SandboxWatchdog;
 }
+
+/**
+ * `shared`: one watchdog for the worker process (the sandbox-watchdog preload); `per-entry`: the
+ * Temporal SDK's own, a watchdog thread for each entry into a run's sandbox.
+ */
+export type SandboxWatchdog = 'shared' | 'per-entry';
 
 /** A worker process kept running by its parent. */
 export interface WorkerSupervisor {
@@ -55,12 +64,19 @@ export interface SuperviseOptions {
   /** A worker that ran this long counts as healthy: the backoff starts over (default 60 s). */
   healthyAfterMs?: number;
   stopTimeoutMs?: number;
+  /** How the worker watches its workflow sandbox (default `shared`). */
+  sandboxWatchdog?: SandboxWatchdog;
+  /** After a worker exits because its sandbox was stuck, how long restarts use `per-entry` (default 15 min). */
+  perEntryAfterStuckMs?: number;
+  /** The worker process's entry module (default `worker-main`); tests give their own. */
+  entry?: string;
 }
 
 /** Crashes within {@link CRASH_WINDOW_MS} after which the worker is reported as crash-looping. */
 const CRASH_LOOP = 5;
 const CRASH_WINDOW_MS = 5 * 60_000;
 const ENTRY = path.join(__dirname, `worker-main${path.extname(__filename)}`);
+const WATCHDOG_PRELOAD = path.join(__dirname, `sandbox-watchdog-preload${path.extname(__filename)}`);
 
 /**
  * Runs the worker in a child process and restarts it whenever it dies, with a growing delay, so a
@@ -73,7 +89,10 @@ export function superviseWorker(options: SuperviseOptions): WorkerSupervisor {
   const minBackoff = options.minBackoffMs ?? 500;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
   const healthyAfter = options.healthyAfterMs ?? 60_000;
-  const state: WorkerStatus = { status: 'starting', pid: null, restarts: 0, last_exit: null };
+  const configuredWatchdog = options.sandboxWatchdog ?? 'shared';
+  const state: WorkerStatus = { status: 'starting', pid: null, restarts: 0, last_exit: null, sandbox_watchdog: configuredWatchdog };
+  // Until then, restarts use the SDK's per-entry watchdog: a sandbox was stuck not long ago.
+  let perEntryUntil = 0;
   const crashes: number[] = [];
   let child: ChildProcess | undefined;
   let backoff = minBackoff;
@@ -94,10 +113,15 @@ export function superviseWorker(options: SuperviseOptions): WorkerSupervisor {
 
   const start = () => {
     const startedAt = Date.now();
-    const fromSource = ENTRY.endsWith('.ts');
-    const proc = fork(ENTRY, [], {
+    const entry = options.entry ?? ENTRY;
+    const fromSource = entry.endsWith('.ts');
+    state.sandbox_watchdog = startedAt < perEntryUntil ? 'per-entry' : configuredWatchdog;
+    const execArgv = fromSource ? ['--require', require.resolve('tsx/cjs')] : [];
+    // A preload runs in every thread of the process, before the SDK's workflow threads load their sandbox.
+    if (state.sandbox_watchdog === 'shared') execArgv.push('--require', WATCHDOG_PRELOAD);
+    const proc = fork(entry, [], {
       env: options.env,
-      execArgv: fromSource ? ['--require', require.resolve('tsx/cjs')] : [],
+      execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child = proc;
@@ -121,6 +145,13 @@ export function superviseWorker(options: SuperviseOptions): WorkerSupervisor {
         return;
       }
       const now = Date.now();
+      if (code === SANDBOX_STUCK_EXIT_CODE) {
+        perEntryUntil = now + (options.perEntryAfterStuckMs ?? 15 * 60_000);
+        logger.error(
+          { code, per_entry_until: new Date(perEntryUntil).toISOString() },
+          'a workflow task stayed in the sandbox past its deadline; the worker restarts with the per-entry watchdog, which fails that task and lets the other runs go on',
+        );
+      }
       if (now - startedAt >= healthyAfter) backoff = minBackoff;
       crashes.push(now);
       while (crashes.length && now - crashes[0] > CRASH_WINDOW_MS) crashes.shift();

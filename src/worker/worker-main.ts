@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startPlatform } from '../platform';
+import { exitWhenSandboxStuck, sharedWatchdogPreloaded } from './sandbox-watchdog';
 import type { StartRunReply, StartRunRequest } from './supervisor';
 import { slotsOf } from './worker-slots';
 
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel, { service: 'temporal-flows', role: 'worker' });
+  // Before the worker starts its workflow threads: they announce themselves when they load.
+  if (sharedWatchdogPreloaded()) exitWhenSandboxStuck(logger);
   const platform = await startPlatform(config, logger);
   // The parent API starts runs through this process, so their first workflow task comes straight back here.
   process.on('message', (msg: StartRunRequest) => {
