@@ -79,6 +79,8 @@ const MAX_BATCH = 500;
  */
 export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
   let queue: RunTransition[] = [];
+  // When each end reached the worker: the run's last workflow task had just been processed.
+  const endedAt = new WeakMap<RunTransition, number>();
   let writing: Promise<void> = Promise.resolve();
   // Webhooks go out in a chain of their own, so a slow receiver or Temporal call never holds up the index.
   let dispatching: Promise<void> = Promise.resolve();
@@ -87,7 +89,7 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
   const write = async (batch: RunTransition[]) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await deps.db.transaction(async (trx) => apply(sinkRepos(trx), batch));
+        await deps.db.transaction(async (trx) => apply(sinkRepos(trx), batch, endedAt));
         return;
       } catch (err) {
         if (attempt >= MAX_ATTEMPTS) {
@@ -141,7 +143,9 @@ export function createRunIndexSink(deps: RunIndexSinkDeps): RunIndexSink {
       runIndex: {
         record: {
           fn: (_info, transitions) => {
+            const now = Date.now();
             for (const transition of transitions) {
+              if (TERMINAL[transition.type]) endedAt.set(transition, now);
               queue.push(transition);
               schedule(transition);
             }
@@ -176,7 +180,7 @@ function sinkRepos(trx: Db) {
 
 type Repos = ReturnType<typeof sinkRepos>;
 
-async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
+async function apply(repos: Repos, batch: RunTransition[], endedAt: WeakMap<RunTransition, number>): Promise<void> {
   // A run the API did not start (a schedule's) is listed from its first report on.
   for (const t of batch) if (t.type === 'execution_started' && t.run) await indexRun(repos, t);
   await repos.events.insertMany(batch.map(toEvent));
@@ -192,9 +196,13 @@ async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
       await repos.executions.markStarted(id, { temporal_run_id: started.run_id, ...(started.started_at ? { started_at: started.started_at } : {}) });
     }
     if (end) {
+      // Workflow time stands still during a workflow task, so a run that ends in its first one
+      // (light nodes only) would last 0 ms by it: the end counts from when the worker had it, as
+      // Temporal's close time (which the reconciler uses) counts from when the server had it.
+      const finishedMs = Math.max(Date.parse(end.at), endedAt.get(end) ?? 0);
       const patch: ExecutionPatch = {
         status: TERMINAL[end.type],
-        finished_at: end.at,
+        finished_at: new Date(finishedMs).toISOString(),
         output_data: end.output_data ?? null,
         error: end.error ?? null,
       };
@@ -202,7 +210,7 @@ async function apply(repos: Repos, batch: RunTransition[]): Promise<void> {
       const startedAt = started?.started_at ?? end.started_at ?? (await repos.executions.get(id))?.started_at;
       if (startedAt) {
         patch.started_at = startedAt;
-        patch.execution_time_ms = Math.max(0, Date.parse(end.at) - Date.parse(startedAt));
+        patch.execution_time_ms = Math.max(0, finishedMs - Date.parse(startedAt));
       }
       await repos.executions.update(id, patch, { ifStatusIn: ACTIVE_EXECUTION_STATUSES });
       continue;
