@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { compileFlow } from '../nodes/compile-flow';
 import { FlowValidationError } from '../nodes/validate-flow';
 import { Unavailable, conflict, notFound, unprocessable } from '../shared/errors';
 import { workflowIdFor, type CompiledFlow, type RunFlowInput, type RunTrigger } from '../shared/flow';
@@ -11,6 +10,7 @@ import type { ExecutionRow, FlowRow, Repos } from '../storage';
 import { clientStarter, type RunStart, type RunStarted, type RunStarter } from '../temporal/run-start';
 import type { TemporalGate } from '../temporal/temporal-gate';
 import type { Actor } from './actor';
+import { createCompiledFlowCache } from './compiled-flow-cache';
 import { checkInput } from './input-schema';
 import { applyInputNodeDefaults } from '../shared/input-fields';
 
@@ -56,11 +56,13 @@ export interface RunLauncherDeps {
 /** Starting runs: compiling the pinned version, indexing the run, and handing it to Temporal. */
 export function createRunLauncher(deps: RunLauncherDeps) {
   const { repos, client, gate, taskQueue, logger } = deps;
+  // Runs of the same flow (version) share its compiled form instead of compiling it each time.
+  const compiled = createCompiledFlowCache();
   const apiStarter = clientStarter(client, taskQueue);
 
   function compileOr422(graph: unknown): CompiledFlow {
     try {
-      return compileFlow(graph);
+      return compiled.compile(graph);
     } catch (err) {
       if (err instanceof FlowValidationError) {
         throw unprocessable('flow is invalid and cannot run', Object.fromEntries(err.errors.map((e) => [e.path, e.message])));
