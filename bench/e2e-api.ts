@@ -21,7 +21,7 @@ import { createLogger } from '../src/logger';
 import { startPlatform } from '../src/platform';
 import { findTemporalCli } from '../src/temporal/cli';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
-import { codeVersion, formatStats, loadAverage, procCpuMs, stats } from './measure';
+import { apiClient, codeVersion, formatStats, loadAverage, procCpuMs, stats, type Api } from './measure';
 
 /** Starts measuring; the returned function gives the CPU ms used since by this process (API + worker) and by the dev server. */
 function cpuMeter(serverPid: number) {
@@ -49,41 +49,6 @@ const FLOW = {
     { source: 'work', target: 'end' },
   ],
 };
-
-/** A tiny JSON client for the API. */
-function apiClient(baseUrl: string) {
-  let token: string | undefined;
-  const call = async (
-    method: string,
-    urlPath: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: any }> => {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(baseUrl + urlPath, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body: parsed };
-  };
-  return {
-    call,
-    setToken(t: string) {
-      token = t;
-    },
-  };
-}
-
-type Api = ReturnType<typeof apiClient>;
 
 function expectStatus(what: string, res: { status: number; body: unknown }, status: number): any {
   if (res.status !== status)
@@ -304,7 +269,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Exits when done: the Temporal runtime's native threads would keep the process alive.
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,7 +1,12 @@
-/** Small helpers shared by the benchmarks: summary statistics, CPU of a process, and the machine's state. */
-import { execFileSync } from 'node:child_process';
+/**
+ * Small helpers shared by the benchmarks: summary statistics, CPU of a process, the machine's
+ * state, an API client and the platform started as `./dev up` starts it.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { getFreePort } from '../src/temporal/dev-server';
 
 /** Mean and percentiles of a sample. */
 export interface Stats {
@@ -90,4 +95,102 @@ export function useSandboxWatchdog(mode: string): 'shared' | 'per-entry' {
   if (mode !== 'shared' && mode !== 'per-entry') throw new Error(`--watchdog: ${mode} is not shared or per-entry`);
   if (mode === 'shared') process.execArgv.push('--require', require.resolve('../src/worker/sandbox-watchdog-preload'));
   return mode;
+}
+
+/** A JSON client for the platform's API at `baseUrl`; `signUp` registers a user and keeps its token. */
+export function apiClient(baseUrl: string) {
+  let token: string | undefined;
+  const call = async (method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(baseUrl + urlPath, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: parsed };
+  };
+  return {
+    call,
+    setToken(t: string) {
+      token = t;
+    },
+    /** The `authorization` header of the signed-in user (for a request not made through `call`). */
+    authorization(): Record<string, string> {
+      return token ? { authorization: `Bearer ${token}` } : {};
+    },
+    /** Registers `username` (paths relative to `baseUrl`: `authPath` is where `/register` and `/login` are) and logs in. */
+    async signUp(username = 'bench', authPath = '/auth') {
+      const password = 'correct horse battery staple';
+      const registered = await call('POST', `${authPath}/register`, { username, email: `${username}@example.test`, password });
+      if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body).slice(0, 300)}`);
+      const login = await call('POST', `${authPath}/login`, { username, password });
+      if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(login.body).slice(0, 300)}`);
+      token = login.body.access_token;
+    },
+  };
+}
+
+/** A {@link apiClient}. */
+export type Api = ReturnType<typeof apiClient>;
+
+/** Polls `url` until it answers 2xx; throws after `timeoutMs`. */
+export async function waitUntilUp(url: string, what: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fetch(url).catch(() => undefined))?.ok) {
+    if (Date.now() > deadline) throw new Error(`${what} did not come up`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The platform as `./dev up` starts it, in a process of its own (see {@link startDevUp}). */
+export interface DevUp {
+  process: ChildProcess;
+  /** The API's base URL, `http://127.0.0.1:<port>/api/v1`. */
+  api: string;
+  /** Port of its embedded Temporal dev server. */
+  temporalPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `src/main.ts` with `./dev up`'s defaults (embedded file-backed dev server, SQLite, the
+ * worker in its supervised process) in a fresh data directory and free ports, and waits until
+ * `/health` answers. `env` adds to (or overrides) the process's environment.
+ */
+export async function startDevUp(env: Record<string, string> = {}, stdout: 'pipe' | 'ignore' = 'ignore'): Promise<DevUp> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-devup-'));
+  const port = await getFreePort();
+  const temporalPort = await getFreePort();
+  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), 'src/main.ts'], {
+    env: {
+      ...process.env,
+      DATA_DIR: dir,
+      PORT: String(port),
+      TEMPORAL_DEV_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(await getFreePort()),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      ...env,
+    },
+    stdio: ['ignore', stdout, 'inherit'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilUp(`http://127.0.0.1:${port}/health`, 'the platform');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { process: child, api: `http://127.0.0.1:${port}/api/v1`, temporalPort, stop };
 }

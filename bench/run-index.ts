@@ -27,7 +27,7 @@ import { createDb } from '../src/storage';
 import { findTemporalCli } from '../src/temporal/cli';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
 import { openStream } from '../test/helpers/sse';
-import { codeVersion, loadAverage } from './measure';
+import { apiClient, codeVersion, loadAverage, waitUntilUp } from './measure';
 
 const FLOW = {
   name: 'bench index',
@@ -87,25 +87,11 @@ async function main(): Promise<void> {
   start({ RUN_API: 'false', PORT: '0' });
   start({ RUN_API: 'false', PORT: '0' });
   const base = `http://127.0.0.1:${port}/api/v1`;
-  let token = '';
-  const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(base + p, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-  };
+  const { call, signUp, authorization } = apiClient(base);
   try {
-    for (let i = 0; ; i++) {
-      const up = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-      if (up?.ok) break;
-      if (i > 600) throw new Error('the API did not come up');
-      await sleep(200);
-    }
+    await waitUntilUp(`http://127.0.0.1:${port}/health`, 'the API');
     await sleep(8_000); // the workers bundle the interpreter before they poll
-    await call('POST', '/auth/register', { username: 'bench', email: 'bench@example.test', password: 'correct horse battery staple' });
-    token = (await call('POST', '/auth/login', { username: 'bench', password: 'correct horse battery staple' })).body.access_token;
+    await signUp();
     const flowId = (await call('POST', '/workflows', FLOW)).body.id as string;
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: 'default' });
@@ -119,7 +105,7 @@ async function main(): Promise<void> {
       streams.push(
         (async () => {
           const opened = Date.now();
-          const s = await openStream(`${base}/executions/${id}/events/stream`, { authorization: `Bearer ${token}` });
+          const s = await openStream(`${base}/executions/${id}/events/stream`, authorization());
           await s.done;
           const arrivals = s.events.map((e) => ({ at: e.receivedAt, type: e.event, node: e.data.data?.node_id as string | undefined, ts: Date.parse(e.data.timestamp) }));
           // Transitions from before the stream opened come as a catch-up; they say nothing about latency.

@@ -16,7 +16,6 @@
  * `--watchdog` applies to the floor's worker (the platform's comes from `SANDBOX_WATCHDOG`).
  * Results: docs/benchmarks.md, "Where a run's time goes".
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,15 +23,14 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { SA } from '../src/shared/search-attributes';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { workflowIdFor } from '../src/shared/flow';
 import { findTemporalCli } from '../src/temporal/cli';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
-import { codeVersion, loadAverage, threeNodeFlow, useSandboxWatchdog } from './measure';
+import { createFloorWorker, startFloorRun } from './floor-runs';
+import { apiClient, codeVersion, loadAverage, startDevUp, threeNodeFlow, useSandboxWatchdog } from './measure';
 
 const EventType = temporal.api.enums.v1.EventType;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One run: its workflow id, when the caller began (epoch ms) and how long it waited. */
 interface Call {
@@ -58,57 +56,24 @@ function median(values: number[]): number {
 }
 
 async function platformCalls(runs: number): Promise<{ calls: Call[]; client: Client; stop(): Promise<void> }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-phases-'));
-  const port = await getFreePort();
-  const devPort = await getFreePort();
-  const platform = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), 'src/main.ts'], {
-    env: {
-      ...process.env,
-      DATA_DIR: dir,
-      PORT: String(port),
-      TEMPORAL_DEV_PORT: String(devPort),
-      TEMPORAL_UI_PORT: String(await getFreePort()),
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '1000000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const stop = async () => {
-    platform.kill('SIGTERM');
-    await new Promise((r) => platform.once('exit', r));
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
+  const platform = await startDevUp();
   try {
-    const base = `http://127.0.0.1:${port}/api/v1`;
-    let token = '';
-    const call = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(base + p, {
-        method,
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-    };
-    for (let i = 0; !(await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok; i++) {
-      if (i > 900) throw new Error('the platform did not come up');
-      await sleep(200);
-    }
-    await call('POST', '/auth/register', { username: 'bench', email: 'bench@example.test', password: 'correct horse battery staple' });
-    token = (await call('POST', '/auth/login', { username: 'bench', password: 'correct horse battery staple' })).body.access_token;
-    const flow = (await call('POST', '/workflows', threeNodeFlow('3 nodes'))).body.id as string;
+    const api = apiClient(platform.api);
+    await api.signUp();
+    const flow = (await api.call('POST', '/workflows', threeNodeFlow('3 nodes'))).body.id as string;
     const calls: Call[] = [];
     for (let i = 0; i < runs + 5; i++) {
       const at = Date.now();
       const t0 = performance.now();
-      const r = await call('POST', `/workflows/${flow}/execute`, { input_data: { n: i }, wait: true });
+      const r = await api.call('POST', `/workflows/${flow}/execute`, { input_data: { n: i }, wait: true });
       const wallMs = performance.now() - t0;
       if (r.status !== 200 || r.body.output_data?.n !== i) throw new Error(`execute: ${r.status} ${JSON.stringify(r.body)}`);
       if (i >= 5) calls.push({ workflowId: workflowIdFor(r.body.id), at, wallMs });
     }
-    const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${devPort}` }) });
-    return { calls, client, stop };
+    const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${platform.temporalPort}` }) });
+    return { calls, client, stop: platform.stop };
   } catch (err) {
-    await stop();
+    await platform.stop();
     throw err;
   }
 }
@@ -126,31 +91,14 @@ async function floorPhases(runs: number): Promise<Phases[]> {
   try {
     const client = new Client({ connection, namespace: 'default' });
     const taskQueue = `phases-${Date.now()}`;
-    const worker = await Worker.create({
-      connection,
-      namespace: 'default',
-      taskQueue,
-      workflowsPath: require.resolve('./workflows/floor'),
-      activities: { step: async (value: unknown) => value },
-    });
+    const worker = await createFloorWorker(connection, taskQueue);
     const calls: Call[] = [];
     await worker.runUntil(async () => {
       for (let i = 0; i < runs + 20; i++) {
         const at = Date.now();
         const t0 = performance.now();
         const workflowId = `phases-${i}-${at}`;
-        const handle = await client.workflow.start('oneStepRun', {
-          taskQueue,
-          workflowId,
-          args: [{ n: i }],
-          requestEagerStart: true,
-          typedSearchAttributes: [
-            { key: SA.FlowId, value: 'floor' },
-            { key: SA.FlowVersion, value: 1 },
-            { key: SA.OwnerId, value: 'bench' },
-            { key: SA.TriggerType, value: 'manual' },
-          ],
-        });
+        const handle = await startFloorRun(client, taskQueue, 'oneStepRun', workflowId, i);
         await handle.result();
         if (i >= 20) calls.push({ workflowId, at, wallMs: performance.now() - t0 });
       }

@@ -23,10 +23,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { SA } from '../src/shared/search-attributes';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { findTemporalCli } from '../src/temporal/cli';
 import { getFreePort, startDevServer } from '../src/temporal/dev-server';
+import { createFloorWorker, startFloorRun } from './floor-runs';
 import { codeVersion, loadAverage, procCpuMs, stats, useSandboxWatchdog } from './measure';
 
 /** Counters of the dev server's metrics whose name is one of `names`, summed by name and operation. */
@@ -69,29 +69,12 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection, namespace: 'default' });
   const taskQueue = `floor-${Date.now()}`;
-  const worker = await Worker.create({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    workflowsPath: require.resolve('./workflows/floor'),
-    activities: { step: async (value: unknown) => value },
-  });
+  const worker = await createFloorWorker(connection, taskQueue);
   const out: string[] = [];
   let seq = 0;
   const runOnce = async (workflow: 'emptyRun' | 'oneStepRun') => {
     const n = seq++;
-    const handle = await client.workflow.start(workflow, {
-      taskQueue,
-      workflowId: `floor-${n}-${Date.now()}`,
-      args: [{ n }],
-      requestEagerStart: true,
-      typedSearchAttributes: [
-        { key: SA.FlowId, value: 'floor' },
-        { key: SA.FlowVersion, value: 1 },
-        { key: SA.OwnerId, value: 'bench' },
-        { key: SA.TriggerType, value: 'manual' },
-      ],
-    });
+    const handle = await startFloorRun(client, taskQueue, workflow, `floor-${n}-${Date.now()}`, n);
     await handle.result();
   };
   const cpu = () => {

@@ -13,13 +13,10 @@
  *    `execute {wait: true}`, 3 runs, the median).
  * Results: docs/benchmarks.md, "What a user gets".
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { getFreePort } from '../src/temporal/dev-server';
-import { codeVersion, loadAverage, procCpuMs, threeNodeFlow } from './measure';
+import { apiClient, codeVersion, loadAverage, procCpuMs, startDevUp, threeNodeFlow } from './measure';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,45 +79,14 @@ async function main(): Promise<void> {
       chains: { type: 'string', default: 'noop:40,transform:200,transform:1000' },
     },
   });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-user-'));
-  const port = await getFreePort();
-  const devPort = await getFreePort();
-  const env = {
-    ...process.env,
-    DATA_DIR: dir,
-    PORT: String(port),
-    TEMPORAL_DEV_PORT: String(devPort),
-    TEMPORAL_UI_PORT: String(await getFreePort()),
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-  };
-  const platform: ChildProcess = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), 'src/main.ts'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}/api/v1`;
-  let token = '';
-  const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(base + p, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-  };
+  const platform = await startDevUp();
+  const { call, signUp } = apiClient(platform.api);
   const out: string[] = [];
   try {
-    for (let i = 0; ; i++) {
-      const up = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-      if (up?.ok) break;
-      if (i > 900) throw new Error('the platform did not come up');
-      await sleep(200);
-    }
-    await call('POST', '/auth/register', { username: 'bench', email: 'bench@example.test', password: 'correct horse battery staple' });
-    token = (await call('POST', '/auth/login', { username: 'bench', password: 'correct horse battery staple' })).body.access_token;
+    await signUp();
     const create = async (flow: unknown) => (await call('POST', '/workflows', flow)).body.id as string;
     const three = await create(threeNodeFlow('3 nodes'));
-    const pids = descendants(platform.pid!);
+    const pids = descendants(platform.process.pid!);
 
     // 1. sequential
     const seq: number[] = [];
@@ -199,9 +165,7 @@ async function main(): Promise<void> {
     console.log(`code ${codeVersion()}, ${os.cpus().length} CPUs, load ${loadAverage()}, ./dev up defaults (file-backed dev server, SQLite, supervised worker)`);
     for (const line of out) console.log(line);
   } finally {
-    platform.kill('SIGTERM');
-    await new Promise((r) => platform.once('exit', r));
-    fs.rmSync(dir, { recursive: true, force: true });
+    await platform.stop();
   }
 }
 
